@@ -1,0 +1,115 @@
+//! Forward+backward and one Hessian-vector product per architecture on a batch of 512 CIFAR
+//! images, f32, CPU. Run with `cargo bench -p stepsharp-models`; prints a Markdown table.
+//!
+//! - "fwd+bwd": forward (BatchNorm train mode), MSE loss, backward, without
+//!   `CANDLE_GRAD_DO_NOT_DETACH` (plain training gradient).
+//! - "HVP": forward, backward keeping the gradient graph (`CANDLE_GRAD_DO_NOT_DETACH=1`),
+//!   then s = Σ⟨g, v⟩ and a second backward: the cost of one HVP from scratch.
+//! - "reused HVP": one more double backward through the same gradient graph (power
+//!   iteration / Lanczos reuse the graph for every probe).
+
+use std::time::{Duration, Instant};
+
+use candle_core::{DType, Device, Tensor};
+use stepsharp_models::{
+    Architecture, BatchNormMode, Loss, Network, ResNetDepth, loss, seeded_uniform,
+};
+
+const BATCH: usize = 512;
+
+fn data() -> (Tensor, Tensor) {
+    let v = seeded_uniform(0, "bench.images", BATCH * 3 * 32 * 32, 1.0);
+    let x = Tensor::from_vec(v, (BATCH, 3, 32, 32), &Device::Cpu)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap();
+    let y: Vec<u32> = (0..BATCH as u32).map(|i| i % 10).collect();
+    (x, Tensor::new(y, &Device::Cpu).unwrap())
+}
+
+fn median(mut t: Vec<Duration>) -> f64 {
+    t.sort();
+    t[t.len() / 2].as_secs_f64()
+}
+
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    median((0..reps).map(|_| {
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    }).collect())
+}
+
+fn probe(net: &Network) -> Vec<Tensor> {
+    net.parameters()
+        .iter()
+        .map(|v| {
+            let values = seeded_uniform(1, "bench.probe", v.elem_count(), 1.0);
+            Tensor::from_vec(values, v.shape(), &Device::Cpu).unwrap().to_dtype(DType::F32).unwrap()
+        })
+        .collect()
+}
+
+fn hvp_from(net: &Network, grads: &candle_core::backprop::GradStore, v: &[Tensor]) {
+    let mut s = Tensor::zeros((), DType::F32, &Device::Cpu).unwrap();
+    for (p, vp) in net.parameters().iter().zip(v) {
+        s = (s + (grads.get(p.as_tensor()).unwrap() * vp).unwrap().sum_all().unwrap()).unwrap();
+    }
+    let h = s.backward().unwrap();
+    assert!(h.get(net.parameters()[0].as_tensor()).is_some());
+}
+
+fn main() {
+    let cases = [
+        (Architecture::mlp_cohen(), 5),
+        (Architecture::vgg11(false), 2),
+        (Architecture::vgg11(true), 2),
+        (Architecture::resnet(ResNetDepth::ResNet20, false), 3),
+        (Architecture::resnet(ResNetDepth::ResNet20, true), 3),
+    ];
+    let (x, y) = data();
+    println!("| architecture | parameters | fwd+bwd (s) | HVP (s) | reused HVP (s) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (arch, reps) in cases {
+        let net = Network::new(&arch, 10, 0, DType::F32, &Device::Cpu).unwrap();
+        // First-order gradient on a fresh thread without the double-backward variable.
+        let fwd_bwd = std::thread::scope(|s| {
+            s.spawn(|| {
+                time(reps, || {
+                    let logits = net.forward(&x, BatchNormMode::Train).unwrap();
+                    loss(&logits, &y, Loss::Mse).unwrap().backward().unwrap();
+                })
+            })
+            .join()
+            .unwrap()
+        });
+        // SAFETY: the scoped thread above has finished; this thread sets the variable before
+        // any backward pass of the threads below.
+        unsafe { std::env::set_var("CANDLE_GRAD_DO_NOT_DETACH", "1") };
+        let v = probe(&net);
+        let (hvp, reused) = std::thread::scope(|s| {
+            s.spawn(|| {
+                let (mut first, mut again) = (Vec::new(), Vec::new());
+                for _ in 0..reps {
+                    let start = Instant::now();
+                    let logits = net.forward(&x, BatchNormMode::Train).unwrap();
+                    let grads = loss(&logits, &y, Loss::Mse).unwrap().backward().unwrap();
+                    hvp_from(&net, &grads, &v);
+                    let middle = Instant::now();
+                    hvp_from(&net, &grads, &v);
+                    first.push(middle - start);
+                    again.push(middle.elapsed());
+                }
+                (median(first), median(again))
+            })
+            .join()
+            .unwrap()
+        });
+        unsafe { std::env::remove_var("CANDLE_GRAD_DO_NOT_DETACH") };
+        println!(
+            "| {} | {} | {fwd_bwd:.3} | {hvp:.3} | {reused:.3} |",
+            arch.name(),
+            net.num_parameters()
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! Full-dataset loss, accuracy and gradient in fixed chunks.
+
+use candle_core::Tensor;
+
+use crate::loss::correct;
+use crate::{BatchNormMode, Loss, ModelError, Network, loss};
+
+/// Loss, accuracy and optionally the gradient of a network on a dataset.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// L = Σ_c (n_c/n)·mean_loss_c over the chunks c (= the mean loss over all examples).
+    pub loss: f64,
+    /// Fraction of correctly classified examples.
+    pub accuracy: f64,
+    /// ∇L as a flat tensor in [`Network::parameters`] order (detached), if requested.
+    pub gradient: Option<Tensor>,
+}
+
+/// Splits `0..n` into consecutive chunks of `chunk_size` (the last may be shorter).
+fn chunks(n: usize, chunk_size: usize) -> Result<Vec<(usize, usize)>, ModelError> {
+    if chunk_size == 0 {
+        return Err(ModelError::InvalidConfig {
+            field: "chunk_size",
+            value: "0".into(),
+            expected: ">= 1",
+        });
+    }
+    if n == 0 {
+        return Err(ModelError::Shape {
+            expected: "at least one example".into(),
+            found: "0".into(),
+        });
+    }
+    Ok((0..n)
+        .step_by(chunk_size)
+        .map(|start| (start, chunk_size.min(n - start)))
+        .collect())
+}
+
+/// Runs `f(chunk_loss, logits, labels)` on every chunk; chunk_loss = (n_c/n)·mean_loss_c with
+/// its graph. Inputs are moved to the network's device and dtype chunk by chunk.
+fn for_each_chunk(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    kind: Loss,
+    chunk_size: usize,
+    mode: BatchNormMode,
+    mut f: impl FnMut(Tensor, &Tensor, &Tensor) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
+    let n = inputs.dim(0)?;
+    if labels.dims() != [n] {
+        return Err(ModelError::Shape {
+            expected: format!("labels ({n},)"),
+            found: format!("{:?}", labels.dims()),
+        });
+    }
+    for (start, len) in chunks(n, chunk_size)? {
+        let x = inputs
+            .narrow(0, start, len)?
+            .to_device(net.device())?
+            .to_dtype(net.dtype())?;
+        let y = labels.narrow(0, start, len)?;
+        let logits = net.forward(&x, mode)?;
+        let chunk_loss = (loss(&logits, &y, kind)? * (len as f64 / n as f64))?;
+        f(chunk_loss, &logits, &y)?;
+    }
+    Ok(())
+}
+
+/// Loss, accuracy and (if `with_gradient`) gradient over the whole dataset, computed on
+/// consecutive chunks of `chunk_size` examples so that memory stays bounded.
+///
+/// L = Σ_c (n_c/n)·mean_loss_c; the gradient is accumulated chunk by chunk and each chunk's
+/// graph is dropped before the next. Without BatchNorm the result does not depend on
+/// `chunk_size` beyond rounding; with BatchNorm in a train mode each chunk is a ghost batch
+/// (see [`BatchNormMode`]). Use `mode = Train` for everything but the training step.
+pub fn evaluate(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    loss: Loss,
+    chunk_size: usize,
+    mode: BatchNormMode,
+    with_gradient: bool,
+) -> Result<Evaluation, ModelError> {
+    let n = inputs.dim(0)?;
+    let mut total = 0.0;
+    let mut hits = 0;
+    let mut gradient: Option<Tensor> = None;
+    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |l, logits, y| {
+        total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        hits += correct(logits, y)?;
+        if with_gradient {
+            let grads = l.backward()?;
+            let per_parameter = net
+                .parameters()
+                .iter()
+                .map(|v| match grads.get(v.as_tensor()) {
+                    Some(g) => Ok(g.detach()),
+                    None => v.as_tensor().zeros_like(),
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let flat = net.flatten(&per_parameter)?;
+            gradient = Some(match gradient.take() {
+                Some(acc) => (acc + flat)?,
+                None => flat,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(Evaluation {
+        loss: total,
+        accuracy: hits as f64 / n as f64,
+        gradient,
+    })
+}
+
+/// The per-chunk terms (n_c/n)·mean_loss_c with live graphs, in chunk order; their sum is the
+/// full-dataset loss of [`evaluate`]. For Hessian-vector operators that differentiate chunk by
+/// chunk. Use `mode = Train` (never `TrainUpdate`) for Hessian products.
+pub fn chunk_losses(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    loss: Loss,
+    chunk_size: usize,
+    mode: BatchNormMode,
+) -> Result<Vec<Tensor>, ModelError> {
+    let mut out = Vec::new();
+    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |l, _, _| {
+        out.push(l);
+        Ok(())
+    })?;
+    Ok(out)
+}

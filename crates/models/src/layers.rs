@@ -1,0 +1,147 @@
+//! Layers written from generic candle ops whose backward passes are themselves differentiable,
+//! so that double backward (Hessian-vector products) is exact.
+//!
+//! Avoided on purpose (see the project's candle notes): `max_pool2d` (its backward is scaled by
+//! 1/(kh·kw)), the fused norm ops and `softmax_last_dim` (no gradient), candle's `gelu` /
+//! `gelu_erf` (their backward uses rounded constants).
+
+use std::sync::{Arc, Mutex};
+
+use candle_core::{Result, Tensor, Var};
+
+use crate::{Activation, BatchNormMode};
+
+/// BatchNorm ε (PyTorch default).
+pub(crate) const BN_EPS: f64 = 1e-5;
+/// BatchNorm running-statistics momentum: r ← (1 − m)·r + m·batch (PyTorch default).
+pub(crate) const BN_MOMENTUM: f64 = 0.1;
+
+/// Fully connected layer y = x·Wᵀ + b, W of shape (out, in).
+pub(crate) struct Linear {
+    pub(crate) weight: Var,
+    pub(crate) bias: Option<Var>,
+}
+
+impl Linear {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.matmul(&self.weight.as_tensor().t()?)?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(b.as_tensor()),
+            None => Ok(y),
+        }
+    }
+}
+
+/// 2-D convolution with square kernel, weight (out, in, k, k), optional per-channel bias.
+pub(crate) struct Conv2d {
+    pub(crate) weight: Var,
+    pub(crate) bias: Option<Var>,
+    pub(crate) stride: usize,
+    pub(crate) padding: usize,
+}
+
+impl Conv2d {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.conv2d(self.weight.as_tensor(), self.padding, self.stride, 1, 1)?;
+        match &self.bias {
+            Some(b) => {
+                let c = b.as_tensor().dim(0)?;
+                y.broadcast_add(&b.as_tensor().reshape((1, c, 1, 1))?)
+            }
+            None => Ok(y),
+        }
+    }
+}
+
+/// Running statistics of one BatchNorm layer (not trainable, excluded from the flat view).
+pub(crate) struct BnState {
+    /// Layer prefix, e.g. `layer001.stem.bn`.
+    pub(crate) name: String,
+    /// (running mean, running variance), each of shape (channels,).
+    pub(crate) running: Mutex<(Tensor, Tensor)>,
+}
+
+/// BatchNorm over (n, h, w) of an (n, c, h, w) input, from generic ops:
+/// y = γ·(x − μ)/√(σ² + ε) + β with biased batch variance σ² (train modes) or running
+/// statistics (eval mode). In `TrainUpdate` mode the running statistics are updated as in
+/// PyTorch: μ_r ← 0.9·μ_r + 0.1·μ, σ²_r ← 0.9·σ²_r + 0.1·σ²·m/(m − 1), m = n·h·w.
+pub(crate) struct BatchNorm {
+    pub(crate) gamma: Var,
+    pub(crate) beta: Var,
+    pub(crate) state: Arc<BnState>,
+}
+
+impl BatchNorm {
+    pub(crate) fn forward(&self, x: &Tensor, mode: BatchNormMode) -> crate::Result<Tensor> {
+        let (n, c, h, w) = x.dims4()?;
+        let shape = (1, c, 1, 1);
+        let gamma = self.gamma.as_tensor().reshape(shape)?;
+        let beta = self.beta.as_tensor().reshape(shape)?;
+        let (centered, scale) = match mode {
+            BatchNormMode::Eval => {
+                let running = self.state.running.lock().expect("BatchNorm state poisoned");
+                let mean = running.0.reshape(shape)?;
+                let var = running.1.reshape(shape)?;
+                (x.broadcast_sub(&mean)?, (var + BN_EPS)?.sqrt()?)
+            }
+            BatchNormMode::Train | BatchNormMode::TrainUpdate => {
+                let m = n * h * w;
+                if m < 2 {
+                    return Err(crate::ModelError::Shape {
+                        expected: "at least 2 values per channel for batch statistics".into(),
+                        found: format!("{:?}", x.dims()),
+                    });
+                }
+                let mean = x.mean_keepdim((0, 2, 3))?;
+                let centered = x.broadcast_sub(&mean)?;
+                let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
+                if mode == BatchNormMode::TrainUpdate {
+                    let mut running = self.state.running.lock().expect("BatchNorm state poisoned");
+                    let batch_mean = mean.detach().flatten_all()?;
+                    let unbiased = (var.detach().flatten_all()? * (m as f64 / (m - 1) as f64))?;
+                    let new_mean = ((&running.0 * (1.0 - BN_MOMENTUM))?
+                        + (batch_mean * BN_MOMENTUM)?)?;
+                    let new_var =
+                        ((&running.1 * (1.0 - BN_MOMENTUM))? + (unbiased * BN_MOMENTUM)?)?;
+                    *running = (new_mean, new_var);
+                }
+                (centered, (var + BN_EPS)?.sqrt()?)
+            }
+        };
+        Ok(centered
+            .broadcast_div(&scale)?
+            .broadcast_mul(&gamma)?
+            .broadcast_add(&beta)?)
+    }
+}
+
+/// Applies the activation elementwise (formulas in [`Activation`]).
+pub(crate) fn activate(x: &Tensor, activation: Activation) -> Result<Tensor> {
+    match activation {
+        Activation::Tanh => x.tanh(),
+        Activation::Relu => x.relu(),
+        Activation::Elu => x.elu(1.0),
+        Activation::Softplus => x.relu()? + (x.abs()?.neg()?.exp()? + 1.0)?.log()?,
+        Activation::Gelu => {
+            let phi = ((x * std::f64::consts::FRAC_1_SQRT_2)?.erf()? + 1.0)?;
+            (x * &phi)? * 0.5
+        }
+    }
+}
+
+/// 2×2 max-pool with stride 2 as reshape (b, c, h/2, 2, w/2, 2) and a max over the two window
+/// axes: the gradient goes to the maximum (to every tied maximum), unscaled.
+pub(crate) fn max_pool_2x2(x: &Tensor) -> Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    x.reshape((b, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
+}
+
+/// Global average pool (n, c, h, w) → (n, c).
+pub(crate) fn global_avg_pool(x: &Tensor) -> Result<Tensor> {
+    x.mean((2, 3))
+}
+
+/// Flattens (n, …) to (n, features).
+pub(crate) fn flatten(x: &Tensor) -> Result<Tensor> {
+    x.flatten_from(1)
+}

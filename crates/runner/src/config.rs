@@ -1,0 +1,410 @@
+//! The configuration of one training run: everything that determines its trajectory.
+//!
+//! A [`RunConfig`] is written in TOML (usually as part of a figure file under `experiments/`),
+//! every field has a documented default, unknown keys are rejected, and [`RunConfig::validate`]
+//! names the offending field path. The fully resolved config (defaults filled in) is what the
+//! run hash is computed from (see [`crate::run_hash`]).
+
+use serde::{Deserialize, Serialize};
+use stepsharp_data::{BatchSize, DataConfig};
+use stepsharp_models::{Architecture, Loss};
+use stepsharp_stepsize::RuleConfig;
+
+use crate::ConfigError;
+
+/// One training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// What is trained: a network on CIFAR-10 (`kind = "mlp" | "vgg11" | "res_net"`) or a
+    /// quadratic (`kind = "quadratic"`, no data). Default: Cohen et al.'s fully connected tanh
+    /// net `[200, 200]`.
+    pub model: ModelSpec,
+    /// Which CIFAR-10 examples, and how they are preprocessed. Default: see [`DataConfig`].
+    pub data: DataConfig,
+    /// Training loss. Default: MSE (Cohen et al.).
+    pub loss: Loss,
+    /// Regime (full batch or mini-batch), length and stop conditions.
+    pub training: TrainingConfig,
+    /// The stepsize rule and all its constants. Default: Armijo with optax constants.
+    pub stepsize: RuleConfig,
+    /// How and when the sharpness λ_max is measured.
+    pub sharpness: SharpnessConfig,
+    /// Seeds of every random stream of the run.
+    pub seeds: Seeds,
+    /// Floating-point precision of parameters and data. Default: f32.
+    pub dtype: Precision,
+    /// Where tensors live. Default: CPU. CUDA needs the `cuda` cargo feature.
+    pub device: DeviceKind,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            model: ModelSpec::Network(Architecture::mlp_cohen()),
+            data: DataConfig::default(),
+            loss: Loss::Mse,
+            training: TrainingConfig::default(),
+            stepsize: RuleConfig::Armijo(Default::default()),
+            sharpness: SharpnessConfig::default(),
+            seeds: Seeds::default(),
+            dtype: Precision::F32,
+            device: DeviceKind::Cpu,
+        }
+    }
+}
+
+/// What a run trains.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModelSpec {
+    /// A quadratic objective (`kind = "quadratic"`).
+    Quadratic(QuadraticSpec),
+    /// A network (`kind = "mlp"`, `"vgg11"` or `"res_net"`).
+    Network(Architecture),
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    /// Dispatches on `kind` so that errors come from the matching type (an untagged enum would
+    /// only say that no variant matched).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = toml::Value::deserialize(deserializer)?;
+        if value.get("kind").and_then(toml::Value::as_str) == Some("quadratic") {
+            value.try_into().map(ModelSpec::Quadratic).map_err(D::Error::custom)
+        } else {
+            value.try_into().map(ModelSpec::Network).map_err(D::Error::custom)
+        }
+    }
+}
+
+/// The tag of [`QuadraticSpec`]: always `"quadratic"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuadraticKind {
+    /// The only value.
+    #[default]
+    Quadratic,
+}
+
+/// A quadratic objective `f(w) = ½(w − w*)ᵀH(w − w*)`, `H = Q diag(spectrum) Qᵀ`, `w* = 0`,
+/// started at a seeded standard-normal point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuadraticSpec {
+    /// Always `"quadratic"`.
+    pub kind: QuadraticKind,
+    /// Eigenvalues of `H`. Default: `[100, 10, 1, 0.1]`.
+    pub spectrum: Vec<f64>,
+    /// Seed of the orthogonal basis `Q` and of the starting point. Default: 0.
+    pub seed: u64,
+}
+
+impl Default for QuadraticSpec {
+    fn default() -> Self {
+        Self {
+            kind: QuadraticKind::Quadratic,
+            spectrum: vec![100.0, 10.0, 1.0, 0.1],
+            seed: 0,
+        }
+    }
+}
+
+/// Regime, length and stop conditions of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainingConfig {
+    /// `"full"` (deterministic GD on the whole training subset) or a mini-batch size.
+    /// Default: `"full"`.
+    pub batch_size: BatchSize,
+    /// Drop the last incomplete mini-batch of each epoch. Default: true.
+    pub drop_last: bool,
+    /// Number of optimizer steps. Default: 100.
+    pub max_steps: usize,
+    /// Stop once the training loss (as measured at a step) falls below this value.
+    /// Default: none.
+    pub loss_goal: Option<f64>,
+    /// A loss above this value (or NaN/Inf) ends the run with status "diverged". Default: 1e6.
+    pub divergence_threshold: f64,
+    /// Examples per chunk when a loss, gradient or Hessian product runs over many examples
+    /// (bounds memory; results agree across chunk sizes up to rounding). Default: 1000.
+    pub chunk_size: usize,
+    /// Which examples the line search evaluates trial steps on. Default: the same batch.
+    pub line_search_batch: LineSearchBatch,
+    /// Test-set evaluation schedule, e.g. `test = { every = 50 }`. Default: `"never"`.
+    pub test: Schedule,
+    /// Write a checkpoint every this many steps (and at the end). Default: 50.
+    pub checkpoint_every: usize,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: BatchSize::Full,
+            drop_last: true,
+            max_steps: 100,
+            loss_goal: None,
+            divergence_threshold: 1e6,
+            chunk_size: 1000,
+            line_search_batch: LineSearchBatch::Same,
+            test: Schedule::Never,
+            checkpoint_every: 50,
+        }
+    }
+}
+
+/// Which batch the line search evaluates `f(w + ηu)` on (paper-spec.md: same batch by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineSearchBatch {
+    /// The batch the gradient was taken on.
+    Same,
+    /// A second, independently shuffled batch of the same size.
+    Independent,
+}
+
+/// A periodic schedule in steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Never.
+    Never,
+    /// At step 0, every `n` steps, and at the last step.
+    Every(usize),
+}
+
+impl Schedule {
+    /// Whether the schedule fires at `step` of a run with `max_steps` steps.
+    pub fn fires(self, step: usize, max_steps: usize) -> bool {
+        match self {
+            Schedule::Never => false,
+            Schedule::Every(n) => step % n == 0 || step + 1 == max_steps,
+        }
+    }
+}
+
+/// Which eigen-solver measures λ_max.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SharpnessMethod {
+    /// Lanczos with full reorthogonalization (top-k, Ritz residuals).
+    Lanczos,
+    /// Power iteration (CDAT paper), top-1 only.
+    Power,
+}
+
+/// Whether each sharpness measurement starts from the previous top eigenvector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmStart {
+    /// Start from the previous measurement's top eigenvector (fewer HVPs).
+    Previous,
+    /// Start every measurement from a fresh seeded random vector.
+    Cold,
+}
+
+/// How and when the sharpness is measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharpnessConfig {
+    /// Eigen-solver. Default: Lanczos.
+    pub method: SharpnessMethod,
+    /// Number of top eigenvalues. Default: 1.
+    pub k: usize,
+    /// When to measure (at w_t, before step t is applied), e.g. `measure = { every = 10 }` or
+    /// `"never"`. Default: every 10 steps.
+    pub measure: Schedule,
+    /// Size of the fixed evaluation set: the first this many examples of the training subset
+    /// (Cohen et al.: the first 5000 training examples). Default: 1000.
+    pub eval_examples: usize,
+    /// Relative Ritz-residual tolerance ‖Hv − λv‖ ≤ tol·|λ|. Default: 1e-3.
+    pub tolerance: f64,
+    /// Iteration cap of the solver. Default: 50.
+    pub max_iterations: usize,
+    /// Warm starts across measurements. Default: previous eigenvector.
+    pub warm_start: WarmStart,
+}
+
+impl Default for SharpnessConfig {
+    fn default() -> Self {
+        Self {
+            method: SharpnessMethod::Lanczos,
+            k: 1,
+            measure: Schedule::Every(10),
+            eval_examples: 1000,
+            tolerance: 1e-3,
+            max_iterations: 50,
+            warm_start: WarmStart::Previous,
+        }
+    }
+}
+
+/// Seeds of the run's random streams.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Seeds {
+    /// Initial weights. Default: 0.
+    pub init: u64,
+    /// Mini-batch order. Default: 0.
+    pub data_order: u64,
+    /// Start vectors of the eigen-solvers. Default: 0.
+    pub probe: u64,
+}
+
+impl Default for Seeds {
+    fn default() -> Self {
+        Self {
+            init: 0,
+            data_order: 0,
+            probe: 0,
+        }
+    }
+}
+
+/// Floating-point precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl Precision {
+    /// The candle dtype.
+    pub fn dtype(self) -> candle_core::DType {
+        match self {
+            Precision::F32 => candle_core::DType::F32,
+            Precision::F64 => candle_core::DType::F64,
+        }
+    }
+}
+
+/// Where tensors live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// The CPU.
+    Cpu,
+    /// The first CUDA GPU (needs the `cuda` feature).
+    Cuda,
+}
+
+impl DeviceKind {
+    /// Opens the device.
+    pub fn open(self) -> Result<candle_core::Device, ConfigError> {
+        match self {
+            DeviceKind::Cpu => Ok(candle_core::Device::Cpu),
+            DeviceKind::Cuda => candle_core::Device::new_cuda(0).map_err(|error| {
+                ConfigError::invalid(
+                    "device",
+                    "cuda",
+                    format!("a CUDA device (build with `--features cuda`): {error}"),
+                )
+            }),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Parses a run config from TOML text; `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|error| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: error.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value against its allowed range; the error names the field path.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match &self.model {
+            ModelSpec::Network(model) => model
+                .validate()
+                .map_err(|error| ConfigError::invalid("model", "", error.to_string()))?,
+            ModelSpec::Quadratic(quadratic) => {
+                if quadratic.spectrum.is_empty() || quadratic.spectrum.iter().any(|l| !l.is_finite()) {
+                    return Err(ConfigError::invalid(
+                        "model.spectrum",
+                        format!("{:?}", quadratic.spectrum),
+                        "a non-empty list of finite eigenvalues",
+                    ));
+                }
+                if self.training.batch_size != BatchSize::Full {
+                    return Err(ConfigError::invalid(
+                        "training.batch_size",
+                        format!("{:?}", self.training.batch_size),
+                        "\"full\" for a quadratic objective",
+                    ));
+                }
+            }
+        }
+        self.data
+            .validate()
+            .map_err(|error| ConfigError::invalid("data", "", error.to_string()))?;
+        self.stepsize
+            .validate()
+            .map_err(|error| ConfigError::invalid("stepsize", "", error.to_string()))?;
+        let training = &self.training;
+        positive("training.max_steps", training.max_steps)?;
+        positive("training.chunk_size", training.chunk_size)?;
+        positive("training.checkpoint_every", training.checkpoint_every)?;
+        if let BatchSize::Size(size) = training.batch_size {
+            positive("training.batch_size", size)?;
+        }
+        if let Schedule::Every(n) = training.test {
+            positive("training.test", n)?;
+        }
+        if !(training.divergence_threshold > 0.0) {
+            return Err(ConfigError::invalid(
+                "training.divergence_threshold",
+                training.divergence_threshold,
+                "a positive number",
+            ));
+        }
+        if let Some(goal) = training.loss_goal
+            && !goal.is_finite()
+        {
+            return Err(ConfigError::invalid("training.loss_goal", goal, "a finite number"));
+        }
+        let sharpness = &self.sharpness;
+        positive("sharpness.k", sharpness.k)?;
+        positive("sharpness.eval_examples", sharpness.eval_examples)?;
+        positive("sharpness.max_iterations", sharpness.max_iterations)?;
+        if let Schedule::Every(n) = sharpness.measure {
+            positive("sharpness.measure", n)?;
+        }
+        if sharpness.method == SharpnessMethod::Power && sharpness.k != 1 {
+            return Err(ConfigError::invalid(
+                "sharpness.k",
+                sharpness.k,
+                "1 with method = \"power\" (use lanczos for top-k)",
+            ));
+        }
+        if sharpness.max_iterations < sharpness.k {
+            return Err(ConfigError::invalid(
+                "sharpness.max_iterations",
+                sharpness.max_iterations,
+                "at least sharpness.k",
+            ));
+        }
+        if !(sharpness.tolerance > 0.0 && sharpness.tolerance < 1.0) {
+            return Err(ConfigError::invalid(
+                "sharpness.tolerance",
+                sharpness.tolerance,
+                "a number in (0, 1)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(field: &str, value: usize) -> Result<(), ConfigError> {
+    if value == 0 {
+        Err(ConfigError::invalid(field, value, "an integer ≥ 1"))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! Figures with plotters, as PNG and SVG: one panel per (group, metric), one color per series
+//! label across all panels, log axes for losses and stepsizes, a dashed line at 2 on every
+//! η·λ_max panel (the edge of stability), and a cross where a run diverged.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+use stepsharp_data::BatchSize;
+use stepsharp_quadratic::{ModelPoint, simulate};
+
+use crate::figure::{FigureConfig, FigureKind, FigureOutput, Scale};
+use crate::{RunOptions, RunStatus, Row};
+
+/// A curve on a panel.
+struct Curve {
+    label: String,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+    /// Draw points only (sparse measurements).
+    markers: bool,
+    dashed: bool,
+    /// Where the run diverged (last finite point).
+    diverged_at: Option<(f64, f64)>,
+}
+
+/// One panel of a figure.
+struct Panel {
+    title: String,
+    x_label: String,
+    y_label: String,
+    log_y: bool,
+    curves: Vec<Curve>,
+    /// Horizontal reference lines (value, label).
+    hlines: Vec<(f64, String)>,
+}
+
+/// Simple-model trajectories of a figure (empty unless it has `[[simple_model]]` entries).
+pub fn simple_model_trajectories(
+    figure: &FigureConfig,
+) -> anyhow::Result<Vec<(String, Vec<ModelPoint>)>> {
+    figure
+        .simple_model
+        .iter()
+        .map(|series| Ok((series.label.clone(), simulate(&series.model, series.steps)?)))
+        .collect()
+}
+
+/// Draws `output` as `figure.png` and `figure.svg` in its folder.
+pub fn plot_figure(
+    figure: &FigureConfig,
+    output: &FigureOutput,
+    simple_model: &[(String, Vec<ModelPoint>)],
+    options: &RunOptions,
+    scale: Scale,
+) -> anyhow::Result<()> {
+    let (rows, columns, panels) = match figure.kind {
+        FigureKind::Interplay => interplay_panels(output),
+        FigureKind::LossCurves => loss_curve_panels(output),
+        FigureKind::BatchSensitivity => batch_sensitivity_panels(output),
+        FigureKind::EdgeOfStability => eos_panels(output),
+        FigureKind::SimpleModel => {
+            let measured = measured_runs(figure, options, scale)?;
+            simple_model_panels(simple_model, &measured)
+        }
+    };
+    let title = format!("{} ({} scale)", figure.title, scale.name());
+    let size = (360 * columns as u32, 280 * rows as u32 + 40);
+    register_font();
+    let png = output.out_dir.join("figure.png");
+    render(BitMapBackend::new(&png, size).into_drawing_area(), &title, rows, columns, &panels)?;
+    let svg = output.out_dir.join("figure.svg");
+    render(SVGBackend::new(&svg, size).into_drawing_area(), &title, rows, columns, &panels)?;
+    Ok(())
+}
+
+/// Trajectories of the figure named in `measured_from` (figure4 draws figure3's full-batch runs).
+fn measured_runs(figure: &FigureConfig, options: &RunOptions, scale: Scale) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
+    let Some(name) = &figure.measured_from else {
+        return Ok(Vec::new());
+    };
+    let path = Path::new("experiments").join(format!("{name}.toml"));
+    let source = crate::load_figure(&path)?;
+    let mut measured = Vec::new();
+    for run in source.runs(scale)? {
+        if run.config.training.batch_size != BatchSize::Full || source.scale(scale).series.iter().any(|s| s.label == run.series && s.tune.is_some()) {
+            continue;
+        }
+        let config = options.resolve(&run.config);
+        let data = crate::prepare_data(&config, options)?;
+        let dir = crate::RunDir::new(&options.results, &crate::hash_of(&config, data.as_ref()));
+        let path = dir.file("trajectory.csv");
+        anyhow::ensure!(path.exists(), "run `{} / {}` of {name} is missing: run `cargo xtask reproduce {name}` first", run.group, run.series);
+        measured.push((run.series.clone(), crate::read_trajectory(&path)?));
+    }
+    Ok(measured)
+}
+
+fn register_font() {
+    static FONT: Once = Once::new();
+    FONT.call_once(|| {
+        // DejaVu Sans ships inside the `dejavu` crate, so text renders without system fonts.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+/// One color per series label, the same in every panel and figure for the rule names.
+fn color_of(label: &str, labels: &[String]) -> RGBColor {
+    const PALETTE: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+    ];
+    let lower = label.to_lowercase();
+    let known = ["constant", "armijo", "polyak", "cdat"];
+    if let Some(i) = known.iter().position(|k| lower.starts_with(k)) {
+        return PALETTE[i];
+    }
+    let i = labels.iter().position(|l| l == label).unwrap_or(0);
+    PALETTE[(i + known.len()) % PALETTE.len()]
+}
+
+fn series_labels(output: &FigureOutput) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for r in &output.results {
+        if !labels.contains(&r.run.series) {
+            labels.push(r.run.series.clone());
+        }
+    }
+    labels
+}
+
+fn groups(output: &FigureOutput) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for r in &output.results {
+        if !groups.contains(&r.run.group) {
+            groups.push(r.run.group.clone());
+        }
+    }
+    groups
+}
+
+fn curve(label: &str, labels: &[String], rows: &[Row], status: &RunStatus, metric: fn(&Row) -> Option<f64>, markers: bool) -> Curve {
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| metric(r).filter(|v| v.is_finite()).map(|v| (r.step as f64, v)))
+        .collect();
+    Curve {
+        label: label.to_string(),
+        color: color_of(label, labels),
+        diverged_at: matches!(status, RunStatus::Diverged { .. }).then(|| points.last().copied()).flatten(),
+        points,
+        markers,
+        dashed: false,
+    }
+}
+
+fn loss_metric(full_batch: bool) -> fn(&Row) -> Option<f64> {
+    if full_batch { |r| Some(r.loss) } else { |r| r.eval_loss }
+}
+
+fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
+    let labels = series_labels(output);
+    let groups = groups(output);
+    let mut panels = Vec::new();
+    for group in &groups {
+        let runs: Vec<_> = output.results.iter().filter(|r| &r.run.group == group).collect();
+        let full = runs.first().is_some_and(|r| r.run.config.training.batch_size == BatchSize::Full);
+        let specs: [(&str, bool, fn(&Row) -> Option<f64>, bool); 4] = [
+            (if full { "train loss" } else { "train loss (eval set)" }, true, loss_metric(full), !full),
+            ("stepsize η", true, |r| Some(r.eta), false),
+            ("sharpness λ_max", true, |r| r.lambda_max, true),
+            ("η·λ_max", false, |r| r.eta_lambda, true),
+        ];
+        for (i, (name, log_y, metric, markers)) in specs.into_iter().enumerate() {
+            panels.push(Panel {
+                title: if group.is_empty() { name.to_string() } else { format!("{group}: {name}") },
+                x_label: "step".into(),
+                y_label: name.into(),
+                log_y,
+                curves: runs
+                    .iter()
+                    .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, metric, markers))
+                    .collect(),
+                hlines: if i == 3 { vec![(2.0, "η·λ = 2".into())] } else { Vec::new() },
+            });
+        }
+    }
+    (groups.len(), 4, panels)
+}
+
+fn loss_curve_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
+    let labels = series_labels(output);
+    let groups = groups(output);
+    let panels: Vec<Panel> = groups
+        .iter()
+        .map(|group| Panel {
+            title: format!("{group}: train loss"),
+            x_label: "step".into(),
+            y_label: "train loss".into(),
+            log_y: true,
+            curves: output
+                .results
+                .iter()
+                .filter(|r| &r.run.group == group)
+                .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| Some(r.loss), false))
+                .collect(),
+            hlines: Vec::new(),
+        })
+        .collect();
+    (1, panels.len(), panels)
+}
+
+fn batch_sensitivity_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
+    let labels = series_labels(output);
+    let groups = groups(output);
+    let final_of = |rows: &[Row], metric: fn(&Row) -> Option<f64>| rows.iter().rev().find_map(metric);
+    let mut panels = Vec::new();
+    let metrics: [(&str, bool, fn(&Row) -> Option<f64>); 2] = [
+        ("final train loss (eval set)", true, |r| r.eval_loss),
+        ("final test accuracy", false, |r| r.test_accuracy),
+    ];
+    for (name, log_y, metric) in metrics {
+        let curves = labels
+            .iter()
+            .map(|label| {
+                let points = groups
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(x, g)| {
+                        output
+                            .results
+                            .iter()
+                            .find(|r| &r.run.group == g && &r.run.series == label)
+                            .and_then(|r| final_of(&r.outcome.rows, metric))
+                            .filter(|v| v.is_finite())
+                            .map(|v| (x as f64, v))
+                    })
+                    .collect();
+                Curve { label: label.clone(), color: color_of(label, &labels), points, markers: false, dashed: false, diverged_at: None }
+            })
+            .collect();
+        panels.push(Panel {
+            title: name.into(),
+            x_label: format!("batch size: {}", groups.join(", ")),
+            y_label: name.into(),
+            log_y,
+            curves,
+            hlines: Vec::new(),
+        });
+    }
+    (1, 2, panels)
+}
+
+fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
+    let labels = series_labels(output);
+    let loss = Panel {
+        title: "train loss".into(),
+        x_label: "step".into(),
+        y_label: "train loss".into(),
+        log_y: true,
+        curves: output
+            .results
+            .iter()
+            .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| Some(r.loss), false))
+            .collect(),
+        hlines: Vec::new(),
+    };
+    let mut sharpness = Panel {
+        title: "sharpness λ_max (dashed: 2/η)".into(),
+        x_label: "step".into(),
+        y_label: "λ_max".into(),
+        log_y: false,
+        curves: Vec::new(),
+        hlines: Vec::new(),
+    };
+    for r in &output.results {
+        sharpness.curves.push(curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| r.lambda_max, true));
+        if let stepsharp_stepsize::RuleConfig::Constant(c) = &r.run.config.stepsize {
+            let last = r.outcome.rows.len().max(1) as f64;
+            sharpness.curves.push(Curve {
+                label: format!("2/η ({})", r.run.series),
+                color: color_of(&r.run.series, &labels),
+                points: vec![(0.0, 2.0 / c.eta), (last, 2.0 / c.eta)],
+                markers: false,
+                dashed: true,
+                diverged_at: None,
+            });
+        }
+    }
+    (1, 2, vec![loss, sharpness])
+}
+
+fn simple_model_panels(model: &[(String, Vec<ModelPoint>)], measured: &[(String, Vec<Row>)]) -> (usize, usize, Vec<Panel>) {
+    let model_labels: Vec<String> = model.iter().map(|(l, _)| l.clone()).collect();
+    let measured_labels: Vec<String> = measured.iter().map(|(l, _)| l.clone()).collect();
+    let model_curve = |metric: fn(&ModelPoint) -> f64| -> Vec<Curve> {
+        model
+            .iter()
+            .map(|(label, points)| Curve {
+                label: label.clone(),
+                color: color_of(label, &model_labels),
+                points: points.iter().map(|p| (p.step as f64, metric(p))).filter(|p| p.1.is_finite() && p.1 > 0.0).collect(),
+                markers: false,
+                dashed: false,
+                diverged_at: None,
+            })
+            .collect()
+    };
+    let measured_curve = |metric: fn(&Row) -> Option<f64>| -> Vec<Curve> {
+        measured
+            .iter()
+            .map(|(label, rows)| curve(label, &measured_labels, rows, &RunStatus::Running, metric, true))
+            .collect()
+    };
+    let panel = |title: &str, log_y: bool, curves: Vec<Curve>, edge: bool| Panel {
+        title: title.into(),
+        x_label: "step".into(),
+        y_label: title.into(),
+        log_y,
+        curves,
+        hlines: if edge { vec![(2.0, "η·λ = 2".into())] } else { Vec::new() },
+    };
+    let panels = vec![
+        panel("model: λ_t", true, model_curve(|p| p.lambda), false),
+        panel("model: η_t·λ_t", false, model_curve(|p| p.eta_lambda), true),
+        panel("measured (full batch): λ_max", true, measured_curve(|r| r.lambda_max), false),
+        panel("measured (full batch): η·λ_max", false, measured_curve(|r| r.eta_lambda), true),
+    ];
+    (2, 2, panels)
+}
+
+fn render<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    rows: usize,
+    columns: usize,
+    panels: &[Panel],
+) -> anyhow::Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    let body = root.titled(title, ("sans-serif", 22)).map_err(plot_error)?;
+    for (area, panel) in body.split_evenly((rows.max(1), columns.max(1))).iter().zip(panels) {
+        draw_panel(area, panel)?;
+    }
+    root.present().map_err(plot_error)?;
+    Ok(())
+}
+
+fn plot_error(error: impl std::fmt::Debug) -> anyhow::Error {
+    anyhow::anyhow!("plotting failed: {error:?}")
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> anyhow::Result<()> {
+    let points = panel.curves.iter().flat_map(|c| c.points.iter());
+    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in points.filter(|p| !panel.log_y || p.1 > 0.0) {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    for (v, _) in &panel.hlines {
+        y_min = y_min.min(*v);
+        y_max = y_max.max(*v);
+    }
+    if !y_min.is_finite() {
+        (y_min, y_max) = (0.1, 1.0);
+    }
+    let mut chart = ChartBuilder::on(area);
+    chart
+        .caption(&panel.title, ("sans-serif", 14))
+        .margin(8)
+        .x_label_area_size(30)
+        .y_label_area_size(60);
+    if panel.log_y {
+        let (lo, hi) = (y_min * 0.8, (y_max * 1.25).max(y_min * 1.01));
+        let chart = chart.build_cartesian_2d(0.0..x_max, (lo..hi).log_scale()).map_err(plot_error)?;
+        draw_curves(chart, panel, x_max)
+    } else {
+        let pad = ((y_max - y_min) * 0.08).max(1e-9);
+        let chart = chart.build_cartesian_2d(0.0..x_max, (y_min - pad)..(y_max + pad)).map_err(plot_error)?;
+        draw_curves(chart, panel, x_max)
+    }
+}
+
+fn draw_curves<'a, DB, Y>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    panel: &Panel,
+    x_max: f64,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    std::ops::Range<f64>: AsRangedCoord,
+{
+    chart
+        .configure_mesh()
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .label_style(("sans-serif", 11))
+        .draw()
+        .map_err(plot_error)?;
+    for (value, label) in &panel.hlines {
+        chart
+            .draw_series(DashedLineSeries::new(vec![(0.0, *value), (x_max, *value)], 6, 4, BLACK.stroke_width(1)))
+            .map_err(plot_error)?
+            .label(label.clone())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLACK));
+    }
+    for curve in &panel.curves {
+        let color = curve.color;
+        // A log axis cannot show η = 0 (e.g. a Polyak step at a zero gradient): leave it out.
+        let points: Vec<(f64, f64)> =
+            curve.points.iter().copied().filter(|p| !panel.log_y || p.1 > 0.0).collect();
+        let style = color.stroke_width(2);
+        let drawn = if curve.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 5, 4, color.stroke_width(1)))
+        } else if curve.markers {
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.mix(0.5).stroke_width(1)))
+                .map_err(plot_error)?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
+        } else {
+            chart.draw_series(LineSeries::new(points, style))
+        }
+        .map_err(plot_error)?;
+        drawn
+            .label(curve.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+        if let Some(point) = curve.diverged_at {
+            chart
+                .draw_series(std::iter::once(Cross::new(point, 6, color.stroke_width(2))))
+                .map_err(plot_error)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 10))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
+}

@@ -1,0 +1,577 @@
+//! The training loop: one run of a [`RunConfig`] into `results/<id>/`, reused when complete,
+//! resumed from its checkpoint when interrupted.
+//!
+//! Step `t`: take the batch; compute `f(w_t)` and `g_t` (BatchNorm statistics update here
+//! only); stop if the loss is non-finite or above the threshold ("diverged at step t"); on
+//! measured steps compute λ_max at `w_t` on the fixed evaluation set and the directional
+//! sharpness along `u = −g_t`; let the rule choose `η_t` (line-search trials evaluate
+//! `f(w_t + ηu)` on the same or an independent batch); set `w_{t+1} = w_t + η_t·u`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use candle_core::{DType, Tensor};
+use stepsharp_data::{BatchSize, Batcher, DataSource, Prepared};
+use stepsharp_models::Network;
+use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
+
+use crate::checkpoint::{self, CheckpointState, CheckpointTensors};
+use crate::problem::{Examples, Problem};
+use crate::store::{CONFIG_FILE, Metadata, RunDir, RunStatus, TRAJECTORY_FILE, unix_now, write_atomic};
+use crate::tracking::{SharpnessTracker, curvature_along};
+use crate::trajectory::{Row, read_trajectory, trajectory_csv};
+use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, run_hash};
+
+/// The candle release every result is computed with (pinned in the workspace manifest).
+pub const CANDLE_VERSION: &str = "0.11.1";
+
+/// Where and how to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Folder holding one sub-folder per run. Default: `results`.
+    pub results: PathBuf,
+    /// CIFAR-10 folder given explicitly (else `STEPSHARP_DATA`, the cache, …).
+    pub data_dir: Option<PathBuf>,
+    /// Rerun even if a completed run with the same hash exists.
+    pub force: bool,
+    /// Stop (as if interrupted, after writing a checkpoint) once this many steps were taken
+    /// in this invocation. For tests and demonstrations of resume.
+    pub stop_after: Option<usize>,
+    /// Run every config on this device instead of its own (this changes run hashes).
+    pub device: Option<DeviceKind>,
+    /// Never compute: fail unless a completed run exists (used to re-plot from cache).
+    pub reuse_only: bool,
+}
+
+impl RunOptions {
+    /// `config` with the options' overrides applied.
+    pub fn resolve(&self, config: &RunConfig) -> RunConfig {
+        let mut config = config.clone();
+        if let Some(device) = self.device {
+            config.device = device;
+        }
+        config
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            results: PathBuf::from("results"),
+            data_dir: None,
+            force: false,
+            stop_after: None,
+            device: None,
+            reuse_only: false,
+        }
+    }
+}
+
+/// What the loop reports after each step.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    /// Run id.
+    pub run_id: &'a str,
+    /// Steps done.
+    pub step: usize,
+    /// Total steps.
+    pub max_steps: usize,
+    /// Latest loss.
+    pub loss: f64,
+    /// Latest stepsize.
+    pub eta: f64,
+    /// Latest λ_max, if measured yet.
+    pub lambda_max: Option<f64>,
+}
+
+/// The result of [`execute`].
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// The run folder.
+    pub dir: RunDir,
+    /// Final status (or `Running` when stopped by `stop_after`).
+    pub status: RunStatus,
+    /// The whole trajectory.
+    pub rows: Vec<Row>,
+    /// Whether a completed run was reused without computing.
+    pub reused: bool,
+}
+
+/// The data a network run trains on, and its fingerprint; a quadratic has none.
+pub fn prepare_data(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Option<Prepared>> {
+    if matches!(config.model, ModelSpec::Quadratic(_)) {
+        return Ok(None);
+    }
+    let source: DataSource = stepsharp_data::locate(options.data_dir.as_deref())?;
+    let device = config.device.open()?;
+    let with_test = config.training.test != crate::Schedule::Never;
+    let prepared = stepsharp_data::load(&source, &config.data, with_test, config.dtype.dtype(), &device)
+        .with_context(|| format!("loading CIFAR-10 from {}", source.dir.display()))?;
+    Ok(Some(prepared))
+}
+
+/// The run hash of `config` with its data.
+pub fn hash_of(config: &RunConfig, data: Option<&Prepared>) -> String {
+    run_hash(config, data.map_or("no data", |d| d.fingerprint.as_str()))
+}
+
+/// Runs `config` (or reuses / resumes it) and returns its trajectory.
+pub fn execute(
+    config: &RunConfig,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> anyhow::Result<RunOutcome> {
+    let config = &options.resolve(config);
+    config.validate()?;
+    stepsharp_sharpness::ensure_exact_second_derivatives()
+        .context("exact Hessian-vector products are unavailable")?;
+    let data = prepare_data(config, options)?;
+    let dir = RunDir::new(&options.results, &hash_of(config, data.as_ref()));
+    let existing = dir.metadata()?;
+    if let Some(metadata) = &existing
+        && metadata.status.is_final()
+        && !options.force
+    {
+        return Ok(RunOutcome {
+            rows: read_trajectory(&dir.file(TRAJECTORY_FILE))?,
+            status: metadata.status.clone(),
+            dir,
+            reused: true,
+        });
+    }
+    anyhow::ensure!(
+        !options.reuse_only,
+        "run {} has not completed (status: {}); run `cargo xtask reproduce` first",
+        dir.id(),
+        existing.as_ref().map_or("missing".into(), |m| m.status.describe())
+    );
+    if options.force && dir.path.exists() {
+        std::fs::remove_dir_all(&dir.path)
+            .with_context(|| format!("cannot clear {}", dir.path.display()))?;
+    }
+    std::fs::create_dir_all(&dir.path)?;
+    let text = toml::to_string(config).context("serializing the resolved config")?;
+    write_atomic(&dir.file(CONFIG_FILE), text.as_bytes())?;
+    let mut metadata = match existing.filter(|_| !options.force) {
+        Some(mut m) => {
+            m.resumes += 1;
+            m
+        }
+        None => new_metadata(config, &dir, data.as_ref()),
+    };
+    dir.write_metadata(&metadata)?;
+    let mut run = Run::new(config, data, &dir)?;
+    let status = run.train(options, progress)?;
+    if status.is_final() {
+        metadata.ended_unix = Some(unix_now());
+    }
+    metadata.status = status.clone();
+    dir.write_metadata(&metadata)?;
+    Ok(RunOutcome {
+        rows: run.rows,
+        status,
+        dir,
+        reused: false,
+    })
+}
+
+fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Metadata {
+    Metadata {
+        hash: dir.hash.clone(),
+        data_fingerprint: data.map_or("no data".into(), |d| d.fingerprint.clone()),
+        data_summary: data.map_or("quadratic objective (no data)".into(), |d| d.summary.clone()),
+        code_revision: code_revision(),
+        stepsharp_version: env!("CARGO_PKG_VERSION").into(),
+        candle_version: CANDLE_VERSION.into(),
+        host: std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "unknown".into()),
+        threads: candle_core::utils::get_num_threads(),
+        dtype: format!("{:?}", config.dtype).to_lowercase(),
+        device: format!("{:?}", config.device).to_lowercase(),
+        started_unix: unix_now(),
+        ended_unix: None,
+        resumes: 0,
+        status: RunStatus::Running,
+    }
+}
+
+fn code_revision() -> String {
+    std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The state of a run in progress.
+struct Run<'a> {
+    config: &'a RunConfig,
+    dir: &'a RunDir,
+    problem: Problem,
+    data: Option<Prepared>,
+    eval: Examples,
+    rule: Stepsize,
+    batcher: Option<Batcher>,
+    line_search_batcher: Option<Batcher>,
+    tracker: SharpnessTracker,
+    rows: Vec<Row>,
+    next_step: usize,
+    counters: [u64; 3],
+    seconds: [f64; 2],
+}
+
+impl<'a> Run<'a> {
+    fn new(config: &'a RunConfig, data: Option<Prepared>, dir: &'a RunDir) -> anyhow::Result<Self> {
+        let device = config.device.open()?;
+        let dtype = config.dtype.dtype();
+        let problem = match &config.model {
+            ModelSpec::Network(architecture) => Problem::Network {
+                net: Network::new(architecture, 10, config.seeds.init, dtype, &device)?,
+                loss: config.loss,
+                chunk_size: config.training.chunk_size,
+            },
+            ModelSpec::Quadratic(spec) => Problem::quadratic(spec, dtype, &device)?,
+        };
+        let (eval, batcher, line_search_batcher) = match &data {
+            Some(prepared) => {
+                let train = &prepared.train;
+                let eval_n = config.sharpness.eval_examples.min(train.len());
+                let eval = Examples::all(&train.head(eval_n)?);
+                let training = &config.training;
+                let mini_batch = training.batch_size != BatchSize::Full;
+                let independent = training.line_search_batch == LineSearchBatch::Independent;
+                let n = train.len();
+                (
+                    eval,
+                    if mini_batch { Some(make_batcher(config, n, TRAIN_STREAM, None)?) } else { None },
+                    if mini_batch && independent {
+                        Some(make_batcher(config, n, LINE_SEARCH_STREAM, None)?)
+                    } else {
+                        None
+                    },
+                )
+            }
+            None => {
+                let empty = Tensor::zeros(0, DType::U32, &device)?;
+                (Examples { inputs: empty.clone(), labels: empty }, None, None)
+            }
+        };
+        let mut run = Self {
+            rule: Stepsize::new(config.stepsize.clone())?,
+            tracker: SharpnessTracker::new(config.sharpness.clone(), config.seeds.probe, None),
+            config,
+            dir,
+            problem,
+            data,
+            eval,
+            batcher,
+            line_search_batcher,
+            rows: Vec::new(),
+            next_step: 0,
+            counters: [0; 3],
+            seconds: [0.0; 2],
+        };
+        run.resume(&device)?;
+        Ok(run)
+    }
+
+    /// Restores the last checkpoint, if any, and the trajectory rows it covers.
+    fn resume(&mut self, device: &candle_core::Device) -> anyhow::Result<()> {
+        let Some((state, tensors)) = checkpoint::load(self.dir, device)? else {
+            return Ok(());
+        };
+        self.problem.set_flat_parameters(&tensors.parameters)?;
+        self.problem.set_buffers(&tensors.buffers)?;
+        self.tracker.warm_start = tensors.warm_start;
+        self.rule.restore(state.rule)?;
+        if let Some(data) = &self.data {
+            let n = data.train.len();
+            if let Some(saved) = state.batcher {
+                self.batcher = Some(make_batcher(self.config, n, TRAIN_STREAM, Some(saved))?);
+            }
+            if let Some(saved) = state.line_search_batcher {
+                self.line_search_batcher = Some(make_batcher(self.config, n, LINE_SEARCH_STREAM, Some(saved))?);
+            }
+        }
+        let mut rows = read_trajectory(&self.dir.file(TRAJECTORY_FILE))?;
+        anyhow::ensure!(
+            rows.len() >= state.rows,
+            "{} has {} rows but its checkpoint needs {}",
+            self.dir.file(TRAJECTORY_FILE).display(),
+            rows.len(),
+            state.rows
+        );
+        rows.truncate(state.rows);
+        self.rows = rows;
+        self.next_step = state.next_step;
+        self.counters = state.counters;
+        self.seconds = state.seconds;
+        Ok(())
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        write_atomic(&self.dir.file(TRAJECTORY_FILE), &trajectory_csv(&self.rows)?)?;
+        let state = CheckpointState {
+            next_step: self.next_step,
+            rows: self.rows.len(),
+            rule: self.rule.state(),
+            batcher: self.batcher.as_ref().map(Batcher::state),
+            line_search_batcher: self.line_search_batcher.as_ref().map(Batcher::state),
+            counters: self.counters,
+            seconds: self.seconds,
+        };
+        let tensors = CheckpointTensors {
+            parameters: self.problem.flat_parameters()?,
+            buffers: self.problem.buffers()?,
+            warm_start: self.tracker.warm_start.clone(),
+        };
+        checkpoint::save(self.dir, &state, &tensors)
+    }
+
+    fn train(&mut self, options: &RunOptions, progress: &mut dyn FnMut(&Progress)) -> anyhow::Result<RunStatus> {
+        let max_steps = self.config.training.max_steps;
+        let mut taken = 0;
+        let mut status = RunStatus::Completed { steps: max_steps };
+        while self.next_step < max_steps {
+            if options.stop_after.is_some_and(|limit| taken >= limit) {
+                self.save()?;
+                return Ok(RunStatus::Running);
+            }
+            let row = self.step()?;
+            let (loss, step) = (row.loss, row.step);
+            let diverged = !loss.is_finite() || loss > self.config.training.divergence_threshold;
+            let reached_goal = self.config.training.loss_goal.is_some_and(|goal| loss <= goal);
+            progress(&Progress {
+                run_id: self.dir.id(),
+                step: step + 1,
+                max_steps,
+                loss,
+                eta: row.eta,
+                lambda_max: row.lambda_max.or_else(|| self.rows.iter().rev().find_map(|r| r.lambda_max)),
+            });
+            self.rows.push(row);
+            self.next_step += 1;
+            taken += 1;
+            if diverged {
+                status = RunStatus::Diverged { step, loss };
+                break;
+            }
+            if reached_goal {
+                status = RunStatus::Completed { steps: step + 1 };
+                break;
+            }
+            if self.next_step % self.config.training.checkpoint_every == 0 {
+                self.save()?;
+            }
+        }
+        self.save()?;
+        Ok(status)
+    }
+
+    /// One step; returns its row (with `eta` NaN when the loss already diverged).
+    fn step(&mut self) -> anyhow::Result<Row> {
+        let t = self.next_step;
+        let started = Instant::now();
+        let (batch, epoch) = self.next_batch(false)?;
+        let w0 = self.problem.flat_parameters()?;
+        let measured = self.problem.measure(&batch, true, true)?;
+        self.counters[0] += measured.forward_passes;
+        self.counters[1] += measured.forward_passes;
+        let gradient = measured.gradient.context("gradient missing")?;
+        let grad_norm_sq = to_f64(&gradient.sqr()?.sum_all()?)?;
+        let mut row = Row {
+            step: t,
+            epoch,
+            loss: measured.loss,
+            accuracy: measured.accuracy,
+            eta: f64::NAN,
+            trials: 0,
+            grad_norm: grad_norm_sq.sqrt(),
+            ..Row::default()
+        };
+        let diverged = !measured.loss.is_finite() || measured.loss > self.config.training.divergence_threshold;
+        if diverged {
+            self.finish_row(&mut row);
+            return Ok(row);
+        }
+        let direction = gradient.neg()?;
+        self.seconds[0] += started.elapsed().as_secs_f64();
+
+        let tracking = Instant::now();
+        let max_steps = self.config.training.max_steps;
+        let reading = if self.config.sharpness.measure.fires(t, max_steps) {
+            let reading = self.tracker.measure(&self.problem, &self.eval, &direction, t as u64)?;
+            self.counters[0] += reading.forward_passes;
+            self.counters[1] += reading.forward_passes;
+            self.counters[2] += reading.hvps;
+            Some(reading)
+        } else {
+            None
+        };
+        if self.config.training.test.fires(t, max_steps)
+            && let Some(test) = self.data.as_ref().and_then(|d| d.test.as_ref())
+        {
+            let (loss, accuracy) = self.problem.test(&Examples::all(test))?;
+            self.counters[0] += test.len().div_ceil(self.config.training.chunk_size) as u64;
+            row.test_loss = Some(loss);
+            row.test_accuracy = Some(accuracy);
+        }
+        self.seconds[1] += tracking.elapsed().as_secs_f64();
+
+        let stepping = Instant::now();
+        let trial_batch = match self.line_search_batcher {
+            Some(_) => Some(self.next_batch(true)?.0),
+            None => None,
+        };
+        let context = StepContext {
+            loss: measured.loss,
+            slope: -grad_norm_sq,
+            grad_norm_sq,
+        };
+        let mut oracle = ParameterOracle {
+            problem: &self.problem,
+            w0: &w0,
+            direction: &direction,
+            trial_batch: trial_batch.as_ref().unwrap_or(&batch),
+            curvature_batch: &batch,
+            moved: false,
+            forward_passes: 0,
+            hvps: 0,
+            error: None,
+        };
+        let record = self.rule.step(&context, &mut oracle);
+        let (forward_passes, hvps, oracle_error) = (oracle.forward_passes, oracle.hvps, oracle.error.take());
+        if let Some(error) = oracle_error {
+            return Err(error.context(format!("evaluating the stepsize oracle at step {t}")));
+        }
+        let record = record.with_context(|| format!("stepsize rule failed at step {t}"))?;
+        self.counters[0] += forward_passes;
+        self.counters[1] += hvps;
+        self.counters[2] += hvps;
+        let w_next = (&w0 + (&direction * record.eta)?)?;
+        self.problem.set_flat_parameters(&w_next)?;
+        self.seconds[0] += stepping.elapsed().as_secs_f64();
+
+        row.eta = record.eta;
+        row.trials = record.trials;
+        row.failed = record.failed;
+        row.diagnostics = serde_json::to_string(&record.diagnostics)?;
+        if let Some(reading) = reading {
+            let lambda = reading.top_k[0];
+            row.eval_loss = Some(reading.eval_loss);
+            row.lambda_max = Some(lambda);
+            row.top_k = Some(
+                reading.top_k.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(";"),
+            );
+            row.residual = Some(reading.residual);
+            row.converged = Some(reading.converged);
+            row.eta_lambda = Some(record.eta * lambda);
+            row.directional = Some(reading.directional);
+        }
+        self.finish_row(&mut row);
+        Ok(row)
+    }
+
+    fn finish_row(&self, row: &mut Row) {
+        [row.forward_passes, row.backward_passes, row.hvps] = self.counters;
+        [row.train_seconds, row.tracking_seconds] = self.seconds;
+    }
+
+    /// The next training batch (or line-search batch with `line_search`) and its epoch.
+    fn next_batch(&mut self, line_search: bool) -> anyhow::Result<(Examples, u64)> {
+        let batcher = if line_search { &mut self.line_search_batcher } else { &mut self.batcher };
+        match (&self.data, batcher.as_mut()) {
+            (Some(data), Some(batcher)) => {
+                let batch = batcher.next_batch();
+                Ok((Examples::select(&data.train, &batch.indices)?, batch.epoch))
+            }
+            (Some(data), None) => Ok((Examples::all(&data.train), 0)),
+            (None, _) => Ok((
+                Examples {
+                    inputs: self.eval.inputs.clone(),
+                    labels: self.eval.labels.clone(),
+                },
+                0,
+            )),
+        }
+    }
+}
+
+const TRAIN_STREAM: &str = "train";
+const LINE_SEARCH_STREAM: &str = "line-search";
+
+/// The mini-batch stream `stream` over `n` examples, seeded from the run's data-order seed,
+/// continued from `saved` when resuming.
+fn make_batcher(
+    config: &RunConfig,
+    n: usize,
+    stream: &str,
+    saved: Option<stepsharp_data::BatcherState>,
+) -> anyhow::Result<Batcher> {
+    let training = &config.training;
+    let seed = stepsharp_data::derive_seed(config.seeds.data_order, stream);
+    Ok(match saved {
+        Some(state) => Batcher::from_state(n, training.batch_size, training.drop_last, seed, state)?,
+        None => Batcher::new(n, training.batch_size, training.drop_last, seed)?,
+    })
+}
+
+fn to_f64(scalar: &Tensor) -> anyhow::Result<f64> {
+    Ok(scalar.to_dtype(DType::F64)?.to_scalar::<f64>()?)
+}
+
+/// The stepsize oracles over the model's parameters: `φ(η) = f(w_t + ηu)` on the trial batch
+/// (BatchNorm without statistics update) and `uᵀHu` by one exact HVP on the step's batch.
+/// Errors are kept and reported after the rule returns (the rule sees NaN).
+struct ParameterOracle<'a> {
+    problem: &'a Problem,
+    w0: &'a Tensor,
+    direction: &'a Tensor,
+    trial_batch: &'a Examples,
+    curvature_batch: &'a Examples,
+    moved: bool,
+    forward_passes: u64,
+    hvps: u64,
+    error: Option<anyhow::Error>,
+}
+
+impl ParameterOracle<'_> {
+    fn try_loss_at(&mut self, eta: f64) -> anyhow::Result<f64> {
+        let trial = (self.w0 + (self.direction * eta)?)?;
+        self.problem.set_flat_parameters(&trial)?;
+        self.moved = true;
+        let measured = self.problem.measure(self.trial_batch, false, false)?;
+        self.forward_passes += measured.forward_passes;
+        Ok(measured.loss)
+    }
+
+    fn try_curvature(&mut self) -> anyhow::Result<f64> {
+        if self.moved {
+            self.problem.set_flat_parameters(self.w0)?;
+            self.moved = false;
+        }
+        self.hvps += 1;
+        curvature_along(self.problem, self.curvature_batch, self.direction)
+    }
+}
+
+impl Oracle for ParameterOracle<'_> {
+    fn loss_at(&mut self, eta: f64) -> f64 {
+        self.try_loss_at(eta).unwrap_or_else(|error| {
+            self.error.get_or_insert(error);
+            f64::NAN
+        })
+    }
+
+    fn curvature(&mut self) -> f64 {
+        self.try_curvature().unwrap_or_else(|error| {
+            self.error.get_or_insert(error);
+            f64::NAN
+        })
+    }
+}

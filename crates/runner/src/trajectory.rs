@@ -1,0 +1,97 @@
+//! The per-step record of a run, written as CSV (one row per step, readable by pandas).
+//!
+//! Columns that are only measured on some steps (sharpness, test metrics) are empty elsewhere.
+//! Wall-time columns are the only ones that differ between two runs of the same config.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// One optimizer step `t`: quantities at `w_t` and the step `η_t` taken from it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Step index `t` (0-based).
+    pub step: usize,
+    /// Epoch of the batch used (0 in full batch).
+    pub epoch: u64,
+    /// Loss on the step's batch at `w_t` (the full training loss in full batch).
+    pub loss: f64,
+    /// Accuracy on the step's batch at `w_t` (NaN for quadratics).
+    pub accuracy: f64,
+    /// Stepsize `η_t` chosen by the rule.
+    pub eta: f64,
+    /// Line-search trials (1 for rules without a search).
+    pub trials: u32,
+    /// Whether the rule's search failed and its failure policy chose `η_t`.
+    pub failed: bool,
+    /// Rule diagnostics as compact JSON (Polyak's unclipped ratio, CDAT's terms, …).
+    pub diagnostics: String,
+    /// Gradient norm `‖g_t‖` on the batch.
+    pub grad_norm: f64,
+    /// Training loss on the fixed evaluation set (measured steps).
+    pub eval_loss: Option<f64>,
+    /// Top Hessian eigenvalue on the evaluation set (measured steps).
+    pub lambda_max: Option<f64>,
+    /// Top-k eigenvalues, `;`-separated (measured steps).
+    pub top_k: Option<String>,
+    /// Ritz residual `‖Hv − λv‖` of the top eigenpair (measured steps).
+    pub residual: Option<f64>,
+    /// Whether the eigen-solver met its tolerance (measured steps).
+    pub converged: Option<bool>,
+    /// `η_t · λ_max(w_t)`: below 2 is stable for the quadratic model (measured steps).
+    pub eta_lambda: Option<f64>,
+    /// Directional sharpness `uᵀHu/‖u‖²` along the update (measured steps).
+    pub directional: Option<f64>,
+    /// Test loss (on the test schedule).
+    pub test_loss: Option<f64>,
+    /// Test accuracy (on the test schedule).
+    pub test_accuracy: Option<f64>,
+    /// Forward passes so far (examples processed / batch size not counted: passes over chunks).
+    pub forward_passes: u64,
+    /// Backward passes so far.
+    pub backward_passes: u64,
+    /// Hessian-vector products so far.
+    pub hvps: u64,
+    /// Seconds spent training so far (gradients, line searches, updates).
+    pub train_seconds: f64,
+    /// Seconds spent measuring sharpness and test metrics so far.
+    pub tracking_seconds: f64,
+}
+
+impl Row {
+    /// The row with its wall-time columns zeroed: what must be identical across reruns.
+    pub fn without_timing(&self) -> Row {
+        Row {
+            train_seconds: 0.0,
+            tracking_seconds: 0.0,
+            ..self.clone()
+        }
+    }
+}
+
+/// Reads a trajectory CSV.
+pub fn read_trajectory(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot open trajectory {}", path.display()))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.with_context(|| format!("{}: bad row {}", path.display(), i + 1)))
+        .collect()
+}
+
+/// The trajectory as CSV text (header and one line per row).
+pub fn trajectory_csv(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    if rows.is_empty() {
+        writer.serialize(Row::default())?;
+        let text = writer.into_inner()?;
+        let header_end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        return Ok(text[..header_end].to_vec());
+    }
+    Ok(writer.into_inner()?)
+}

@@ -1,0 +1,56 @@
+//! Run identity: the hash depends on what determines a run and on nothing else.
+
+use stepsharp_runner::{RunConfig, canonical_json, run_hash};
+
+fn parse(text: &str) -> RunConfig {
+    RunConfig::from_toml(text, "test").expect("valid config")
+}
+
+const BASE: &str = r#"
+model = { kind = "mlp", hidden = [200, 200], activation = "tanh", bias = true }
+training = { max_steps = 100, batch_size = "full" }
+stepsize = { kind = "constant", eta = 1 }
+"#;
+
+#[test]
+fn reordered_keys_and_number_spelling_do_not_change_the_hash() {
+    let reordered = r#"
+stepsize = { eta = 1.0, kind = "constant" }
+training = { batch_size = "full", max_steps = 100 }
+model = { bias = true, activation = "tanh", kind = "mlp", hidden = [200, 200] }
+"#;
+    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(reordered), "data"));
+    let exponent = BASE.replace("eta = 1", "eta = 1e0");
+    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(&exponent), "data"));
+}
+
+#[test]
+fn defaults_filled_in_equal_explicit_defaults() {
+    let explicit = format!("{BASE}\ndtype = \"f32\"\ndevice = \"cpu\"\nseeds = {{ init = 0 }}");
+    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(&explicit), "data"));
+}
+
+#[test]
+fn every_semantic_change_changes_the_hash() {
+    let base = run_hash(&parse(BASE), "data");
+    let variants = [
+        BASE.replace("eta = 1", "eta = 1.0000001"),
+        BASE.replace("max_steps = 100", "max_steps = 101"),
+        BASE.replace("[200, 200]", "[200, 100]"),
+        BASE.replace("\"tanh\"", "\"relu\""),
+        format!("{BASE}\nseeds = {{ init = 1 }}"),
+        format!("{BASE}\ndtype = \"f64\""),
+        format!("{BASE}\nsharpness = {{ k = 2 }}"),
+    ];
+    for variant in &variants {
+        assert_ne!(base, run_hash(&parse(variant), "data"), "{variant}");
+    }
+    assert_ne!(base, run_hash(&parse(BASE), "other data"));
+}
+
+#[test]
+fn canonical_form_sorts_keys_and_is_stable() {
+    let text = canonical_json(&parse(BASE));
+    assert!(text.contains(r#""stepsize":{"eta":1,"kind":"constant"}"#), "{text}");
+    assert_eq!(text, canonical_json(&parse(BASE)));
+}

@@ -1,0 +1,148 @@
+//! End-to-end runs on fixture data: trajectories, reuse, resume bit for bit, divergence, plots.
+
+mod common;
+
+use stepsharp_runner::{RunOptions, RunStatus, Row, execute, load_figure, reproduce, Scale};
+
+fn without_timing(rows: &[Row]) -> Vec<Row> {
+    rows.iter().map(Row::without_timing).collect()
+}
+
+#[test]
+fn a_tiny_run_writes_a_trajectory_with_sharpness_and_is_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    let config = common::tiny_mlp("stepsize = { kind = \"armijo\" }");
+    let outcome = execute(&config, &options, &mut |_| {}).unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed { steps: 8 });
+    assert_eq!(outcome.rows.len(), 8);
+    let measured: Vec<&Row> = outcome.rows.iter().filter(|r| r.lambda_max.is_some()).collect();
+    assert_eq!(measured.iter().map(|r| r.step).collect::<Vec<_>>(), vec![0, 3, 6, 7]);
+    for row in &measured {
+        let lambda = row.lambda_max.unwrap();
+        assert!(lambda.is_finite() && lambda > 0.0, "{row:?}");
+        assert_eq!(row.eta_lambda.unwrap(), row.eta * lambda);
+        assert!(row.residual.unwrap() <= 1e-6 * lambda.abs() * 10.0, "{row:?}");
+    }
+    assert!(outcome.rows.windows(2).all(|w| w[1].hvps >= w[0].hvps));
+    assert!(outcome.dir.file("trajectory.csv").exists());
+    assert!(outcome.dir.file("config.toml").exists());
+    let again = execute(&config, &options, &mut |_| {}).unwrap();
+    assert!(again.reused);
+    assert_eq!(without_timing(&again.rows), without_timing(&outcome.rows));
+}
+
+#[test]
+fn an_interrupted_run_resumes_bit_for_bit() {
+    for (name, config) in [
+        ("full batch", common::tiny_mlp("stepsize = { kind = \"armijo\" }")),
+        ("mini-batch", {
+            let mut config = common::tiny_mlp("stepsize = { kind = \"polyak\" }");
+            config.training.batch_size = stepsharp_data::BatchSize::Size(16);
+            config.training.line_search_batch = stepsharp_runner::LineSearchBatch::Independent;
+            config
+        }),
+    ] {
+        let straight_dir = tempfile::tempdir().unwrap();
+        let data = common::fixture(straight_dir.path());
+        let straight = execute(&config, &common::options(straight_dir.path(), &data), &mut |_| {}).unwrap();
+
+        let resumed_dir = tempfile::tempdir().unwrap();
+        let options = common::options(resumed_dir.path(), &data);
+        let interrupted = execute(&config, &RunOptions { stop_after: Some(4), ..options.clone() }, &mut |_| {}).unwrap();
+        assert_eq!(interrupted.status, RunStatus::Running, "{name}");
+        assert_eq!(interrupted.rows.len(), 4, "{name}");
+        let resumed = execute(&config, &options, &mut |_| {}).unwrap();
+        assert!(!resumed.reused);
+        assert_eq!(resumed.status, straight.status, "{name}");
+        assert_eq!(without_timing(&resumed.rows), without_timing(&straight.rows), "{name}");
+        let metadata = resumed.dir.metadata().unwrap().unwrap();
+        assert_eq!(metadata.resumes, 1, "{name}");
+    }
+}
+
+#[test]
+fn divergence_is_a_recorded_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        results: dir.path().join("results"),
+        ..Default::default()
+    };
+    // η = 1 on a quadratic with λ_max = 10: |1 − ηλ| = 9, the loss grows 81× per step.
+    let mut config = common::tiny_quadratic("stepsize = { kind = \"constant\", eta = 1.0 }");
+    config.training.max_steps = 50;
+    config.training.divergence_threshold = 1e4;
+    let outcome = execute(&config, &options, &mut |_| {}).unwrap();
+    let RunStatus::Diverged { step, loss } = outcome.status else {
+        panic!("expected divergence, got {:?}", outcome.status);
+    };
+    assert!(loss > 1e4);
+    assert_eq!(outcome.rows.len(), step + 1);
+    assert!(step > 0 && step < 10, "diverged at step {step}");
+}
+
+#[test]
+fn gradient_descent_on_a_quadratic_sees_the_exact_lambda_max() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        results: dir.path().join("results"),
+        ..Default::default()
+    };
+    let config = common::tiny_quadratic("stepsize = { kind = \"constant\", eta = 0.1 }");
+    let outcome = execute(&config, &options, &mut |_| {}).unwrap();
+    for row in outcome.rows.iter().filter(|r| r.lambda_max.is_some()) {
+        let lambda = row.lambda_max.unwrap();
+        assert!((lambda - 10.0).abs() < 1e-8, "λ_max = {lambda}");
+        assert!((row.eta_lambda.unwrap() - 1.0).abs() < 1e-9);
+    }
+    assert!(outcome.rows.last().unwrap().loss < outcome.rows[0].loss);
+}
+
+#[test]
+fn a_tiny_figure_reproduces_into_png_svg_and_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let figure_path = dir.path().join("tiny.toml");
+    std::fs::write(
+        &figure_path,
+        r#"
+title = "tiny"
+kind = "interplay"
+[quick.base]
+model = { kind = "mlp", hidden = [8], activation = "tanh", bias = true }
+data = { train_subset = { kind = "first", count = 64 } }
+training = { max_steps = 6, chunk_size = 64 }
+sharpness = { measure = { every = 2 }, eval_examples = 32, max_iterations = 10 }
+dtype = "f64"
+[[quick.group]]
+label = "full batch"
+[[quick.group]]
+label = "batch 16"
+set = { training = { batch_size = 16 } }
+[[quick.series]]
+label = "constant"
+set = { stepsize = { kind = "constant", eta = 0.05 } }
+[[quick.series]]
+label = "armijo"
+[[quick.series]]
+label = "polyak"
+set = { stepsize = { kind = "polyak" } }
+[paper]
+"#,
+    )
+    .unwrap();
+    let figure = load_figure(&figure_path).unwrap();
+    let out = dir.path().join("out");
+    let options = common::options(dir.path(), &data);
+    let output = reproduce(&figure, "tiny", Scale::Quick, &options, &out, &mut |_| {}).unwrap();
+    assert_eq!(output.results.len(), 6);
+    for file in ["figure.png", "figure.svg", "claims.md", "runs.md"] {
+        let path = out.join(file);
+        assert!(std::fs::metadata(&path).unwrap().len() > 100, "{} is empty", path.display());
+    }
+    let png = std::fs::read(out.join("figure.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let claims = std::fs::read_to_string(out.join("claims.md")).unwrap();
+    assert!(claims.contains("Claim 1") && claims.contains("Claim 2"), "{claims}");
+}

@@ -1,0 +1,48 @@
+//! Config errors name the field path (or the unknown key) and the allowed range.
+
+use stepsharp_runner::RunConfig;
+
+#[track_caller]
+fn error_of(text: &str) -> String {
+    match RunConfig::from_toml(text, "experiments/bad.toml") {
+        Ok(_) => panic!("config unexpectedly valid:\n{text}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_name_and_file() {
+    let message = error_of("training = { max_step = 10 }");
+    assert!(message.contains("max_step") && message.contains("experiments/bad.toml"), "{message}");
+    let message = error_of("stepsize = { kind = \"armijo\", shrinkk = 0.5 }");
+    assert!(message.contains("shrinkk"), "{message}");
+}
+
+#[test]
+fn out_of_range_values_name_the_field_path_and_range() {
+    let cases = [
+        ("sharpness = { tolerance = 2.0 }", "sharpness.tolerance", "(0, 1)"),
+        ("training = { max_steps = 0 }", "training.max_steps", "≥ 1"),
+        ("training = { batch_size = 0 }", "batch_size", "positive integer"),
+        ("sharpness = { method = \"power\", k = 3 }", "sharpness.k", "lanczos"),
+        ("training = { divergence_threshold = -1.0 }", "training.divergence_threshold", "positive"),
+    ];
+    for (text, field, range) in cases {
+        let message = error_of(text);
+        assert!(message.contains(field) && message.contains(range), "{text} -> {message}");
+    }
+}
+
+#[test]
+fn nested_rule_errors_name_the_rule_field() {
+    let message = error_of("stepsize = { kind = \"armijo\", shrink = 1.5 }");
+    assert!(message.contains("stepsize") && message.contains("shrink"), "{message}");
+}
+
+#[test]
+fn a_quadratic_cannot_use_mini_batches() {
+    let message = error_of(
+        "model = { kind = \"quadratic\", spectrum = [1.0] }\ntraining = { batch_size = 4 }",
+    );
+    assert!(message.contains("training.batch_size"), "{message}");
+}

@@ -1,0 +1,118 @@
+//! `cargo xtask`: the stepsharp harness.
+//!
+//! ```text
+//! cargo xtask reproduce figure3            # run what is missing, plot, write claims.md
+//! cargo xtask run experiments/figure3.toml # run every run of a figure (or one run config)
+//! cargo xtask plot figure3                 # re-plot from cached runs only
+//! cargo xtask list                         # experiments and cached runs with status
+//! cargo xtask verify                       # re-hash every cached run and check its files
+//! ```
+
+mod list;
+mod progress;
+mod reproduce;
+mod run;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use stepsharp_runner::{DeviceKind, Scale};
+
+/// The stepsharp harness: reproduce "On the Interplay Between Stepsize Tuning and Progressive
+/// Sharpening" (Roulet, Agarwala, Pedregosa, 2023) from TOML configs under `experiments/`.
+///
+/// Runs are identified by a blake3 hash of their resolved config and data, stored in
+/// `results/<id>/`, reused when complete and resumed from their checkpoint when interrupted.
+/// CIFAR-10 is read from `--data`, else `$STEPSHARP_DATA`, else the cache folder.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options shared by every command.
+#[derive(Args, Clone)]
+struct Global {
+    /// Run size: `quick` (CPU, minutes) or `paper` (GPU-sized).
+    #[arg(long, global = true, value_enum, default_value = "quick")]
+    scale: ScaleArg,
+    /// Override the device of every run (changes run hashes). `cuda` needs `--features cuda`.
+    #[arg(long, global = true, value_enum)]
+    device: Option<DeviceArg>,
+    /// CPU worker threads for candle (sets RAYON_NUM_THREADS). Default: all cores.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Folder of cached runs and figures.
+    #[arg(long, global = true, default_value = "results")]
+    results: PathBuf,
+    /// CIFAR-10 folder (binary format). Default: $STEPSHARP_DATA, then the cache folder.
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every run of a figure file, or one run config, without plotting.
+    Run(run::RunCommand),
+    /// Run what is missing for a figure, then plot it and write its claims report.
+    Reproduce(reproduce::ReproduceCommand),
+    /// Plot a figure from cached runs only (fails if a run is missing).
+    Plot(reproduce::PlotCommand),
+    /// List experiments and cached runs with their status.
+    List(list::ListCommand),
+    /// Re-hash every cached run and check that its files are complete and consistent.
+    Verify(verify::VerifyCommand),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum ScaleArg {
+    Quick,
+    Paper,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum DeviceArg {
+    Cpu,
+    Cuda,
+}
+
+impl Global {
+    fn scale(&self) -> Scale {
+        match self.scale {
+            ScaleArg::Quick => Scale::Quick,
+            ScaleArg::Paper => Scale::Paper,
+        }
+    }
+
+    fn options(&self) -> stepsharp_runner::RunOptions {
+        stepsharp_runner::RunOptions {
+            results: self.results.clone(),
+            data_dir: self.data.clone(),
+            device: self.device.map(|d| match d {
+                DeviceArg::Cpu => DeviceKind::Cpu,
+                DeviceArg::Cuda => DeviceKind::Cuda,
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.global.threads {
+        // SAFETY: set before any other thread exists; candle reads it when it sizes its pool.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+    }
+    stepsharp_sharpness::enable_double_backward();
+    match cli.command {
+        Command::Run(command) => command.run(&cli.global),
+        Command::Reproduce(command) => command.run(&cli.global),
+        Command::Plot(command) => command.run(&cli.global),
+        Command::List(command) => command.run(&cli.global),
+        Command::Verify(command) => command.run(&cli.global),
+    }
+}
