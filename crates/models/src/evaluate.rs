@@ -88,27 +88,35 @@ pub fn evaluate(
     let mut total = 0.0;
     let mut hits = 0;
     let mut gradient: Option<Tensor> = None;
-    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |l, logits, y| {
-        total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
-        hits += correct(logits, y)?;
-        if with_gradient {
-            let grads = l.backward()?;
-            let per_parameter = net
-                .parameters()
-                .iter()
-                .map(|v| match grads.get(v.as_tensor()) {
-                    Some(g) => Ok(g.detach()),
-                    None => v.as_tensor().zeros_like(),
-                })
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            let flat = net.flatten(&per_parameter)?;
-            gradient = Some(match gradient.take() {
-                Some(acc) => (acc + flat)?,
-                None => flat,
-            });
-        }
-        Ok(())
-    })?;
+    for_each_chunk(
+        net,
+        inputs,
+        labels,
+        loss,
+        chunk_size,
+        mode,
+        |l, logits, y| {
+            total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+            hits += correct(logits, y)?;
+            if with_gradient {
+                let grads = l.backward()?;
+                let per_parameter = net
+                    .parameters()
+                    .iter()
+                    .map(|v| match grads.get(v.as_tensor()) {
+                        Some(g) => Ok(g.detach()),
+                        None => v.as_tensor().zeros_like(),
+                    })
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                let flat = net.flatten(&per_parameter)?;
+                gradient = Some(match gradient.take() {
+                    Some(acc) => (acc + flat)?,
+                    None => flat,
+                });
+            }
+            Ok(())
+        },
+    )?;
     Ok(Evaluation {
         loss: total,
         accuracy: hits as f64 / n as f64,

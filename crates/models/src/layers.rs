@@ -99,8 +99,8 @@ impl BatchNorm {
                     let mut running = self.state.running.lock().expect("BatchNorm state poisoned");
                     let batch_mean = mean.detach().flatten_all()?;
                     let unbiased = (var.detach().flatten_all()? * (m as f64 / (m - 1) as f64))?;
-                    let new_mean = ((&running.0 * (1.0 - BN_MOMENTUM))?
-                        + (batch_mean * BN_MOMENTUM)?)?;
+                    let new_mean =
+                        ((&running.0 * (1.0 - BN_MOMENTUM))? + (batch_mean * BN_MOMENTUM)?)?;
                     let new_var =
                         ((&running.1 * (1.0 - BN_MOMENTUM))? + (unbiased * BN_MOMENTUM)?)?;
                     *running = (new_mean, new_var);

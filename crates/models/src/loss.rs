@@ -88,9 +88,7 @@ pub fn loss(logits: &Tensor, labels: &Tensor, loss: Loss) -> Result<Tensor, Mode
     let targets = one_hot(&labels, k, logits.dtype())?;
     let value = match loss {
         Loss::Mse => ((logits - &targets)?.sqr()?.sum_all()? * (0.5 / n as f64))?,
-        Loss::CrossEntropy => {
-            ((log_softmax(logits)? * &targets)?.sum_all()? * (-1.0 / n as f64))?
-        }
+        Loss::CrossEntropy => ((log_softmax(logits)? * &targets)?.sum_all()? * (-1.0 / n as f64))?,
     };
     Ok(value)
 }

@@ -145,9 +145,7 @@ impl Network {
                 };
                 Ok(mlp.forward(&x)?)
             }
-            Body::Vgg11(_) | Body::ResNet(_) if !image => {
-                Err(shape_err("(n, 3, 32, 32)", dims))
-            }
+            Body::Vgg11(_) | Body::ResNet(_) if !image => Err(shape_err("(n, 3, 32, 32)", dims)),
             Body::Vgg11(vgg) => vgg.forward(x, mode),
             Body::ResNet(resnet) => resnet.forward(x, mode),
         }
@@ -290,7 +288,10 @@ impl Network {
                 .find(|(n, _)| *n == name)
                 .ok_or_else(|| shape_err(format!("a buffer named {name}"), "none"))?;
             if t.dims() != like.dims() {
-                return Err(shape_err(format!("{name} of shape {:?}", like.dims()), t.dims()));
+                return Err(shape_err(
+                    format!("{name} of shape {:?}", like.dims()),
+                    t.dims(),
+                ));
             }
             Ok(t.to_dtype(self.dtype)?.to_device(&self.device)?.copy()?)
         };

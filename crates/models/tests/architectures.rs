@@ -27,7 +27,9 @@ fn mlp_closed_form(widths: &[usize], bias: bool) -> usize {
 fn vgg_closed_form(w: usize, bn: bool, k: usize) -> usize {
     let c = [3, w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, 8 * w, 8 * w];
     let per_channel = if bn { 2 } else { 1 };
-    let convs: usize = (0..8).map(|i| 9 * c[i] * c[i + 1] + per_channel * c[i + 1]).sum();
+    let convs: usize = (0..8)
+        .map(|i| 9 * c[i] * c[i + 1] + per_channel * c[i + 1])
+        .sum();
     convs + 8 * w * k + k
 }
 
@@ -72,12 +74,24 @@ fn mlp_parameter_counts_match_closed_form() {
 fn cnn_parameter_counts_match_closed_forms() {
     for bn in [false, true] {
         for w in [4, 64] {
-            let arch = Architecture::Vgg11 { batch_norm: bn, width: w };
+            let arch = Architecture::Vgg11 {
+                batch_norm: bn,
+                width: w,
+            };
             assert_eq!(count(&arch, 10), vgg_closed_form(w, bn, 10), "{arch:?}");
         }
-        for depth in [ResNetDepth::ResNet20, ResNetDepth::ResNet32, ResNetDepth::ResNet18, ResNetDepth::ResNet34] {
+        for depth in [
+            ResNetDepth::ResNet20,
+            ResNetDepth::ResNet32,
+            ResNetDepth::ResNet18,
+            ResNetDepth::ResNet34,
+        ] {
             for w in [4, depth.standard_width()] {
-                let arch = Architecture::ResNet { depth, batch_norm: bn, width: w };
+                let arch = Architecture::ResNet {
+                    depth,
+                    batch_norm: bn,
+                    width: w,
+                };
                 let expected = resnet_closed_form(depth.blocks_per_stage(), w, bn, 10);
                 assert_eq!(count(&arch, 10), expected, "{arch:?}");
             }
@@ -90,7 +104,11 @@ fn every_architecture_outputs_logits_per_example() {
     let x = images(2, 3).to_dtype(DType::F32).unwrap();
     for arch in tiny_architectures() {
         let net = Network::new(&arch, 7, 0, DType::F32, &Device::Cpu).unwrap();
-        for mode in [BatchNormMode::Train, BatchNormMode::Eval, BatchNormMode::TrainUpdate] {
+        for mode in [
+            BatchNormMode::Train,
+            BatchNormMode::Eval,
+            BatchNormMode::TrainUpdate,
+        ] {
             assert_eq!(net.forward(&x, mode).unwrap().dims(), [2, 7], "{arch:?}");
         }
         assert_eq!(net.has_batch_norm(), arch.has_batch_norm());
@@ -101,7 +119,10 @@ fn every_architecture_outputs_logits_per_example() {
     }
     let bad = Tensor::zeros((2, 3, 16, 16), DType::F32, &Device::Cpu).unwrap();
     let net = Network::new(&Architecture::vgg11(false), 10, 0, DType::F32, &Device::Cpu);
-    assert!(matches!(net.unwrap().forward(&bad, BatchNormMode::Train), Err(ModelError::Shape { .. })));
+    assert!(matches!(
+        net.unwrap().forward(&bad, BatchNormMode::Train),
+        Err(ModelError::Shape { .. })
+    ));
 }
 
 #[test]
@@ -114,20 +135,48 @@ fn parameter_names_are_sorted_unique_and_in_forward_order() {
         assert_eq!(names.len(), net.parameters().len());
         assert!(names.iter().all(|n| !n.contains("running")));
     }
-    let net = Network::new(&Architecture::resnet(ResNetDepth::ResNet20, true), 10, 0, DType::F32, &Device::Cpu).unwrap();
+    let net = Network::new(
+        &Architecture::resnet(ResNetDepth::ResNet20, true),
+        10,
+        0,
+        DType::F32,
+        &Device::Cpu,
+    )
+    .unwrap();
     assert_eq!(net.parameter_names()[0], "layer000.stem.conv.weight");
     assert_eq!(net.parameter_names()[1], "layer001.stem.bn.bias");
-    assert!(net.parameter_names().last().unwrap().ends_with(".head.weight"));
+    assert!(
+        net.parameter_names()
+            .last()
+            .unwrap()
+            .ends_with(".head.weight")
+    );
 }
 
 #[test]
 fn initialization_is_seeded_and_bitwise_reproducible() {
     for arch in tiny_architectures() {
         let build = |seed, dtype| Network::new(&arch, 10, seed, dtype, &Device::Cpu).unwrap();
-        let a = build(9, DType::F64).flat_parameters().unwrap().to_vec1::<f64>().unwrap();
-        let b = build(9, DType::F64).flat_parameters().unwrap().to_vec1::<f64>().unwrap();
-        let c = build(10, DType::F64).flat_parameters().unwrap().to_vec1::<f64>().unwrap();
-        let f = build(9, DType::F32).flat_parameters().unwrap().to_vec1::<f32>().unwrap();
+        let a = build(9, DType::F64)
+            .flat_parameters()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let b = build(9, DType::F64)
+            .flat_parameters()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let c = build(10, DType::F64)
+            .flat_parameters()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let f = build(9, DType::F32)
+            .flat_parameters()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         assert_eq!(a, b, "{arch:?}");
         assert_ne!(a, c, "{arch:?}");
         let cast: Vec<f32> = a.iter().map(|&x| x as f32).collect();
@@ -138,10 +187,19 @@ fn initialization_is_seeded_and_bitwise_reproducible() {
 /// PyTorch defaults: Linear/Conv weight and bias ~ U(±1/√fan_in); BatchNorm γ = 1, β = 0.
 #[test]
 fn initialization_follows_the_documented_scheme() {
-    let arch = Architecture::ResNet { depth: ResNetDepth::ResNet20, batch_norm: true, width: 4 };
+    let arch = Architecture::ResNet {
+        depth: ResNetDepth::ResNet20,
+        batch_norm: true,
+        width: 4,
+    };
     let net = Network::new(&arch, 10, 42, DType::F64, &Device::Cpu).unwrap();
     for (name, var) in net.parameter_names().iter().zip(net.parameters()) {
-        let values = var.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let values = var
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
         let dims = var.dims();
         if name.contains(".bn.") {
             let expected = if name.ends_with(".weight") { 1.0 } else { 0.0 };
@@ -149,53 +207,113 @@ fn initialization_follows_the_documented_scheme() {
         } else if name.ends_with(".weight") {
             let fan_in: usize = dims[1..].iter().product();
             let bound = 1.0 / (fan_in as f64).sqrt();
-            assert_eq!(values, seeded_uniform(42, name, values.len(), bound), "{name}");
+            assert_eq!(
+                values,
+                seeded_uniform(42, name, values.len(), bound),
+                "{name}"
+            );
         }
     }
     // Moments of U(−b, b): mean 0, variance b²/3, over a large draw.
     let draw = seeded_uniform(1, "moments", 200_000, 2.0);
     let mean = draw.iter().sum::<f64>() / draw.len() as f64;
     let var = draw.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draw.len() as f64;
-    assert!(mean.abs() < 0.02 && (var - 4.0 / 3.0).abs() < 0.02, "{mean} {var}");
+    assert!(
+        mean.abs() < 0.02 && (var - 4.0 / 3.0).abs() < 0.02,
+        "{mean} {var}"
+    );
     assert!(draw.iter().all(|x| (-2.0..2.0).contains(x)));
 }
 
 #[test]
 fn configs_validate_and_round_trip_through_serde_names() {
     assert_eq!(Architecture::default(), Architecture::mlp_cohen());
-    let bad = Architecture::Mlp { hidden: vec![200, 0], activation: Activation::Tanh, bias: true };
-    assert!(matches!(bad.validate(), Err(ModelError::InvalidConfig { field: "mlp.hidden", .. })));
-    let bad = Architecture::ResNet { depth: ResNetDepth::ResNet20, batch_norm: true, width: 0 };
-    assert!(matches!(bad.validate(), Err(ModelError::InvalidConfig { field: "resnet.width", .. })));
-    let bad = Architecture::Vgg11 { batch_norm: true, width: 0 };
-    assert!(matches!(Network::new(&bad, 10, 0, DType::F32, &Device::Cpu), Err(ModelError::InvalidConfig { field: "vgg11.width", .. })));
+    let bad = Architecture::Mlp {
+        hidden: vec![200, 0],
+        activation: Activation::Tanh,
+        bias: true,
+    };
+    assert!(matches!(
+        bad.validate(),
+        Err(ModelError::InvalidConfig {
+            field: "mlp.hidden",
+            ..
+        })
+    ));
+    let bad = Architecture::ResNet {
+        depth: ResNetDepth::ResNet20,
+        batch_norm: true,
+        width: 0,
+    };
+    assert!(matches!(
+        bad.validate(),
+        Err(ModelError::InvalidConfig {
+            field: "resnet.width",
+            ..
+        })
+    ));
+    let bad = Architecture::Vgg11 {
+        batch_norm: true,
+        width: 0,
+    };
+    assert!(matches!(
+        Network::new(&bad, 10, 0, DType::F32, &Device::Cpu),
+        Err(ModelError::InvalidConfig {
+            field: "vgg11.width",
+            ..
+        })
+    ));
     assert!(matches!(
         Network::new(&Architecture::mlp_cohen(), 0, 0, DType::F32, &Device::Cpu),
-        Err(ModelError::InvalidConfig { field: "num_classes", .. })
+        Err(ModelError::InvalidConfig {
+            field: "num_classes",
+            ..
+        })
     ));
     assert_eq!(ResNetDepth::ResNet32.standard_width(), 16);
     assert_eq!(ResNetDepth::ResNet34.standard_width(), 64);
-    assert_eq!(Architecture::vgg11(true), Architecture::Vgg11 { batch_norm: true, width: 64 });
+    assert_eq!(
+        Architecture::vgg11(true),
+        Architecture::Vgg11 {
+            batch_norm: true,
+            width: 64
+        }
+    );
 }
 
 #[test]
 fn configs_use_snake_case_tags_and_reject_unknown_fields() {
     let parse = |s: &str| serde_json::from_str::<Architecture>(s);
-    assert_eq!(parse(r#"{"kind": "mlp"}"#).unwrap(), Architecture::mlp_cohen());
     assert_eq!(
-        parse(r#"{"kind": "mlp", "hidden": [50], "activation": "softplus", "bias": false}"#).unwrap(),
-        Architecture::Mlp { hidden: vec![50], activation: Activation::Softplus, bias: false }
+        parse(r#"{"kind": "mlp"}"#).unwrap(),
+        Architecture::mlp_cohen()
     );
     assert_eq!(
-        parse(r#"{"kind": "resnet", "depth": "resnet32", "batch_norm": true, "width": 16}"#).unwrap(),
+        parse(r#"{"kind": "mlp", "hidden": [50], "activation": "softplus", "bias": false}"#)
+            .unwrap(),
+        Architecture::Mlp {
+            hidden: vec![50],
+            activation: Activation::Softplus,
+            bias: false
+        }
+    );
+    assert_eq!(
+        parse(r#"{"kind": "resnet", "depth": "resnet32", "batch_norm": true, "width": 16}"#)
+            .unwrap(),
         Architecture::resnet(ResNetDepth::ResNet32, true)
     );
-    assert_eq!(parse(r#"{"kind": "vgg11", "batch_norm": false}"#).unwrap(), Architecture::vgg11(false));
+    assert_eq!(
+        parse(r#"{"kind": "vgg11", "batch_norm": false}"#).unwrap(),
+        Architecture::vgg11(false)
+    );
     assert!(parse(r#"{"kind": "vgg11", "batch_norm": false, "dropout": 0.5}"#).is_err());
     assert!(parse(r#"{"kind": "resnet", "depth": "resnet20", "batch_norm": true}"#).is_err());
     for arch in tiny_architectures() {
         let json = serde_json::to_string(&arch).unwrap();
         assert_eq!(parse(&json).unwrap(), arch, "{json}");
     }
-    assert_eq!(serde_json::to_string(&stepsharp_models::Loss::CrossEntropy).unwrap(), r#""cross_entropy""#);
+    assert_eq!(
+        serde_json::to_string(&stepsharp_models::Loss::CrossEntropy).unwrap(),
+        r#""cross_entropy""#
+    );
 }

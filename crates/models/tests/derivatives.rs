@@ -19,7 +19,15 @@ fn norm(t: &Tensor) -> f64 {
 }
 
 /// Loss at w0 + t·d, leaving the parameters at w0.
-fn loss_along(net: &Network, w0: &Tensor, t: f64, d: &Tensor, x: &Tensor, y: &Tensor, kind: Loss) -> f64 {
+fn loss_along(
+    net: &Network,
+    w0: &Tensor,
+    t: f64,
+    d: &Tensor,
+    x: &Tensor,
+    y: &Tensor,
+    kind: Loss,
+) -> f64 {
     net.add_scaled(t, d).unwrap();
     let f = loss_value(net, x, y, kind);
     net.set_flat_parameters(w0).unwrap();
@@ -27,7 +35,15 @@ fn loss_along(net: &Network, w0: &Tensor, t: f64, d: &Tensor, x: &Tensor, y: &Te
 }
 
 /// Gradient at w0 + t·d, leaving the parameters at w0.
-fn gradient_along(net: &Network, w0: &Tensor, t: f64, d: &Tensor, x: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
+fn gradient_along(
+    net: &Network,
+    w0: &Tensor,
+    t: f64,
+    d: &Tensor,
+    x: &Tensor,
+    y: &Tensor,
+    kind: Loss,
+) -> Tensor {
     net.add_scaled(t, d).unwrap();
     let g = gradient(net, x, y, kind);
     net.set_flat_parameters(w0).unwrap();
@@ -80,7 +96,10 @@ fn hessian_vector_products_match_differences_of_gradients_for_every_architecture
         .unwrap();
         let fd = dot(&v, &diff) / (2.0 * eps);
         let scale = norm(&hd);
-        assert!(scale > 1e-6, "{arch:?}: H·d is zero (double backward detached?)");
+        assert!(
+            scale > 1e-6,
+            "{arch:?}: H·d is zero (double backward detached?)"
+        );
         let err = (fd - exact).abs();
         assert!(
             err <= 1e-5 * scale,
@@ -88,7 +107,10 @@ fn hessian_vector_products_match_differences_of_gradients_for_every_architecture
         );
         // Symmetry of the exact Hessian.
         let sym = (dot(&d, &hv) - exact).abs();
-        assert!(sym <= 1e-10 * (scale + norm(&hv)), "{arch:?}: vᵀHd ≠ dᵀHv ({sym:e})");
+        assert!(
+            sym <= 1e-10 * (scale + norm(&hv)),
+            "{arch:?}: vᵀHd ≠ dᵀHv ({sym:e})"
+        );
     }
 }
 
@@ -104,7 +126,10 @@ fn linear_model_hvp_matches_closed_form_hessian() {
         bias: true,
     };
     let (net, x, y) = setup(&arch);
-    assert_eq!(net.parameter_names(), ["layer000.linear.bias", "layer000.linear.weight"]);
+    assert_eq!(
+        net.parameter_names(),
+        ["layer000.linear.bias", "layer000.linear.weight"]
+    );
     let p = net.num_parameters();
     let (d, v) = (direction(p, 1, DType::F64), direction(p, 2, DType::F64));
     let xf = x.flatten_from(1).unwrap();
@@ -127,5 +152,8 @@ fn linear_model_hvp_matches_closed_form_hessian() {
     let ce_t = (puw - (pu * pw).unwrap()).unwrap().sum_all().unwrap();
     let ce = ce_t.to_scalar::<f64>().unwrap() / N as f64;
     let exact = dot(&v, &hvp(&net, &x, &y, Loss::CrossEntropy, &d));
-    assert!((exact - ce).abs() <= 1e-12 * ce.abs().max(1.0), "{exact} vs {ce}");
+    assert!(
+        (exact - ce).abs() <= 1e-12 * ce.abs().max(1.0),
+        "{exact} vs {ce}"
+    );
 }

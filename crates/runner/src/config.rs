@@ -16,7 +16,7 @@ use crate::ConfigError;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
-    /// What is trained: a network on CIFAR-10 (`kind = "mlp" | "vgg11" | "res_net"`) or a
+    /// What is trained: a network on CIFAR-10 (`kind = "mlp" | "vgg11" | "resnet"`) or a
     /// quadratic (`kind = "quadratic"`, no data). Default: Cohen et al.'s fully connected tanh
     /// net `[200, 200]`.
     pub model: ModelSpec,
@@ -60,7 +60,7 @@ impl Default for RunConfig {
 pub enum ModelSpec {
     /// A quadratic objective (`kind = "quadratic"`).
     Quadratic(QuadraticSpec),
-    /// A network (`kind = "mlp"`, `"vgg11"` or `"res_net"`).
+    /// A network (`kind = "mlp"`, `"vgg11"` or `"resnet"`).
     Network(Architecture),
 }
 

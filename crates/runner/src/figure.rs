@@ -363,8 +363,9 @@ pub fn reproduce(
         out_dir: out_dir.to_path_buf(),
     };
     let simple = crate::plot::simple_model_trajectories(figure)?;
-    crate::plot::plot_figure(figure, &output, &simple, options, scale)?;
-    let report = crate::claims::claims_report(figure, name, scale, &output)?;
+    let measured = crate::plot::measured_runs(figure, options, scale)?;
+    crate::plot::plot_figure(figure, &output, &simple, &measured, scale)?;
+    let report = crate::claims::claims_report(figure, name, scale, &output, &simple, &measured)?;
     crate::write_atomic(&out_dir.join("claims.md"), report.as_bytes())?;
     crate::write_atomic(&out_dir.join("runs.md"), runs_table(name, scale, &output).as_bytes())?;
     Ok(output)

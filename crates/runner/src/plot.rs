@@ -53,7 +53,7 @@ pub fn plot_figure(
     figure: &FigureConfig,
     output: &FigureOutput,
     simple_model: &[(String, Vec<ModelPoint>)],
-    options: &RunOptions,
+    measured: &[(String, Vec<Row>)],
     scale: Scale,
 ) -> anyhow::Result<()> {
     let (rows, columns, panels) = match figure.kind {
@@ -61,10 +61,7 @@ pub fn plot_figure(
         FigureKind::LossCurves => loss_curve_panels(output),
         FigureKind::BatchSensitivity => batch_sensitivity_panels(output),
         FigureKind::EdgeOfStability => eos_panels(output),
-        FigureKind::SimpleModel => {
-            let measured = measured_runs(figure, options, scale)?;
-            simple_model_panels(simple_model, &measured)
-        }
+        FigureKind::SimpleModel => simple_model_panels(simple_model, measured),
     };
     let title = format!("{} ({} scale)", figure.title, scale.name());
     let size = (360 * columns as u32, 280 * rows as u32 + 40);
@@ -77,7 +74,7 @@ pub fn plot_figure(
 }
 
 /// Trajectories of the figure named in `measured_from` (figure4 draws figure3's full-batch runs).
-fn measured_runs(figure: &FigureConfig, options: &RunOptions, scale: Scale) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
+pub fn measured_runs(figure: &FigureConfig, options: &RunOptions, scale: Scale) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
     let Some(name) = &figure.measured_from else {
         return Ok(Vec::new());
     };

@@ -49,7 +49,9 @@ impl Model {
             vars.push(Var::from_tensor(&Tensor::zeros(fan_out, dtype, &device)?)?);
         }
         let unit = Uniform::new(0.0f64, 1.0).expect("valid range");
-        let pixels: Vec<f64> = (0..BATCH * WIDTHS[0]).map(|_| unit.sample(&mut rng)).collect();
+        let pixels: Vec<f64> = (0..BATCH * WIDTHS[0])
+            .map(|_| unit.sample(&mut rng))
+            .collect();
         let inputs = Tensor::from_vec(pixels, (BATCH, WIDTHS[0]), &device)?.to_dtype(dtype)?;
         let classes = WIDTHS[3];
         let mut onehot = vec![0.0f64; BATCH * classes];
@@ -58,7 +60,11 @@ impl Model {
             row[label.sample(&mut rng)] = 1.0;
         }
         let targets = Tensor::from_vec(onehot, (BATCH, classes), &device)?.to_dtype(dtype)?;
-        Ok(Self { vars, inputs, targets })
+        Ok(Self {
+            vars,
+            inputs,
+            targets,
+        })
     }
 
     fn dim(&self) -> usize {
@@ -71,7 +77,9 @@ impl Model {
         let layers = self.vars.len() / 2;
         for layer in 0..layers {
             let (w, b) = (&self.vars[2 * layer], &self.vars[2 * layer + 1]);
-            h = h.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
+            h = h
+                .matmul(&w.as_tensor().t()?)?
+                .broadcast_add(b.as_tensor())?;
             if layer + 1 < layers {
                 h = h.tanh()?;
             }
@@ -121,7 +129,10 @@ fn measure(dtype: DType, plain_gradient: f64) -> Row {
     let graph_samples = (0..REPETITIONS)
         .map(|_| {
             operator = None; // free the previous graph first
-            time(|| operator = Some(HessianOperator::new(&model.vars, &[model.loss().unwrap()]).unwrap()))
+            time(|| {
+                operator =
+                    Some(HessianOperator::new(&model.vars, &[model.loss().unwrap()]).unwrap())
+            })
         })
         .collect();
     let mut operator = operator.unwrap();
@@ -160,7 +171,10 @@ fn main() {
         .map(|dtype| (dtype, plain_gradient_seconds(dtype)))
         .collect();
     ensure_exact_second_derivatives().expect("double backward must be exact");
-    let rows: Vec<Row> = plain.into_iter().map(|(dtype, plain)| measure(dtype, plain)).collect();
+    let rows: Vec<Row> = plain
+        .into_iter()
+        .map(|(dtype, plain)| measure(dtype, plain))
+        .collect();
     println!(
         "MLP {WIDTHS:?}, batch {BATCH}, tanh + cross-entropy, CPU, {} parameters, median of {REPETITIONS}",
         Model::new(DType::F32).unwrap().dim()

@@ -120,7 +120,11 @@ pub fn self_test() -> Result<SelfTestReport, SharpnessError> {
         for (computed, exact) in column.iter().zip(expected_column) {
             let error = (computed - exact).abs();
             // A NaN error must fail the test, so propagate it instead of `max` ignoring it.
-            worst = if error.is_nan() { f64::NAN } else { worst.max(error) };
+            worst = if error.is_nan() {
+                f64::NAN
+            } else {
+                worst.max(error)
+            };
             scale = scale.max(exact.abs());
         }
     }

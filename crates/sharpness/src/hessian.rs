@@ -86,7 +86,11 @@ impl HessianOperator {
         Self::build(params, chunk_losses, Guard::Unchecked)
     }
 
-    fn build(params: &[Var], chunk_losses: &[Tensor], guard: Guard) -> Result<Self, SharpnessError> {
+    fn build(
+        params: &[Var],
+        chunk_losses: &[Tensor],
+        guard: Guard,
+    ) -> Result<Self, SharpnessError> {
         let first = params.first().ok_or(SharpnessError::NoParameters)?;
         if chunk_losses.is_empty() {
             return Err(SharpnessError::NoLosses);

@@ -45,11 +45,7 @@ impl LanczosConfig {
             return Err(invalid("k", self.k, "at least 1"));
         }
         if self.max_iterations < self.k {
-            return Err(invalid(
-                "max_iterations",
-                self.max_iterations,
-                "at least k",
-            ));
+            return Err(invalid("max_iterations", self.max_iterations, "at least k"));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
             return Err(invalid(
@@ -220,7 +216,11 @@ fn ritz_pairs(alphas: &[f64], betas: &[f64], beta: f64, k: usize) -> Option<Ritz
     let eigen = SymmetricEigen::try_new(t.clone(), f64::EPSILON, 100 * m.max(10))?;
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-    let norm = eigen.eigenvalues.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    let norm = eigen
+        .eigenvalues
+        .iter()
+        .map(|v| v.abs())
+        .fold(0.0, f64::max);
     let mut pairs: Vec<RitzPair> = Vec::with_capacity(m);
     let mut refined: Vec<(f64, DVector<f64>)> = Vec::with_capacity(k);
     for (rank, &i) in order.iter().enumerate() {

@@ -33,12 +33,20 @@ fn top_three_of_a_spectrum_dominated_by_negative_eigenvalues() {
     assert_eq!(spectrum.hvps, op.products);
     assert_eq!(spectrum.iterations, spectrum.hvps);
     for (pair, exact) in spectrum.eigenpairs.iter().zip([10.0, 9.0, 8.0]) {
-        assert!(relative(pair.value, exact) < 1e-8, "{} vs {exact}", pair.value);
+        assert!(
+            relative(pair.value, exact) < 1e-8,
+            "{} vs {exact}",
+            pair.value
+        );
         assert!(pair.residual <= config.tolerance * pair.value.abs());
         // The recurrence residual is the true one (checked with one extra product each).
         let true_residual = residual(&mut op, pair.value, &pair.vector).unwrap();
         assert!(true_residual <= 2.0 * config.tolerance * pair.value.abs());
-        assert!((true_residual - pair.residual).abs() < 1e-9, "{true_residual} vs {}", pair.residual);
+        assert!(
+            (true_residual - pair.residual).abs() < 1e-9,
+            "{true_residual} vs {}",
+            pair.residual
+        );
         assert!((pair.vector.norm().unwrap() - 1.0).abs() < 1e-12);
     }
 }
@@ -78,7 +86,11 @@ fn does_not_stop_before_k_values_converge() {
     let spectrum = lanczos(&mut op, &config, None).unwrap();
     assert!(spectrum.converged);
     for (pair, exact) in spectrum.eigenpairs.iter().zip([100.0, 10.0, 9.99]) {
-        assert!(relative(pair.value, exact) < 1e-8, "{} vs {exact}", pair.value);
+        assert!(
+            relative(pair.value, exact) < 1e-8,
+            "{} vs {exact}",
+            pair.value
+        );
     }
 }
 
@@ -118,7 +130,14 @@ fn identity_breaks_down_and_restarts_for_k_three() {
     }
     for i in 0..3 {
         for j in 0..i {
-            assert!(spectrum.eigenpairs[i].vector.dot(&spectrum.eigenpairs[j].vector).unwrap().abs() < 1e-12);
+            assert!(
+                spectrum.eigenpairs[i]
+                    .vector
+                    .dot(&spectrum.eigenpairs[j].vector)
+                    .unwrap()
+                    .abs()
+                    < 1e-12
+            );
         }
     }
 }
@@ -175,7 +194,15 @@ impl LinearOperator for NanOperator {
 
 #[test]
 fn non_finite_products_are_a_result_not_an_error() {
-    let spectrum = lanczos(&mut NanOperator, &LanczosConfig { k: 2, ..Default::default() }, None).unwrap();
+    let spectrum = lanczos(
+        &mut NanOperator,
+        &LanczosConfig {
+            k: 2,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
     assert!(!spectrum.converged);
     assert_eq!(spectrum.eigenpairs.len(), 2);
     assert!(spectrum.lambda_max().is_nan());
@@ -185,21 +212,55 @@ fn non_finite_products_are_a_result_not_an_error() {
 #[test]
 fn errors_name_the_problem() {
     let mut op = Dense::new(DMatrix::identity(3, 3));
-    let too_many = LanczosConfig { k: 4, ..Default::default() };
+    let too_many = LanczosConfig {
+        k: 4,
+        ..Default::default()
+    };
     assert!(matches!(
         lanczos(&mut op, &too_many, None),
-        Err(SharpnessError::TooManyEigenpairs { requested: 4, dimension: 3 })
+        Err(SharpnessError::TooManyEigenpairs {
+            requested: 4,
+            dimension: 3
+        })
     ));
     let bad_warm = vec![1.0; 2];
     assert!(matches!(
         lanczos(&mut op, &LanczosConfig::default(), Some(&bad_warm)),
-        Err(SharpnessError::DimensionMismatch { expected: 3, found: 2 })
+        Err(SharpnessError::DimensionMismatch {
+            expected: 3,
+            found: 2
+        })
     ));
     for (config, field) in [
-        (LanczosConfig { k: 0, ..Default::default() }, "k"),
-        (LanczosConfig { k: 5, max_iterations: 4, ..Default::default() }, "max_iterations"),
-        (LanczosConfig { tolerance: 0.0, ..Default::default() }, "tolerance"),
-        (LanczosConfig { tolerance: f64::NAN, ..Default::default() }, "tolerance"),
+        (
+            LanczosConfig {
+                k: 0,
+                ..Default::default()
+            },
+            "k",
+        ),
+        (
+            LanczosConfig {
+                k: 5,
+                max_iterations: 4,
+                ..Default::default()
+            },
+            "max_iterations",
+        ),
+        (
+            LanczosConfig {
+                tolerance: 0.0,
+                ..Default::default()
+            },
+            "tolerance",
+        ),
+        (
+            LanczosConfig {
+                tolerance: f64::NAN,
+                ..Default::default()
+            },
+            "tolerance",
+        ),
     ] {
         match config.validate() {
             Err(SharpnessError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
@@ -221,10 +282,18 @@ fn defaults_are_pinned() {
 #[test]
 fn same_seed_same_result() {
     let matrix = with_spectrum(&spectrum_with_negative_outliers(), 6);
-    let config = LanczosConfig { max_iterations: 8, ..Default::default() };
+    let config = LanczosConfig {
+        max_iterations: 8,
+        ..Default::default()
+    };
     let a = lanczos(&mut Dense::new(matrix.clone()), &config, None).unwrap();
     let b = lanczos(&mut Dense::new(matrix.clone()), &config, None).unwrap();
-    let c = lanczos(&mut Dense::new(matrix), &LanczosConfig { seed: 1, ..config }, None).unwrap();
+    let c = lanczos(
+        &mut Dense::new(matrix),
+        &LanczosConfig { seed: 1, ..config },
+        None,
+    )
+    .unwrap();
     assert_eq!(a.lambda_max().to_bits(), b.lambda_max().to_bits());
     assert_ne!(a.lambda_max().to_bits(), c.lambda_max().to_bits());
 }

@@ -22,14 +22,23 @@ const CASES: [(Activation, Loss); 4] = [
 /// Dense Hessian from finite differences of exact gradients, symmetrized.
 fn dense_hessian(problem: &Problem) -> DMatrix<f64> {
     let n = dimension();
-    let mut fd =
-        FiniteDifferenceHvp::new(|w: &Tensor| problem.gradient(w), problem.point.clone(), 1e-5).unwrap();
+    let mut fd = FiniteDifferenceHvp::new(
+        |w: &Tensor| problem.gradient(w),
+        problem.point.clone(),
+        1e-5,
+    )
+    .unwrap();
     let template = fd.template().unwrap();
     let mut columns = Vec::with_capacity(n);
     for j in 0..n {
         let mut unit = vec![0.0; n];
         unit[j] = 1.0;
-        columns.push(fd.apply(&template.like(&unit).unwrap()).unwrap().to_vec().unwrap());
+        columns.push(
+            fd.apply(&template.like(&unit).unwrap())
+                .unwrap()
+                .to_vec()
+                .unwrap(),
+        );
     }
     assert_eq!(fd.hvps(), n);
     let h = DMatrix::from_fn(n, n, |r, c| columns[c][r]);
@@ -37,7 +46,9 @@ fn dense_hessian(problem: &Problem) -> DMatrix<f64> {
 }
 
 fn probe(seed: u64) -> Tensor {
-    let values: Vec<f64> = (0..dimension()).map(|i| ((i as f64 + 1.0) * (seed as f64 + 0.37)).sin()).collect();
+    let values: Vec<f64> = (0..dimension())
+        .map(|i| ((i as f64 + 1.0) * (seed as f64 + 0.37)).sin())
+        .collect();
     Tensor::new(values, &candle_core::Device::Cpu).unwrap()
 }
 
@@ -57,7 +68,10 @@ fn exact_hvp_matches_finite_difference_hessian() {
             let exact = hessian.apply(&v).unwrap().to_vec().unwrap();
             let reference = &dense * DVector::from_vec(v.to_vec().unwrap());
             let error = relative_vec(&exact, reference.as_slice());
-            assert!(error < 1e-6, "{activation:?}/{loss:?}: relative error {error:e}");
+            assert!(
+                error < 1e-6,
+                "{activation:?}/{loss:?}: relative error {error:e}"
+            );
         }
         assert_eq!(hessian.hvps(), 3);
     }
@@ -71,7 +85,10 @@ fn exact_hvp_is_symmetric() {
         let (u, v) = (probe(1), probe(2));
         let u_hv = Vector::dot(&u, &hessian.apply(&v).unwrap()).unwrap();
         let v_hu = Vector::dot(&v, &hessian.apply(&u).unwrap()).unwrap();
-        assert!(relative(u_hv, v_hu) < 1e-10, "{activation:?}/{loss:?}: {u_hv} vs {v_hu}");
+        assert!(
+            relative(u_hv, v_hu) < 1e-10,
+            "{activation:?}/{loss:?}: {u_hv} vs {v_hu}"
+        );
     }
 }
 
@@ -79,7 +96,10 @@ fn exact_hvp_is_symmetric() {
 fn chunks_sum_to_the_full_batch() {
     let problem = Problem::new(Activation::Tanh, Loss::CrossEntropy, 3);
     let vars = problem.vars(&problem.point, DType::F64);
-    let chunks = [problem.chunk_loss(&vars, 0, 3), problem.chunk_loss(&vars, 3, BATCH - 3)];
+    let chunks = [
+        problem.chunk_loss(&vars, 0, 3),
+        problem.chunk_loss(&vars, 3, BATCH - 3),
+    ];
     let mut chunked = HessianOperator::new(&vars, &chunks).unwrap();
     let mut whole = operator(&problem);
     assert_eq!(chunked.chunks(), 2);
@@ -108,10 +128,19 @@ fn probes_carrying_a_graph_do_not_leak_into_the_product() {
 fn lanczos_on_the_network_finds_the_dense_top_eigenvalue() {
     let problem = Problem::new(Activation::Relu, Loss::CrossEntropy, 6);
     let dense = dense_hessian(&problem);
-    let mut exact: Vec<f64> = SymmetricEigen::new(dense).eigenvalues.iter().copied().collect();
+    let mut exact: Vec<f64> = SymmetricEigen::new(dense)
+        .eigenvalues
+        .iter()
+        .copied()
+        .collect();
     exact.sort_by(|a, b| b.total_cmp(a));
     let mut hessian = operator(&problem);
-    let config = LanczosConfig { k: 2, max_iterations: dimension(), tolerance: 1e-9, seed: 0 };
+    let config = LanczosConfig {
+        k: 2,
+        max_iterations: dimension(),
+        tolerance: 1e-9,
+        seed: 0,
+    };
     let spectrum = lanczos(&mut hessian, &config, None).unwrap();
     assert!(spectrum.converged);
     assert_eq!(spectrum.hvps, hessian.hvps());
@@ -138,8 +167,12 @@ fn directional_curvature_along_the_gradient() {
 fn finite_difference_operator_agrees_on_a_smooth_model() {
     let problem = Problem::new(Activation::Tanh, Loss::CrossEntropy, 8);
     let mut hessian = operator(&problem);
-    let mut fd =
-        FiniteDifferenceHvp::new(|w: &Tensor| problem.gradient(w), problem.point.clone(), 1e-5).unwrap();
+    let mut fd = FiniteDifferenceHvp::new(
+        |w: &Tensor| problem.gradient(w),
+        problem.point.clone(),
+        1e-5,
+    )
+    .unwrap();
     // Scale-invariance of the step: a large probe is as accurate as a unit one.
     let v = (probe(9) * 1e3).unwrap();
     let a = hessian.apply(&v).unwrap().to_vec().unwrap();

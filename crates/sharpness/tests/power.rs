@@ -27,7 +27,11 @@ fn negative_dominant_eigenvalue_is_shifted_away() {
     assert_eq!(spectrum.hvps, op.products);
     assert_eq!(spectrum.iterations, spectrum.hvps);
     // The residual converges like the square root of the eigenvalue change.
-    assert!(pair.residual <= 1e-5 * pair.value.abs(), "{}", pair.residual);
+    assert!(
+        pair.residual <= 1e-5 * pair.value.abs(),
+        "{}",
+        pair.residual
+    );
     let true_residual = residual(&mut op, pair.value, &pair.vector).unwrap();
     assert!((true_residual - pair.residual).abs() < 1e-12);
 }
@@ -52,14 +56,22 @@ fn cdat_defaults_stop_early_with_a_rough_estimate() {
     let mut op = Dense::new(with_spectrum(&values, 3));
     let spectrum = power_iteration(&mut op, &PowerConfig::default(), None).unwrap();
     assert!(spectrum.converged);
-    assert!(relative(spectrum.lambda_max(), 10.0) < 2e-2, "{}", spectrum.lambda_max());
+    assert!(
+        relative(spectrum.lambda_max(), 10.0) < 2e-2,
+        "{}",
+        spectrum.lambda_max()
+    );
     assert!(spectrum.hvps < 1000);
 }
 
 #[test]
 fn cap_is_reported() {
     let mut op = Dense::new(with_spectrum(&[1.0, 0.999, 0.5], 4));
-    let config = PowerConfig { max_iterations: 5, relative_tolerance: 1e-15, seed: 0 };
+    let config = PowerConfig {
+        max_iterations: 5,
+        relative_tolerance: 1e-15,
+        seed: 0,
+    };
     let spectrum = power_iteration(&mut op, &config, None).unwrap();
     assert!(!spectrum.converged);
     assert_eq!(spectrum.hvps, 5);
@@ -73,8 +85,20 @@ fn defaults_are_pinned_and_validated() {
     assert_eq!(config.seed, 0);
     config.validate().unwrap();
     for (config, field) in [
-        (PowerConfig { max_iterations: 0, ..Default::default() }, "max_iterations"),
-        (PowerConfig { relative_tolerance: -1.0, ..Default::default() }, "relative_tolerance"),
+        (
+            PowerConfig {
+                max_iterations: 0,
+                ..Default::default()
+            },
+            "max_iterations",
+        ),
+        (
+            PowerConfig {
+                relative_tolerance: -1.0,
+                ..Default::default()
+            },
+            "relative_tolerance",
+        ),
     ] {
         match config.validate() {
             Err(SharpnessError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),

@@ -17,7 +17,10 @@ fn tensor_operations_match_vec() {
     for dtype in [DType::F64, DType::F32] {
         let tolerance = if dtype == DType::F64 { 1e-14 } else { 1e-6 };
         let (a, b) = (values(1000, 0.1), values(1000, 2.0));
-        let ta = Tensor::new(a.clone(), &Device::Cpu).unwrap().to_dtype(dtype).unwrap();
+        let ta = Tensor::new(a.clone(), &Device::Cpu)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
         let tb = ta.like(&b).unwrap();
         assert_eq!(tb.dtype(), dtype);
         assert_eq!(Vector::len(&ta), 1000);
@@ -34,12 +37,18 @@ fn tensor_operations_match_vec() {
         }
         assert!(matches!(
             ta.like(&[1.0]),
-            Err(SharpnessError::DimensionMismatch { expected: 1000, found: 1 })
+            Err(SharpnessError::DimensionMismatch {
+                expected: 1000,
+                found: 1
+            })
         ));
     }
     let f32_vector = Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap();
     let f64_vector = Tensor::zeros(3, DType::F64, &Device::Cpu).unwrap();
-    assert!(matches!(Vector::dot(&f32_vector, &f64_vector), Err(SharpnessError::DtypeMismatch { .. })));
+    assert!(matches!(
+        Vector::dot(&f32_vector, &f64_vector),
+        Err(SharpnessError::DtypeMismatch { .. })
+    ));
 }
 
 /// diag(d) on tensors of any dtype.
@@ -66,16 +75,46 @@ fn solvers_run_on_tensors_in_f32_and_f64() {
     diagonal[17] = 6.0;
     diagonal[42] = -9.0;
     for dtype in [DType::F64, DType::F32] {
-        let d = Tensor::new(diagonal.clone(), &Device::Cpu).unwrap().to_dtype(dtype).unwrap();
+        let d = Tensor::new(diagonal.clone(), &Device::Cpu)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
         let mut op = TensorDiagonal { diagonal: d };
-        let config = LanczosConfig { tolerance: 1e-5, ..Default::default() };
+        let config = LanczosConfig {
+            tolerance: 1e-5,
+            ..Default::default()
+        };
         let spectrum = lanczos(&mut op, &config, None).unwrap();
         assert!(spectrum.converged);
-        assert!((spectrum.lambda_max() - 6.0).abs() < 1e-5, "{dtype:?}: {}", spectrum.lambda_max());
+        assert!(
+            (spectrum.lambda_max() - 6.0).abs() < 1e-5,
+            "{dtype:?}: {}",
+            spectrum.lambda_max()
+        );
         assert_eq!(spectrum.eigenpairs[0].vector.dtype(), dtype);
-        let power = power_iteration(&mut op, &PowerConfig { relative_tolerance: 1e-9, ..Default::default() }, None).unwrap();
-        assert!((power.lambda_max() - 6.0).abs() < 1e-4, "{dtype:?}: {}", power.lambda_max());
-        let e17 = op.template().unwrap().like(&(0..200).map(|i| if i == 17 { 2.0 } else { 0.0 }).collect::<Vec<_>>()).unwrap();
+        let power = power_iteration(
+            &mut op,
+            &PowerConfig {
+                relative_tolerance: 1e-9,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        assert!(
+            (power.lambda_max() - 6.0).abs() < 1e-4,
+            "{dtype:?}: {}",
+            power.lambda_max()
+        );
+        let e17 = op
+            .template()
+            .unwrap()
+            .like(
+                &(0..200)
+                    .map(|i| if i == 17 { 2.0 } else { 0.0 })
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap();
         let curvature = directional_curvature(&mut op, &e17).unwrap();
         assert!((curvature.quadratic_form - 24.0).abs() < 1e-4);
         assert!((curvature.normalized - 6.0).abs() < 1e-5);
@@ -99,7 +138,9 @@ fn batched_projection_matches_the_default() {
     let basis_values: Vec<Vec<f64>> = {
         // Orthonormal rows of a random orthogonal matrix.
         let q = common::random_orthogonal(50, 3);
-        (0..4).map(|i| q.column(i).iter().copied().collect()).collect()
+        (0..4)
+            .map(|i| q.column(i).iter().copied().collect())
+            .collect()
     };
     let w = values(50, 0.3);
     let mut expected = w.clone();
@@ -107,7 +148,10 @@ fn batched_projection_matches_the_default() {
     for dtype in [DType::F64, DType::F32] {
         let tolerance = if dtype == DType::F64 { 1e-13 } else { 1e-5 };
         let template = Tensor::zeros(50, dtype, &Device::Cpu).unwrap();
-        let basis: Vec<Tensor> = basis_values.iter().map(|b| template.like(b).unwrap()).collect();
+        let basis: Vec<Tensor> = basis_values
+            .iter()
+            .map(|b| template.like(b).unwrap())
+            .collect();
         let mut t = template.like(&w).unwrap();
         let c = t.project_out(&basis).unwrap();
         for (a, b) in c.iter().zip(&expected_c) {

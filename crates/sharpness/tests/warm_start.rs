@@ -27,12 +27,25 @@ fn exact_top(op: &Dense) -> f64 {
 
 #[test]
 fn lanczos_warm_start_saves_products() {
-    let config = LanczosConfig { k: 1, max_iterations: 120, tolerance: 1e-8, seed: 5 };
+    let config = LanczosConfig {
+        k: 1,
+        max_iterations: 120,
+        tolerance: 1e-8,
+        seed: 5,
+    };
     let (mut cold, mut warm) = (0, 0);
     let mut previous: Option<Vec<f64>> = None;
     for (t, mut op) in operators().into_iter().enumerate() {
         let exact = exact_top(&op);
-        let from_cold = lanczos(&mut op, &LanczosConfig { seed: t as u64, ..config.clone() }, None).unwrap();
+        let from_cold = lanczos(
+            &mut op,
+            &LanczosConfig {
+                seed: t as u64,
+                ..config.clone()
+            },
+            None,
+        )
+        .unwrap();
         let from_warm = lanczos(&mut op, &config, previous.as_ref()).unwrap();
         assert!(from_cold.converged && from_warm.converged);
         assert!(relative(from_cold.lambda_max(), exact) < 1e-8);
@@ -47,15 +60,31 @@ fn lanczos_warm_start_saves_products() {
 
 #[test]
 fn power_warm_start_saves_products() {
-    let config = PowerConfig { max_iterations: 20_000, relative_tolerance: 1e-10, seed: 5 };
+    let config = PowerConfig {
+        max_iterations: 20_000,
+        relative_tolerance: 1e-10,
+        seed: 5,
+    };
     let (mut cold, mut warm) = (0, 0);
     let mut previous: Option<Vec<f64>> = None;
     for (t, mut op) in operators().into_iter().enumerate() {
         let exact = exact_top(&op);
-        let from_cold = power_iteration(&mut op, &PowerConfig { seed: t as u64, ..config.clone() }, None).unwrap();
+        let from_cold = power_iteration(
+            &mut op,
+            &PowerConfig {
+                seed: t as u64,
+                ..config.clone()
+            },
+            None,
+        )
+        .unwrap();
         let from_warm = power_iteration(&mut op, &config, previous.as_ref()).unwrap();
         assert!(from_cold.converged && from_warm.converged);
-        assert!(relative(from_cold.lambda_max(), exact) < 1e-6, "{} vs {exact}", from_cold.lambda_max());
+        assert!(
+            relative(from_cold.lambda_max(), exact) < 1e-6,
+            "{} vs {exact}",
+            from_cold.lambda_max()
+        );
         assert!(relative(from_warm.lambda_max(), exact) < 1e-6);
         cold += from_cold.hvps;
         warm += from_warm.hvps;

@@ -47,7 +47,11 @@ pub fn split(net: &Network, flat: &Tensor) -> Vec<Tensor> {
         .iter()
         .map(|v| {
             let n = v.elem_count();
-            let t = flat.narrow(0, offset, n).unwrap().reshape(v.shape()).unwrap();
+            let t = flat
+                .narrow(0, offset, n)
+                .unwrap()
+                .reshape(v.shape())
+                .unwrap();
             offset += n;
             t
         })
@@ -96,7 +100,9 @@ pub fn hvp(net: &Network, x: &Tensor, y: &Tensor, kind: Loss, d: &Tensor) -> Ten
     let parts = split(net, d);
     let mut s: Option<Tensor> = None;
     for (v, dp) in net.parameters().iter().zip(&parts) {
-        let g = grads.get(v.as_tensor()).expect("parameter without gradient");
+        let g = grads
+            .get(v.as_tensor())
+            .expect("parameter without gradient");
         let term = (g * dp).unwrap().sum_all().unwrap();
         s = Some(match s {
             Some(acc) => (acc + term).unwrap(),

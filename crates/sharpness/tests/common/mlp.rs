@@ -68,7 +68,11 @@ impl Problem {
             .iter()
             .map(|shape| {
                 let size: usize = shape.iter().product();
-                let part = flat.narrow(0, offset, size).unwrap().reshape(*shape).unwrap();
+                let part = flat
+                    .narrow(0, offset, size)
+                    .unwrap()
+                    .reshape(*shape)
+                    .unwrap();
                 offset += size;
                 Var::from_tensor(&part.to_dtype(dtype).unwrap()).unwrap()
             })
@@ -79,8 +83,18 @@ impl Problem {
     /// chunk losses of a partition of the batch sum to the batch-mean loss.
     pub fn chunk_loss(&self, vars: &[Var], start: usize, len: usize) -> Tensor {
         let dtype = vars[0].dtype();
-        let x = self.inputs.narrow(0, start, len).unwrap().to_dtype(dtype).unwrap();
-        let y = self.targets.narrow(0, start, len).unwrap().to_dtype(dtype).unwrap();
+        let x = self
+            .inputs
+            .narrow(0, start, len)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
+        let y = self
+            .targets
+            .narrow(0, start, len)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
         let pre = x
             .matmul(&vars[0].as_tensor().t().unwrap())
             .unwrap()

@@ -1,0 +1,65 @@
+//! Every figure file under `experiments/` parses, validates at both scales, and keeps the
+//! promises the README makes about it.
+
+use std::path::{Path, PathBuf};
+
+use stepsharp_runner::{FigureKind, Scale, load_figure};
+
+fn experiments() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("experiments/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_experiment_file_is_valid_at_both_scales() {
+    let files = experiments();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in ["figure1", "figure2", "figure3", "figure4", "eos-baseline", "cdat"] {
+        assert!(names.iter().any(|n| n == expected), "experiments/{expected}.toml is missing");
+    }
+    for file in &files {
+        let figure = load_figure(file).unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
+        for scale in [Scale::Quick, Scale::Paper] {
+            let runs = figure.runs(scale).unwrap();
+            if figure.kind != FigureKind::SimpleModel {
+                assert!(!runs.is_empty(), "{} has no {scale:?} runs", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn figure2_shares_its_runs_with_figure3() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let figure2 = load_figure(&dir.join("figure2.toml")).unwrap().runs(Scale::Quick).unwrap();
+    let figure3 = load_figure(&dir.join("figure3.toml")).unwrap().runs(Scale::Quick).unwrap();
+    for run in &figure3 {
+        assert!(
+            figure2.iter().any(|r| r.config == run.config),
+            "figure3 run `{} / {}` is not reused by figure2",
+            run.group,
+            run.series
+        );
+    }
+}
+
+#[test]
+fn figure3_compares_constant_armijo_and_polyak_in_the_interplay_layout() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let figure3 = load_figure(&dir.join("figure3.toml")).unwrap();
+    assert_eq!(figure3.kind, FigureKind::Interplay);
+    let runs = figure3.runs(Scale::Quick).unwrap();
+    let rules: Vec<&str> = runs.iter().map(|r| r.config.stepsize.name()).collect();
+    for rule in ["constant", "armijo", "polyak"] {
+        assert!(rules.contains(&rule), "figure3 lacks {rule}");
+    }
+}
