@@ -36,7 +36,7 @@ mod vgg;
 pub use batch_norm::BatchNormMode;
 pub use config::{Activation, Architecture, ResNetDepth};
 pub use error::ModelError;
-pub use evaluate::{Evaluation, chunk_losses, evaluate};
+pub use evaluate::{Evaluation, chunk_loss, chunk_losses, chunk_ranges, evaluate};
 pub use init::seeded_uniform;
 pub use loss::{Loss, accuracy, loss};
 pub use network::Network;

@@ -145,6 +145,30 @@ fn chunk_losses_sum_to_the_evaluated_loss_and_gradient_with_ghost_batches() {
     .unwrap();
     let parts = chunk_losses(&net, &x, &y, Loss::CrossEntropy, 4, BatchNormMode::Train).unwrap();
     assert_eq!(parts.len(), 2);
+    assert_eq!(
+        stepsharp_models::chunk_ranges(6, 4).unwrap(),
+        [(0, 4), (4, 2)]
+    );
+    for (c, part) in parts.iter().enumerate() {
+        let single = stepsharp_models::chunk_loss(
+            &net,
+            &x,
+            &y,
+            Loss::CrossEntropy,
+            4,
+            BatchNormMode::Train,
+            c,
+        )
+        .unwrap();
+        assert_eq!(
+            single.to_scalar::<f64>().unwrap(),
+            part.to_scalar::<f64>().unwrap()
+        );
+    }
+    assert!(
+        stepsharp_models::chunk_loss(&net, &x, &y, Loss::CrossEntropy, 4, BatchNormMode::Train, 2)
+            .is_err()
+    );
     let total = (&parts[0] + &parts[1]).unwrap();
     assert!((total.to_scalar::<f64>().unwrap() - e.loss).abs() <= 1e-14 * e.loss);
     let grads = total.backward().unwrap();
