@@ -407,8 +407,7 @@ fn tune_constant(
         let (lo, hi) = (exponents[0], exponents[exponents.len() - 1]);
         let interior = best != lo && best != hi;
         if interior || widenings >= tune.max_widenings {
-            let (_, score, result) = tried.iter().find(|(i, ..)| *i == best).cloned().expect("best is tried");
-            let _ = score;
+            let (.., result) = tried.iter().find(|(i, ..)| *i == best).cloned().expect("best is tried");
             let tuning = Tuning {
                 group: template.group.clone(),
                 series: template.series.clone(),

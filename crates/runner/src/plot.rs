@@ -124,24 +124,23 @@ fn color_of(label: &str, labels: &[String]) -> RGBColor {
     PALETTE[(i + known.len()) % PALETTE.len()]
 }
 
-fn series_labels(output: &FigureOutput) -> Vec<String> {
-    let mut labels: Vec<String> = Vec::new();
-    for r in &output.results {
-        if !labels.contains(&r.run.series) {
-            labels.push(r.run.series.clone());
+/// The distinct values of `key` over the figure's runs, in first-appearance order.
+fn distinct(output: &FigureOutput, key: fn(&crate::FigureResult) -> &String) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for result in &output.results {
+        if !values.contains(key(result)) {
+            values.push(key(result).clone());
         }
     }
-    labels
+    values
+}
+
+fn series_labels(output: &FigureOutput) -> Vec<String> {
+    distinct(output, |r| &r.run.series)
 }
 
 fn groups(output: &FigureOutput) -> Vec<String> {
-    let mut groups: Vec<String> = Vec::new();
-    for r in &output.results {
-        if !groups.contains(&r.run.group) {
-            groups.push(r.run.group.clone());
-        }
-    }
-    groups
+    distinct(output, |r| &r.run.group)
 }
 
 fn curve(label: &str, labels: &[String], rows: &[Row], status: &RunStatus, metric: fn(&Row) -> Option<f64>, markers: bool) -> Curve {
@@ -400,6 +399,8 @@ where
         .configure_mesh()
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
+        .x_labels(6)
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .label_style(("sans-serif", 11))
         .draw()
         .map_err(plot_error)?;

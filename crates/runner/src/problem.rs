@@ -131,26 +131,14 @@ impl Problem {
         gradient: bool,
         update_statistics: bool,
     ) -> anyhow::Result<Measurement> {
+        let mode = if update_statistics {
+            BatchNormMode::TrainUpdate
+        } else {
+            BatchNormMode::Train
+        };
         match self {
-            Problem::Network {
-                net,
-                loss,
-                chunk_size,
-            } => {
-                let mode = if update_statistics {
-                    BatchNormMode::TrainUpdate
-                } else {
-                    BatchNormMode::Train
-                };
-                let evaluation = stepsharp_models::evaluate(
-                    net,
-                    &examples.inputs,
-                    &examples.labels,
-                    *loss,
-                    *chunk_size,
-                    mode,
-                    gradient,
-                )?;
+            Problem::Network { chunk_size, .. } => {
+                let evaluation = self.evaluate_network(examples, mode, gradient)?;
                 Ok(Measurement {
                     loss: evaluation.loss,
                     accuracy: evaluation.accuracy,
@@ -176,6 +164,31 @@ impl Problem {
         }
     }
 
+    fn evaluate_network(
+        &self,
+        examples: &Examples,
+        mode: BatchNormMode,
+        gradient: bool,
+    ) -> anyhow::Result<stepsharp_models::Evaluation> {
+        let Problem::Network {
+            net,
+            loss,
+            chunk_size,
+        } = self
+        else {
+            unreachable!("evaluate_network on a quadratic")
+        };
+        Ok(stepsharp_models::evaluate(
+            net,
+            &examples.inputs,
+            &examples.labels,
+            *loss,
+            *chunk_size,
+            mode,
+            gradient,
+        )?)
+    }
+
     /// Loss on `examples` as scalar tensors with live graphs (one per chunk, summing to the
     /// loss), for the exact Hessian operator. BatchNorm uses batch statistics without update.
     pub fn chunk_losses(&self, examples: &Examples) -> anyhow::Result<Vec<Tensor>> {
@@ -199,20 +212,8 @@ impl Problem {
     /// Test loss and accuracy with BatchNorm running statistics.
     pub fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
         match self {
-            Problem::Network {
-                net,
-                loss,
-                chunk_size,
-            } => {
-                let evaluation = stepsharp_models::evaluate(
-                    net,
-                    &examples.inputs,
-                    &examples.labels,
-                    *loss,
-                    *chunk_size,
-                    BatchNormMode::Eval,
-                    false,
-                )?;
+            Problem::Network { .. } => {
+                let evaluation = self.evaluate_network(examples, BatchNormMode::Eval, false)?;
                 Ok((evaluation.loss, evaluation.accuracy))
             }
             Problem::Quadratic { .. } => Ok((f64::NAN, f64::NAN)),

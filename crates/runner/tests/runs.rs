@@ -146,3 +146,46 @@ set = { stepsize = { kind = "polyak" } }
     let claims = std::fs::read_to_string(out.join("claims.md")).unwrap();
     assert!(claims.contains("Claim 1") && claims.contains("Claim 2"), "{claims}");
 }
+
+#[test]
+fn constant_stepsize_tuning_widens_the_grid_until_the_best_is_interior() {
+    let dir = tempfile::tempdir().unwrap();
+    let figure_path = dir.path().join("tune.toml");
+    // Quadratic with λ_max = 10: η ≥ 0.2 diverges along the top eigenvector, and among
+    // η0·2^i the last-5 mean loss after 40 steps is lowest at η = 0.1. The initial grid
+    // {0.00625, 0.0125, 0.025} has its best at the upper edge and is widened three times
+    // (0.05, 0.1, then 0.2, where the top direction no longer contracts).
+    std::fs::write(
+        &figure_path,
+        r#"
+title = "tune"
+kind = "loss_curves"
+[quick.base]
+model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0], seed = 3 }
+training = { max_steps = 40 }
+sharpness = { measure = "never" }
+dtype = "f64"
+[[quick.series]]
+label = "constant (tuned)"
+tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4 }
+[paper]
+"#,
+    )
+    .unwrap();
+    let figure = load_figure(&figure_path).unwrap();
+    let options = RunOptions {
+        results: dir.path().join("results"),
+        ..Default::default()
+    };
+    let output = reproduce(&figure, "tune", Scale::Quick, &options, &dir.path().join("out"), &mut |_| {}).unwrap();
+    let tuning = &output.tunings[0];
+    assert!(tuning.interior, "{tuning:?}");
+    assert_eq!(tuning.best_eta, 0.1, "{tuning:?}");
+    assert_eq!(tuning.candidates.len(), 6, "{tuning:?}");
+    let best_run = &output.results[0];
+    assert_eq!(best_run.run.series, "constant (tuned)");
+    let stepsharp_stepsize::RuleConfig::Constant(c) = &best_run.run.config.stepsize else {
+        panic!("tuned run is not constant")
+    };
+    assert_eq!(c.eta, 0.1);
+}
