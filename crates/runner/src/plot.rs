@@ -64,7 +64,7 @@ pub fn plot_figure(
         FigureKind::SimpleModel => simple_model_panels(simple_model, measured),
     };
     let title = format!("{} ({} scale)", figure.title, scale.name());
-    let size = (360 * columns as u32, 280 * rows as u32 + 40);
+    let size = ((360 * columns as u32).max(900), 280 * rows as u32 + 40);
     register_font();
     let png = output.out_dir.join("figure.png");
     render(BitMapBackend::new(&png, size).into_drawing_area(), &title, rows, columns, &panels)?;
@@ -103,9 +103,11 @@ fn register_font() {
     });
 }
 
-/// One color per series label, the same in every panel and figure for the rule names.
+/// One color per series label, the same in every panel: the rule names (constant, Armijo,
+/// Polyak, CDAT) keep their own color in every figure when they are the first label with that
+/// prefix; every other label takes the next unused palette entry, in order of appearance.
 fn color_of(label: &str, labels: &[String]) -> RGBColor {
-    const PALETTE: [RGBColor; 8] = [
+    const PALETTE: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -114,14 +116,23 @@ fn color_of(label: &str, labels: &[String]) -> RGBColor {
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
         RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
     ];
-    let lower = label.to_lowercase();
-    let known = ["constant", "armijo", "polyak", "cdat"];
-    if let Some(i) = known.iter().position(|k| lower.starts_with(k)) {
-        return PALETTE[i];
+    const RULES: [&str; 4] = ["constant", "armijo", "polyak", "cdat"];
+    let mut used = [false; PALETTE.len()];
+    let mut assigned: Vec<usize> = Vec::with_capacity(labels.len());
+    for candidate in labels {
+        let lower = candidate.to_lowercase();
+        let preferred = RULES.iter().position(|rule| lower.starts_with(rule)).filter(|&i| !used[i]);
+        let index = preferred
+            .or_else(|| (RULES.len()..PALETTE.len()).chain(0..RULES.len()).find(|&i| !used[i]))
+            .unwrap_or(assigned.len() % PALETTE.len());
+        used[index] = true;
+        assigned.push(index);
     }
-    let i = labels.iter().position(|l| l == label).unwrap_or(0);
-    PALETTE[(i + known.len()) % PALETTE.len()]
+    let index = labels.iter().position(|l| l == label).map_or(0, |i| assigned[i]);
+    PALETTE[index]
 }
 
 /// The distinct values of `key` over the figure's runs, in first-appearance order.
@@ -446,4 +457,25 @@ where
         .draw()
         .map_err(plot_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_colors_are_stable_and_every_label_gets_its_own() {
+        let labels: Vec<String> = ["polyak", "cdat σ=1", "cdat σ=2", "constant", "armijo", "other"]
+            .map(String::from)
+            .to_vec();
+        let colors: Vec<RGBColor> = labels.iter().map(|l| color_of(l, &labels)).collect();
+        for (i, a) in colors.iter().enumerate() {
+            for b in &colors[i + 1..] {
+                assert_ne!(a, b, "{colors:?}");
+            }
+        }
+        let alone = ["armijo".to_string()];
+        assert_eq!(color_of("armijo", &labels), color_of("armijo", &alone));
+        assert_eq!(color_of("polyak", &labels), RGBColor(44, 160, 44));
+    }
 }
