@@ -31,7 +31,10 @@ impl ListCommand {
                 Ok(figure) => {
                     let quick = figure.runs(stepsharp_runner::Scale::Quick)?.len();
                     let paper = figure.runs(stepsharp_runner::Scale::Paper)?.len();
-                    println!("  {name:<14} {} ({quick} quick runs, {paper} paper runs)", figure.title);
+                    println!(
+                        "  {name:<14} {} ({quick} quick runs, {paper} paper runs)",
+                        figure.title
+                    );
                 }
                 Err(error) => println!("  {name:<14} INVALID: {error:#}"),
             }

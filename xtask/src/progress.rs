@@ -15,7 +15,11 @@ impl Bars {
     /// Handles a figure event.
     pub fn event(&mut self, event: FigureEvent) {
         match event {
-            FigureEvent::RunStarted { index, total, label } => self.start(format!("[{}/{total}] {label}", index + 1)),
+            FigureEvent::RunStarted {
+                index,
+                total,
+                label,
+            } => self.start(format!("[{}/{total}] {label}", index + 1)),
             FigureEvent::Step(progress) => self.step(progress),
             FigureEvent::RunFinished { outcome } => self.finish(outcome),
         }
@@ -40,8 +44,13 @@ impl Bars {
             bar
         });
         bar.set_position(progress.step as u64);
-        let lambda = progress.lambda_max.map_or("-".into(), |l| format!("{l:.3e}"));
-        bar.set_message(format!("loss {:.4e} η {:.3e} λ {lambda}", progress.loss, progress.eta));
+        let lambda = progress
+            .lambda_max
+            .map_or("-".into(), |l| format!("{l:.3e}"));
+        bar.set_message(format!(
+            "loss {:.4e} η {:.3e} λ {lambda}",
+            progress.loss, progress.eta
+        ));
     }
 
     /// Ends the bar and prints one summary line.

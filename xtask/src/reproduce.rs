@@ -76,10 +76,15 @@ fn reproduce_one(name: &str, global: &Global, options: &RunOptions) -> anyhow::R
     );
     let figure = load_figure(&path)?;
     let scale = global.scale();
-    let out_dir: PathBuf = options.results.join("figures").join(format!("{name}-{}", scale.name()));
+    let out_dir: PathBuf = options
+        .results
+        .join("figures")
+        .join(format!("{name}-{}", scale.name()));
     let started = Instant::now();
     let mut bars = Bars::default();
-    let output = reproduce(&figure, name, scale, options, &out_dir, &mut |e| bars.event(e))?;
+    let output = reproduce(&figure, name, scale, options, &out_dir, &mut |e| {
+        bars.event(e)
+    })?;
     eprintln!(
         "{name} ({} scale): {} runs in {:.1} min",
         scale.name(),

@@ -22,19 +22,34 @@ impl VerifyCommand {
                 let metadata = metadata?;
                 let config = dir.config()?;
                 let hash = run_hash(&config, &metadata.data_fingerprint);
-                anyhow::ensure!(hash == metadata.hash, "stored config hashes to {hash}, metadata says {}", metadata.hash);
+                anyhow::ensure!(
+                    hash == metadata.hash,
+                    "stored config hashes to {hash}, metadata says {}",
+                    metadata.hash
+                );
                 let name = dir.path.file_name().unwrap_or_default().to_string_lossy();
-                anyhow::ensure!(name == hash[..RUN_ID_LEN], "folder name {name} does not match hash {hash}");
+                anyhow::ensure!(
+                    name == hash[..RUN_ID_LEN],
+                    "folder name {name} does not match hash {hash}"
+                );
                 let rows = read_trajectory(&dir.file("trajectory.csv"))?;
                 for (i, row) in rows.iter().enumerate() {
                     anyhow::ensure!(row.step == i, "trajectory row {i} has step {}", row.step);
                 }
                 match metadata.status {
                     RunStatus::Completed { steps } => {
-                        anyhow::ensure!(rows.len() == steps, "completed with {steps} steps but {} rows", rows.len())
+                        anyhow::ensure!(
+                            rows.len() == steps,
+                            "completed with {steps} steps but {} rows",
+                            rows.len()
+                        )
                     }
                     RunStatus::Diverged { step, .. } => {
-                        anyhow::ensure!(rows.len() == step + 1, "diverged at step {step} but {} rows", rows.len())
+                        anyhow::ensure!(
+                            rows.len() == step + 1,
+                            "diverged at step {step} but {} rows",
+                            rows.len()
+                        )
                     }
                     RunStatus::Running => {}
                 }

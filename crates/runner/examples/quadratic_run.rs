@@ -24,7 +24,13 @@ fn main() -> anyhow::Result<()> {
     println!("run {} {}", outcome.dir.id(), outcome.status.describe());
     for row in outcome.rows.iter().filter(|r| r.lambda_max.is_some()) {
         let lambda = row.lambda_max.unwrap();
-        println!("step {:>2}  loss {:.3e}  η {:.4}  λ_max {lambda:.6}  η·λ_max {:.3}", row.step, row.loss, row.eta, row.eta * lambda);
+        println!(
+            "step {:>2}  loss {:.3e}  η {:.4}  λ_max {lambda:.6}  η·λ_max {:.3}",
+            row.step,
+            row.loss,
+            row.eta,
+            row.eta * lambda
+        );
         assert!((lambda - 10.0).abs() < 1e-6);
     }
     Ok(())

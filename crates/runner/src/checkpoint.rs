@@ -47,7 +47,11 @@ const WARM_START: &str = "warm_start";
 const BUFFER_PREFIX: &str = "buffer/";
 
 /// Writes the checkpoint: tensors first, then the state file that makes it valid.
-pub fn save(dir: &RunDir, state: &CheckpointState, tensors: &CheckpointTensors) -> anyhow::Result<()> {
+pub fn save(
+    dir: &RunDir,
+    state: &CheckpointState,
+    tensors: &CheckpointTensors,
+) -> anyhow::Result<()> {
     let mut map: HashMap<String, Tensor> = HashMap::new();
     map.insert(PARAMETERS.into(), tensors.parameters.clone());
     if let Some(v) = &tensors.warm_start {
@@ -67,7 +71,10 @@ pub fn save(dir: &RunDir, state: &CheckpointState, tensors: &CheckpointTensors) 
 }
 
 /// Reads the checkpoint, if the run has one.
-pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Option<(CheckpointState, CheckpointTensors)>> {
+pub fn load(
+    dir: &RunDir,
+    device: &Device,
+) -> anyhow::Result<Option<(CheckpointState, CheckpointTensors)>> {
     let state_path = dir.file(CHECKPOINT_FILE);
     if !state_path.exists() {
         return Ok(None);

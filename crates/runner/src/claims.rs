@@ -9,7 +9,7 @@ use stepsharp_data::BatchSize;
 use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale};
 use stepsharp_quadratic::ModelPoint;
 
-use crate::{RunStatus, Row};
+use crate::{Row, RunStatus};
 
 /// Sharpness "keeps increasing" when the last measured λ_max is at least this multiple of the
 /// first.
@@ -67,9 +67,16 @@ struct RunStats {
 
 fn stats(result: &FigureResult) -> RunStats {
     let rows = &result.outcome.rows;
-    let measured: Vec<&Row> = rows.iter().filter(|r| r.lambda_max.is_some_and(f64::is_finite)).collect();
+    let measured: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.lambda_max.is_some_and(f64::is_finite))
+        .collect();
     let lambdas: Vec<f64> = measured.iter().filter_map(|r| r.lambda_max).collect();
-    let edge: Vec<f64> = measured.iter().filter_map(|r| r.eta_lambda).filter(|v| v.is_finite()).collect();
+    let edge: Vec<f64> = measured
+        .iter()
+        .filter_map(|r| r.eta_lambda)
+        .filter(|v| v.is_finite())
+        .collect();
     let full = result.run.config.training.batch_size == BatchSize::Full;
     let final_loss = if full {
         rows.last().map(|r| r.loss)
@@ -77,17 +84,24 @@ fn stats(result: &FigureResult) -> RunStats {
         rows.iter().rev().find_map(|r| r.eval_loss)
     }
     .filter(|v| v.is_finite());
-    let etas: Vec<f64> = rows.iter().map(|r| r.eta).filter(|v| v.is_finite()).collect();
+    let etas: Vec<f64> = rows
+        .iter()
+        .map(|r| r.eta)
+        .filter(|v| v.is_finite())
+        .collect();
     let tenth = (etas.len() / 10).max(1);
     RunStats {
         diverged: match result.outcome.status {
             RunStatus::Diverged { step, .. } => Some(step),
             _ => None,
         },
-        growth: (lambdas.len() >= 2 && lambdas[0] > 0.0).then(|| lambdas[lambdas.len() - 1] / lambdas[0]),
-        below_edge: (!edge.is_empty()).then(|| edge.iter().filter(|v| **v < 2.0).count() as f64 / edge.len() as f64),
+        growth: (lambdas.len() >= 2 && lambdas[0] > 0.0)
+            .then(|| lambdas[lambdas.len() - 1] / lambdas[0]),
+        below_edge: (!edge.is_empty())
+            .then(|| edge.iter().filter(|v| **v < 2.0).count() as f64 / edge.len() as f64),
         median_eta_lambda: median(&edge),
-        eta_trend: (etas.len() >= 2).then(|| mean(&etas[etas.len() - tenth..]) / mean(&etas[..tenth])),
+        eta_trend: (etas.len() >= 2)
+            .then(|| mean(&etas[etas.len() - tenth..]) / mean(&etas[..tenth])),
         final_loss,
         measurements: lambdas.len(),
     }
@@ -133,7 +147,10 @@ pub fn claims_report(
         EOS_RELATIVE_BAND * 100.0,
     )?;
     writeln!(out, "## Per-run evidence\n")?;
-    writeln!(out, "| group | series | status | final loss | λ_max growth | fraction η·λ<2 | median η·λ | η last/first | measurements |")?;
+    writeln!(
+        out,
+        "| group | series | status | final loss | λ_max growth | fraction η·λ<2 | median η·λ | η last/first | measurements |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
     for result in &output.results {
         let s = stats(result);
@@ -159,7 +176,10 @@ pub fn claims_report(
         FigureKind::SimpleModel => simple_model_claims(simple_model, measured),
     };
     if claims.is_empty() {
-        writeln!(out, "No claim of the paper is tested by this figure's layout.")?;
+        writeln!(
+            out,
+            "No claim of the paper is tested by this figure's layout."
+        )?;
     }
     for (claim, verdict, evidence) in claims {
         writeln!(out, "- {claim} — {}. {evidence}", verdict.word())?;
@@ -195,14 +215,19 @@ fn regimes(output: &FigureOutput) -> Vec<(String, Option<usize>)> {
 fn interplay_claims(output: &FigureOutput) -> Vec<Claim> {
     let mut claims = Vec::new();
     for (group, size) in regimes(output) {
-        let label = if group.is_empty() { "this setting".to_string() } else { format!("`{group}`") };
+        let label = if group.is_empty() {
+            "this setting".to_string()
+        } else {
+            format!("`{group}`")
+        };
         let armijo = find(output, &group, "armijo").map(stats);
         let polyak = find(output, &group, "polyak").map(stats);
         let constant = find(output, &group, "constant").map(stats);
         let deterministic = size.is_none();
         if let Some(a) = &armijo {
             let test = (a.diverged.is_none() && a.measurements >= 2).then(|| {
-                a.growth.unwrap_or(0.0) >= GROWTH_THRESHOLD && a.below_edge.unwrap_or(0.0) >= BELOW_EDGE_FRACTION
+                a.growth.unwrap_or(0.0) >= GROWTH_THRESHOLD
+                    && a.below_edge.unwrap_or(0.0) >= BELOW_EDGE_FRACTION
             });
             claims.push((
                 format!("Claim {}: in {label}, Armijo keeps increasing the sharpness and stays below the edge", if deterministic { 1 } else { 3 }),
@@ -225,20 +250,31 @@ fn interplay_claims(output: &FigureOutput) -> Vec<Claim> {
             }
         }
         if let Some(p) = &polyak {
-            let test = (p.measurements >= 2).then(|| p.median_eta_lambda.unwrap_or(0.0) >= AT_EDGE_MEDIAN);
+            let test =
+                (p.measurements >= 2).then(|| p.median_eta_lambda.unwrap_or(0.0) >= AT_EDGE_MEDIAN);
             claims.push((
-                format!("Claim {}: in {label}, Polyak operates at or beyond the edge of stability", if deterministic { 2 } else { 3 }),
+                format!(
+                    "Claim {}: in {label}, Polyak operates at or beyond the edge of stability",
+                    if deterministic { 2 } else { 3 }
+                ),
                 ClaimVerdict::from(test),
                 format!(
                     "median η·λ_max {}, fraction below 2 {}{}.",
                     fmt(p.median_eta_lambda),
                     fmt(p.below_edge),
-                    p.diverged.map_or(String::new(), |s| format!(", diverged at step {s}"))
+                    p.diverged
+                        .map_or(String::new(), |s| format!(", diverged at step {s}"))
                 ),
             ));
             if deterministic {
-                let others: Vec<f64> = [&armijo, &constant].iter().filter_map(|s| s.as_ref().and_then(|s| s.final_loss)).collect();
-                let test = p.final_loss.filter(|_| !others.is_empty()).map(|l| others.iter().all(|o| l < *o));
+                let others: Vec<f64> = [&armijo, &constant]
+                    .iter()
+                    .filter_map(|s| s.as_ref().and_then(|s| s.final_loss))
+                    .collect();
+                let test = p
+                    .final_loss
+                    .filter(|_| !others.is_empty())
+                    .map(|l| others.iter().all(|o| l < *o));
                 claims.push((
                     format!("Claim 2: in {label}, Polyak reaches a lower train loss than constant and Armijo"),
                     ClaimVerdict::from(test),
@@ -252,8 +288,49 @@ fn interplay_claims(output: &FigureOutput) -> Vec<Claim> {
             }
         }
     }
-    claims.extend(sensitivity_claims(output).into_iter().filter(|_| regimes(output).len() >= 3));
+    claims.extend(
+        sensitivity_claims(output)
+            .into_iter()
+            .filter(|_| regimes(output).len() >= 3),
+    );
+    claims.extend(cdat_claims(output));
     claims
+}
+
+/// The follow-up's CDAT rule with σ = 2 is "on edge" (paper-spec.md): the quadratic model
+/// along the update sits exactly at the edge, so η·λ_max should stay near 2 (within the EoS
+/// band). Other σ are reported in the per-run table, not judged.
+fn cdat_claims(output: &FigureOutput) -> Vec<Claim> {
+    output
+        .results
+        .iter()
+        .filter(|r| r.run.config.training.batch_size == BatchSize::Full)
+        .filter_map(|r| {
+            let stepsharp_stepsize::RuleConfig::Cdat(cdat) = &r.run.config.stepsize else {
+                return None;
+            };
+            if cdat.sigma != 2.0 {
+                return None;
+            }
+            let s = stats(r);
+            let test = s
+                .median_eta_lambda
+                .filter(|_| s.diverged.is_none() && s.measurements >= 2)
+                .map(|m| ((m - 2.0) / 2.0).abs() <= EOS_RELATIVE_BAND);
+            Some((
+                "CDAT (follow-up paper) with σ = 2 operates at the edge of stability".to_string(),
+                ClaimVerdict::from(test),
+                format!(
+                    "median η·λ_max {} (band: 2 ± {:.0}%), fraction below 2 {}, λ_max growth {}, final loss {}.",
+                    fmt(s.median_eta_lambda),
+                    EOS_RELATIVE_BAND * 100.0,
+                    fmt(s.below_edge),
+                    fmt(s.growth),
+                    fmt(s.final_loss)
+                ),
+            ))
+        })
+        .collect()
 }
 
 fn sensitivity_claims(output: &FigureOutput) -> Vec<Claim> {
@@ -271,14 +348,21 @@ fn sensitivity_claims(output: &FigureOutput) -> Vec<Claim> {
         if finals.len() < 2 {
             continue;
         }
-        let values: Vec<f64> = finals.iter().filter_map(|(_, l, d)| l.filter(|_| !d)).collect();
+        let values: Vec<f64> = finals
+            .iter()
+            .filter_map(|(_, l, d)| l.filter(|_| !d))
+            .collect();
         let any_diverged = finals.iter().any(|(_, _, d)| *d);
         let spread = (values.len() >= 2).then(|| {
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             max / min
         });
-        let sensitive = if any_diverged { Some(true) } else { spread.map(|s| s >= SENSITIVITY_RATIO) };
+        let sensitive = if any_diverged {
+            Some(true)
+        } else {
+            spread.map(|s| s >= SENSITIVITY_RATIO)
+        };
         let detail: Vec<String> = finals
             .iter()
             .map(|(g, l, d)| format!("{g}: {}{}", fmt(*l), if *d { " (diverged)" } else { "" }))
@@ -288,7 +372,15 @@ fn sensitivity_claims(output: &FigureOutput) -> Vec<Claim> {
         } else {
             format!("Claim 4: {rule}'s performance is very sensitive to batch size")
         };
-        claims.push((claim, ClaimVerdict::from(sensitive), format!("final losses {}; worst/best {}.", detail.join(", "), fmt(spread))));
+        claims.push((
+            claim,
+            ClaimVerdict::from(sensitive),
+            format!(
+                "final losses {}; worst/best {}.",
+                detail.join(", "),
+                fmt(spread)
+            ),
+        ));
     }
     claims
 }
@@ -301,19 +393,33 @@ fn eos_claims(output: &FigureOutput) -> Vec<Claim> {
             let stepsharp_stepsize::RuleConfig::Constant(c) = &r.run.config.stepsize else {
                 return None;
             };
-            let lambdas: Vec<f64> = r.outcome.rows.iter().filter_map(|row| row.lambda_max).collect();
+            let lambdas: Vec<f64> = r
+                .outcome
+                .rows
+                .iter()
+                .filter_map(|row| row.lambda_max)
+                .collect();
             let edge = 2.0 / c.eta;
             let tail = median(&lambdas[lambdas.len() - lambdas.len() / 4..]);
             let first = lambdas.first().copied();
             let test = tail.map(|t| ((t - edge) / edge).abs() <= EOS_RELATIVE_BAND);
             let approach = match first.zip(tail) {
-                Some((f, t)) if f < edge => format!("it started below the edge (progressive sharpening: ×{:.3})", t / f),
-                Some(_) => "it started above the edge and fell to it (the first steps were unstable)".to_string(),
+                Some((f, t)) if f < edge => format!(
+                    "it started below the edge (progressive sharpening: ×{:.3})",
+                    t / f
+                ),
+                Some(_) => {
+                    "it started above the edge and fell to it (the first steps were unstable)"
+                        .to_string()
+                }
                 None => "no measurement".to_string(),
             };
             let diverged = matches!(r.outcome.status, RunStatus::Diverged { .. });
             Some((
-                format!("Baseline (Cohen et al.): with η = {}, λ_max settles near 2/η = {edge:.3}", c.eta),
+                format!(
+                    "Baseline (Cohen et al.): with η = {}, λ_max settles near 2/η = {edge:.3}",
+                    c.eta
+                ),
                 ClaimVerdict::from(test.filter(|_| lambdas.len() >= 4 && !diverged)),
                 format!(
                     "first λ_max {}, median over the last quarter {}; {approach}{}.",
@@ -329,26 +435,38 @@ fn eos_claims(output: &FigureOutput) -> Vec<Claim> {
 /// Claim 5: the edge-of-stability-only model (constant stepsize) settles at η·λ = 2, while the
 /// measured tuners do not; a model of the joint η–λ dynamics (classical tuner) reproduces the
 /// growth of λ below the edge.
-fn simple_model_claims(model: &[(String, Vec<ModelPoint>)], measured: &[(String, Vec<Row>)]) -> Vec<Claim> {
+fn simple_model_claims(
+    model: &[(String, Vec<ModelPoint>)],
+    measured: &[(String, Vec<Row>)],
+) -> Vec<Claim> {
     let quarter_median = |values: &[f64]| median(&values[values.len() - values.len() / 4..]);
-    let model_of = |prefix: &str| model.iter().find(|(l, _)| l.to_lowercase().starts_with(prefix));
-    let constant = model_of("constant").and_then(|(_, p)| quarter_median(&p.iter().map(|p| p.eta_lambda).collect::<Vec<_>>()));
+    let model_of = |prefix: &str| {
+        model
+            .iter()
+            .find(|(l, _)| l.to_lowercase().starts_with(prefix))
+    };
+    let constant = model_of("constant")
+        .and_then(|(_, p)| quarter_median(&p.iter().map(|p| p.eta_lambda).collect::<Vec<_>>()));
     let tuner = model_of("classical").and_then(|(_, p)| {
         let first = p.first()?;
         let last = p.last()?;
         Some((last.lambda / first.lambda, last.eta_lambda))
     });
-    let armijo = measured.iter().find(|(l, _)| l.to_lowercase().starts_with("armijo")).map(|(_, rows)| {
-        let lambdas: Vec<f64> = rows.iter().filter_map(|r| r.lambda_max).collect();
-        let edge: Vec<f64> = rows.iter().filter_map(|r| r.eta_lambda).collect();
-        let growth = (lambdas.len() >= 2).then(|| lambdas[lambdas.len() - 1] / lambdas[0]);
-        let below = (!edge.is_empty()).then(|| edge.iter().filter(|v| **v < 2.0).count() as f64 / edge.len() as f64);
-        (growth, below)
-    });
+    let armijo = measured
+        .iter()
+        .find(|(l, _)| l.to_lowercase().starts_with("armijo"))
+        .map(|(_, rows)| {
+            let lambdas: Vec<f64> = rows.iter().filter_map(|r| r.lambda_max).collect();
+            let edge: Vec<f64> = rows.iter().filter_map(|r| r.eta_lambda).collect();
+            let growth = (lambdas.len() >= 2).then(|| lambdas[lambdas.len() - 1] / lambdas[0]);
+            let below = (!edge.is_empty())
+                .then(|| edge.iter().filter(|v| **v < 2.0).count() as f64 / edge.len() as f64);
+            (growth, below)
+        });
     let test = match (constant, armijo) {
-        (Some(c), Some((Some(growth), Some(below)))) => {
-            Some((c - 2.0).abs() < 0.2 && growth >= GROWTH_THRESHOLD && below >= BELOW_EDGE_FRACTION)
-        }
+        (Some(c), Some((Some(growth), Some(below)))) => Some(
+            (c - 2.0).abs() < 0.2 && growth >= GROWTH_THRESHOLD && below >= BELOW_EDGE_FRACTION,
+        ),
         _ => None,
     };
     vec![(

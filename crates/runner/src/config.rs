@@ -71,9 +71,15 @@ impl<'de> Deserialize<'de> for ModelSpec {
         use serde::de::Error;
         let value = toml::Value::deserialize(deserializer)?;
         if value.get("kind").and_then(toml::Value::as_str) == Some("quadratic") {
-            value.try_into().map(ModelSpec::Quadratic).map_err(D::Error::custom)
+            value
+                .try_into()
+                .map(ModelSpec::Quadratic)
+                .map_err(D::Error::custom)
         } else {
-            value.try_into().map(ModelSpec::Network).map_err(D::Error::custom)
+            value
+                .try_into()
+                .map(ModelSpec::Network)
+                .map_err(D::Error::custom)
         }
     }
 }
@@ -178,7 +184,7 @@ impl Schedule {
     pub fn fires(self, step: usize, max_steps: usize) -> bool {
         match self {
             Schedule::Never => false,
-            Schedule::Every(n) => step % n == 0 || step + 1 == max_steps,
+            Schedule::Every(n) => step.is_multiple_of(n) || step + 1 == max_steps,
         }
     }
 }
@@ -239,8 +245,8 @@ impl Default for SharpnessConfig {
     }
 }
 
-/// Seeds of the run's random streams.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Seeds of the run's random streams (all default to 0).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Seeds {
     /// Initial weights. Default: 0.
@@ -249,16 +255,6 @@ pub struct Seeds {
     pub data_order: u64,
     /// Start vectors of the eigen-solvers. Default: 0.
     pub probe: u64,
-}
-
-impl Default for Seeds {
-    fn default() -> Self {
-        Self {
-            init: 0,
-            data_order: 0,
-            probe: 0,
-        }
-    }
 }
 
 /// Floating-point precision.
@@ -325,7 +321,9 @@ impl RunConfig {
                 .validate()
                 .map_err(|error| ConfigError::invalid("model", "", error.to_string()))?,
             ModelSpec::Quadratic(quadratic) => {
-                if quadratic.spectrum.is_empty() || quadratic.spectrum.iter().any(|l| !l.is_finite()) {
+                if quadratic.spectrum.is_empty()
+                    || quadratic.spectrum.iter().any(|l| !l.is_finite())
+                {
                     return Err(ConfigError::invalid(
                         "model.spectrum",
                         format!("{:?}", quadratic.spectrum),
@@ -357,7 +355,7 @@ impl RunConfig {
         if let Schedule::Every(n) = training.test {
             positive("training.test", n)?;
         }
-        if !(training.divergence_threshold > 0.0) {
+        if training.divergence_threshold.is_nan() || training.divergence_threshold <= 0.0 {
             return Err(ConfigError::invalid(
                 "training.divergence_threshold",
                 training.divergence_threshold,
@@ -367,7 +365,11 @@ impl RunConfig {
         if let Some(goal) = training.loss_goal
             && !goal.is_finite()
         {
-            return Err(ConfigError::invalid("training.loss_goal", goal, "a finite number"));
+            return Err(ConfigError::invalid(
+                "training.loss_goal",
+                goal,
+                "a finite number",
+            ));
         }
         let sharpness = &self.sharpness;
         positive("sharpness.k", sharpness.k)?;

@@ -200,7 +200,11 @@ impl FigureConfig {
             label: String::new(),
             set: Table::new(),
         }];
-        let groups = if spec.groups.is_empty() { &unnamed[..] } else { &spec.groups[..] };
+        let groups = if spec.groups.is_empty() {
+            &unnamed[..]
+        } else {
+            &spec.groups[..]
+        };
         let mut runs = Vec::new();
         for group in groups {
             for series in &spec.series {
@@ -253,7 +257,9 @@ fn merge(base: &mut Table, over: &Table) {
     for (key, value) in over {
         match (base.get_mut(key), value) {
             (Some(Value::Table(base_table)), Value::Table(over_table))
-                if over_table.get("kind").is_none_or(|k| base_table.get("kind") == Some(k)) =>
+                if over_table
+                    .get("kind")
+                    .is_none_or(|k| base_table.get("kind") == Some(k)) =>
             {
                 merge(base_table, over_table)
             }
@@ -334,18 +340,19 @@ pub fn reproduce(
     let mut results = Vec::new();
     let mut tunings = Vec::new();
     let mut index = 0;
-    let mut run_one = |run: FigureRun, events: &mut dyn FnMut(FigureEvent)| -> anyhow::Result<FigureResult> {
-        events(FigureEvent::RunStarted {
-            index,
-            total,
-            label: format!("{} / {}", run.group, run.series),
-        });
-        index += 1;
-        let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
-            .with_context(|| format!("run `{} / {}`", run.group, run.series))?;
-        events(FigureEvent::RunFinished { outcome: &outcome });
-        Ok(FigureResult { run, outcome })
-    };
+    let mut run_one =
+        |run: FigureRun, events: &mut dyn FnMut(FigureEvent)| -> anyhow::Result<FigureResult> {
+            events(FigureEvent::RunStarted {
+                index,
+                total,
+                label: format!("{} / {}", run.group, run.series),
+            });
+            index += 1;
+            let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
+                .with_context(|| format!("run `{} / {}`", run.group, run.series))?;
+            events(FigureEvent::RunFinished { outcome: &outcome });
+            Ok(FigureResult { run, outcome })
+        };
     for run in runs {
         match figure.tune_of(scale, &run.series).cloned() {
             None => results.push(run_one(run, events)?),
@@ -367,11 +374,15 @@ pub fn reproduce(
     crate::plot::plot_figure(figure, &output, &simple, &measured, scale)?;
     let report = crate::claims::claims_report(figure, name, scale, &output, &simple, &measured)?;
     crate::write_atomic(&out_dir.join("claims.md"), report.as_bytes())?;
-    crate::write_atomic(&out_dir.join("runs.md"), runs_table(name, scale, &output).as_bytes())?;
+    crate::write_atomic(
+        &out_dir.join("runs.md"),
+        runs_table(name, scale, &output).as_bytes(),
+    )?;
     Ok(output)
 }
 
-type RunOne<'r> = dyn FnMut(FigureRun, &mut dyn FnMut(FigureEvent)) -> anyhow::Result<FigureResult> + 'r;
+type RunOne<'r> =
+    dyn FnMut(FigureRun, &mut dyn FnMut(FigureEvent)) -> anyhow::Result<FigureResult> + 'r;
 
 fn tune_constant(
     template: &FigureRun,
@@ -391,9 +402,10 @@ fn tune_constant(
             }
             let eta = tune.eta0 * 2f64.powi(i);
             let mut run = template.clone();
-            run.config.stepsize = stepsharp_stepsize::RuleConfig::Constant(
-                stepsharp_stepsize::ConstantConfig { eta },
-            );
+            run.config.stepsize =
+                stepsharp_stepsize::RuleConfig::Constant(stepsharp_stepsize::ConstantConfig {
+                    eta,
+                });
             run.series = format!("{} (η = {eta:.4})", template.series);
             let result = run_one(run, events)?;
             let score = tail_mean_loss(&result.outcome, tune.last);
@@ -407,13 +419,23 @@ fn tune_constant(
         let (lo, hi) = (exponents[0], exponents[exponents.len() - 1]);
         let interior = best != lo && best != hi;
         if interior || widenings >= tune.max_widenings {
-            let (.., result) = tried.iter().find(|(i, ..)| *i == best).cloned().expect("best is tried");
+            let (.., result) = tried
+                .iter()
+                .find(|(i, ..)| *i == best)
+                .cloned()
+                .expect("best is tried");
             let tuning = Tuning {
                 group: template.group.clone(),
                 series: template.series.clone(),
                 candidates: tried
                     .iter()
-                    .map(|(i, s, r)| (tune.eta0 * 2f64.powi(*i), *s, r.outcome.dir.id().to_string()))
+                    .map(|(i, s, r)| {
+                        (
+                            tune.eta0 * 2f64.powi(*i),
+                            *s,
+                            r.outcome.dir.id().to_string(),
+                        )
+                    })
                     .collect(),
                 best_eta: tune.eta0 * 2f64.powi(best),
                 interior,
@@ -435,7 +457,11 @@ pub fn tail_mean_loss(outcome: &RunOutcome, last: usize) -> f64 {
     }
     let tail = &outcome.rows[outcome.rows.len().saturating_sub(last)..];
     let mean = tail.iter().map(|r| r.loss).sum::<f64>() / tail.len() as f64;
-    if mean.is_finite() { mean } else { f64::INFINITY }
+    if mean.is_finite() {
+        mean
+    } else {
+        f64::INFINITY
+    }
 }
 
 fn runs_table(name: &str, scale: Scale, output: &FigureOutput) -> String {

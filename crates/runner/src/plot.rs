@@ -12,7 +12,10 @@ use stepsharp_data::BatchSize;
 use stepsharp_quadratic::{ModelPoint, simulate};
 
 use crate::figure::{FigureConfig, FigureKind, FigureOutput, Scale};
-use crate::{RunOptions, RunStatus, Row};
+use crate::{Row, RunOptions, RunStatus};
+
+/// Reads one metric of a trajectory row (None where not measured).
+type Metric = fn(&Row) -> Option<f64>;
 
 /// A curve on a panel.
 struct Curve {
@@ -67,14 +70,30 @@ pub fn plot_figure(
     let size = ((360 * columns as u32).max(900), 280 * rows as u32 + 40);
     register_font();
     let png = output.out_dir.join("figure.png");
-    render(BitMapBackend::new(&png, size).into_drawing_area(), &title, rows, columns, &panels)?;
+    render(
+        BitMapBackend::new(&png, size).into_drawing_area(),
+        &title,
+        rows,
+        columns,
+        &panels,
+    )?;
     let svg = output.out_dir.join("figure.svg");
-    render(SVGBackend::new(&svg, size).into_drawing_area(), &title, rows, columns, &panels)?;
+    render(
+        SVGBackend::new(&svg, size).into_drawing_area(),
+        &title,
+        rows,
+        columns,
+        &panels,
+    )?;
     Ok(())
 }
 
 /// Trajectories of the figure named in `measured_from` (figure4 draws figure3's full-batch runs).
-pub fn measured_runs(figure: &FigureConfig, options: &RunOptions, scale: Scale) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
+pub fn measured_runs(
+    figure: &FigureConfig,
+    options: &RunOptions,
+    scale: Scale,
+) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
     let Some(name) = &figure.measured_from else {
         return Ok(Vec::new());
     };
@@ -82,14 +101,25 @@ pub fn measured_runs(figure: &FigureConfig, options: &RunOptions, scale: Scale) 
     let source = crate::load_figure(&path)?;
     let mut measured = Vec::new();
     for run in source.runs(scale)? {
-        if run.config.training.batch_size != BatchSize::Full || source.scale(scale).series.iter().any(|s| s.label == run.series && s.tune.is_some()) {
+        if run.config.training.batch_size != BatchSize::Full
+            || source
+                .scale(scale)
+                .series
+                .iter()
+                .any(|s| s.label == run.series && s.tune.is_some())
+        {
             continue;
         }
         let config = options.resolve(&run.config);
         let data = crate::prepare_data(&config, options)?;
         let dir = crate::RunDir::new(&options.results, &crate::hash_of(&config, data.as_ref()));
         let path = dir.file("trajectory.csv");
-        anyhow::ensure!(path.exists(), "run `{} / {}` of {name} is missing: run `cargo xtask reproduce {name}` first", run.group, run.series);
+        anyhow::ensure!(
+            path.exists(),
+            "run `{} / {}` of {name} is missing: run `cargo xtask reproduce {name}` first",
+            run.group,
+            run.series
+        );
         measured.push((run.series.clone(), crate::read_trajectory(&path)?));
     }
     Ok(measured)
@@ -99,7 +129,11 @@ fn register_font() {
     static FONT: Once = Once::new();
     FONT.call_once(|| {
         // DejaVu Sans ships inside the `dejavu` crate, so text renders without system fonts.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
     });
 }
 
@@ -124,14 +158,24 @@ fn color_of(label: &str, labels: &[String]) -> RGBColor {
     let mut assigned: Vec<usize> = Vec::with_capacity(labels.len());
     for candidate in labels {
         let lower = candidate.to_lowercase();
-        let preferred = RULES.iter().position(|rule| lower.starts_with(rule)).filter(|&i| !used[i]);
+        let preferred = RULES
+            .iter()
+            .position(|rule| lower.starts_with(rule))
+            .filter(|&i| !used[i]);
         let index = preferred
-            .or_else(|| (RULES.len()..PALETTE.len()).chain(0..RULES.len()).find(|&i| !used[i]))
+            .or_else(|| {
+                (RULES.len()..PALETTE.len())
+                    .chain(0..RULES.len())
+                    .find(|&i| !used[i])
+            })
             .unwrap_or(assigned.len() % PALETTE.len());
         used[index] = true;
         assigned.push(index);
     }
-    let index = labels.iter().position(|l| l == label).map_or(0, |i| assigned[i]);
+    let index = labels
+        .iter()
+        .position(|l| l == label)
+        .map_or(0, |i| assigned[i]);
     PALETTE[index]
 }
 
@@ -154,23 +198,40 @@ fn groups(output: &FigureOutput) -> Vec<String> {
     distinct(output, |r| &r.run.group)
 }
 
-fn curve(label: &str, labels: &[String], rows: &[Row], status: &RunStatus, metric: fn(&Row) -> Option<f64>, markers: bool) -> Curve {
+fn curve(
+    label: &str,
+    labels: &[String],
+    rows: &[Row],
+    status: &RunStatus,
+    metric: Metric,
+    markers: bool,
+) -> Curve {
     let points: Vec<(f64, f64)> = rows
         .iter()
-        .filter_map(|r| metric(r).filter(|v| v.is_finite()).map(|v| (r.step as f64, v)))
+        .filter_map(|r| {
+            metric(r)
+                .filter(|v| v.is_finite())
+                .map(|v| (r.step as f64, v))
+        })
         .collect();
     Curve {
         label: label.to_string(),
         color: color_of(label, labels),
-        diverged_at: matches!(status, RunStatus::Diverged { .. }).then(|| points.last().copied()).flatten(),
+        diverged_at: matches!(status, RunStatus::Diverged { .. })
+            .then(|| points.last().copied())
+            .flatten(),
         points,
         markers,
         dashed: false,
     }
 }
 
-fn loss_metric(full_batch: bool) -> fn(&Row) -> Option<f64> {
-    if full_batch { |r| Some(r.loss) } else { |r| r.eval_loss }
+fn loss_metric(full_batch: bool) -> Metric {
+    if full_batch {
+        |r| Some(r.loss)
+    } else {
+        |r| r.eval_loss
+    }
 }
 
 fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
@@ -178,25 +239,57 @@ fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     let groups = groups(output);
     let mut panels = Vec::new();
     for group in &groups {
-        let runs: Vec<_> = output.results.iter().filter(|r| &r.run.group == group).collect();
-        let full = runs.first().is_some_and(|r| r.run.config.training.batch_size == BatchSize::Full);
-        let specs: [(&str, bool, fn(&Row) -> Option<f64>, bool); 4] = [
-            (if full { "train loss" } else { "train loss (eval set)" }, true, loss_metric(full), !full),
+        let runs: Vec<_> = output
+            .results
+            .iter()
+            .filter(|r| &r.run.group == group)
+            .collect();
+        let full = runs
+            .first()
+            .is_some_and(|r| r.run.config.training.batch_size == BatchSize::Full);
+        let specs: [(&str, bool, Metric, bool); 4] = [
+            (
+                if full {
+                    "train loss"
+                } else {
+                    "train loss (eval set)"
+                },
+                true,
+                loss_metric(full),
+                !full,
+            ),
             ("stepsize η", true, |r| Some(r.eta), false),
             ("sharpness λ_max", true, |r| r.lambda_max, true),
             ("η·λ_max", false, |r| r.eta_lambda, true),
         ];
         for (i, (name, log_y, metric, markers)) in specs.into_iter().enumerate() {
             panels.push(Panel {
-                title: if group.is_empty() { name.to_string() } else { format!("{group}: {name}") },
+                title: if group.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{group}: {name}")
+                },
                 x_label: "step".into(),
                 y_label: name.into(),
                 log_y,
                 curves: runs
                     .iter()
-                    .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, metric, markers))
+                    .map(|r| {
+                        curve(
+                            &r.run.series,
+                            &labels,
+                            &r.outcome.rows,
+                            &r.outcome.status,
+                            metric,
+                            markers,
+                        )
+                    })
                     .collect(),
-                hlines: if i == 3 { vec![(2.0, "η·λ = 2".into())] } else { Vec::new() },
+                hlines: if i == 3 {
+                    vec![(2.0, "η·λ = 2".into())]
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -217,7 +310,16 @@ fn loss_curve_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
                 .results
                 .iter()
                 .filter(|r| &r.run.group == group)
-                .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| Some(r.loss), false))
+                .map(|r| {
+                    curve(
+                        &r.run.series,
+                        &labels,
+                        &r.outcome.rows,
+                        &r.outcome.status,
+                        |r| Some(r.loss),
+                        false,
+                    )
+                })
                 .collect(),
             hlines: Vec::new(),
         })
@@ -228,9 +330,9 @@ fn loss_curve_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
 fn batch_sensitivity_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     let labels = series_labels(output);
     let groups = groups(output);
-    let final_of = |rows: &[Row], metric: fn(&Row) -> Option<f64>| rows.iter().rev().find_map(metric);
+    let final_of = |rows: &[Row], metric: Metric| rows.iter().rev().find_map(metric);
     let mut panels = Vec::new();
-    let metrics: [(&str, bool, fn(&Row) -> Option<f64>); 2] = [
+    let metrics: [(&str, bool, Metric); 2] = [
         ("final train loss (eval set)", true, |r| r.eval_loss),
         ("final test accuracy", false, |r| r.test_accuracy),
     ];
@@ -251,7 +353,14 @@ fn batch_sensitivity_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>)
                             .map(|v| (x as f64, v))
                     })
                     .collect();
-                Curve { label: label.clone(), color: color_of(label, &labels), points, markers: false, dashed: false, diverged_at: None }
+                Curve {
+                    label: label.clone(),
+                    color: color_of(label, &labels),
+                    points,
+                    markers: false,
+                    dashed: false,
+                    diverged_at: None,
+                }
             })
             .collect();
         panels.push(Panel {
@@ -276,7 +385,16 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
         curves: output
             .results
             .iter()
-            .map(|r| curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| Some(r.loss), false))
+            .map(|r| {
+                curve(
+                    &r.run.series,
+                    &labels,
+                    &r.outcome.rows,
+                    &r.outcome.status,
+                    |r| Some(r.loss),
+                    false,
+                )
+            })
             .collect(),
         hlines: Vec::new(),
     };
@@ -289,7 +407,14 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
         hlines: Vec::new(),
     };
     for r in &output.results {
-        sharpness.curves.push(curve(&r.run.series, &labels, &r.outcome.rows, &r.outcome.status, |r| r.lambda_max, true));
+        sharpness.curves.push(curve(
+            &r.run.series,
+            &labels,
+            &r.outcome.rows,
+            &r.outcome.status,
+            |r| r.lambda_max,
+            true,
+        ));
         if let stepsharp_stepsize::RuleConfig::Constant(c) = &r.run.config.stepsize {
             let last = r.outcome.rows.len().max(1) as f64;
             sharpness.curves.push(Curve {
@@ -305,7 +430,10 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     (1, 2, vec![loss, sharpness])
 }
 
-fn simple_model_panels(model: &[(String, Vec<ModelPoint>)], measured: &[(String, Vec<Row>)]) -> (usize, usize, Vec<Panel>) {
+fn simple_model_panels(
+    model: &[(String, Vec<ModelPoint>)],
+    measured: &[(String, Vec<Row>)],
+) -> (usize, usize, Vec<Panel>) {
     let model_labels: Vec<String> = model.iter().map(|(l, _)| l.clone()).collect();
     let measured_labels: Vec<String> = measured.iter().map(|(l, _)| l.clone()).collect();
     let model_curve = |metric: fn(&ModelPoint) -> f64| -> Vec<Curve> {
@@ -314,17 +442,30 @@ fn simple_model_panels(model: &[(String, Vec<ModelPoint>)], measured: &[(String,
             .map(|(label, points)| Curve {
                 label: label.clone(),
                 color: color_of(label, &model_labels),
-                points: points.iter().map(|p| (p.step as f64, metric(p))).filter(|p| p.1.is_finite() && p.1 > 0.0).collect(),
+                points: points
+                    .iter()
+                    .map(|p| (p.step as f64, metric(p)))
+                    .filter(|p| p.1.is_finite() && p.1 > 0.0)
+                    .collect(),
                 markers: false,
                 dashed: false,
                 diverged_at: None,
             })
             .collect()
     };
-    let measured_curve = |metric: fn(&Row) -> Option<f64>| -> Vec<Curve> {
+    let measured_curve = |metric: Metric| -> Vec<Curve> {
         measured
             .iter()
-            .map(|(label, rows)| curve(label, &measured_labels, rows, &RunStatus::Running, metric, true))
+            .map(|(label, rows)| {
+                curve(
+                    label,
+                    &measured_labels,
+                    rows,
+                    &RunStatus::Running,
+                    metric,
+                    true,
+                )
+            })
             .collect()
     };
     let panel = |title: &str, log_y: bool, curves: Vec<Curve>, edge: bool| Panel {
@@ -333,13 +474,27 @@ fn simple_model_panels(model: &[(String, Vec<ModelPoint>)], measured: &[(String,
         y_label: title.into(),
         log_y,
         curves,
-        hlines: if edge { vec![(2.0, "η·λ = 2".into())] } else { Vec::new() },
+        hlines: if edge {
+            vec![(2.0, "η·λ = 2".into())]
+        } else {
+            Vec::new()
+        },
     };
     let panels = vec![
         panel("model: λ_t", true, model_curve(|p| p.lambda), false),
         panel("model: η_t·λ_t", false, model_curve(|p| p.eta_lambda), true),
-        panel("measured (full batch): λ_max", true, measured_curve(|r| r.lambda_max), false),
-        panel("measured (full batch): η·λ_max", false, measured_curve(|r| r.eta_lambda), true),
+        panel(
+            "measured (full batch): λ_max",
+            true,
+            measured_curve(|r| r.lambda_max),
+            false,
+        ),
+        panel(
+            "measured (full batch): η·λ_max",
+            false,
+            measured_curve(|r| r.eta_lambda),
+            true,
+        ),
     ];
     (2, 2, panels)
 }
@@ -353,7 +508,11 @@ fn render<DB: DrawingBackend>(
 ) -> anyhow::Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
     let body = root.titled(title, ("sans-serif", 22)).map_err(plot_error)?;
-    for (area, panel) in body.split_evenly((rows.max(1), columns.max(1))).iter().zip(panels) {
+    for (area, panel) in body
+        .split_evenly((rows.max(1), columns.max(1)))
+        .iter()
+        .zip(panels)
+    {
         draw_panel(area, panel)?;
     }
     root.present().map_err(plot_error)?;
@@ -364,7 +523,10 @@ fn plot_error(error: impl std::fmt::Debug) -> anyhow::Error {
     anyhow::anyhow!("plotting failed: {error:?}")
 }
 
-fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> anyhow::Result<()> {
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+) -> anyhow::Result<()> {
     let points = panel.curves.iter().flat_map(|c| c.points.iter());
     let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points.filter(|p| !panel.log_y || p.1 > 0.0) {
@@ -387,11 +549,15 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
         .y_label_area_size(60);
     if panel.log_y {
         let (lo, hi) = (y_min * 0.8, (y_max * 1.25).max(y_min * 1.01));
-        let chart = chart.build_cartesian_2d(0.0..x_max, (lo..hi).log_scale()).map_err(plot_error)?;
+        let chart = chart
+            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())
+            .map_err(plot_error)?;
         draw_curves(chart, panel, x_max)
     } else {
         let pad = ((y_max - y_min) * 0.08).max(1e-9);
-        let chart = chart.build_cartesian_2d(0.0..x_max, (y_min - pad)..(y_max + pad)).map_err(plot_error)?;
+        let chart = chart
+            .build_cartesian_2d(0.0..x_max, (y_min - pad)..(y_max + pad))
+            .map_err(plot_error)?;
         draw_curves(chart, panel, x_max)
     }
 }
@@ -417,7 +583,12 @@ where
         .map_err(plot_error)?;
     for (value, label) in &panel.hlines {
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, *value), (x_max, *value)], 6, 4, BLACK.stroke_width(1)))
+            .draw_series(DashedLineSeries::new(
+                vec![(0.0, *value), (x_max, *value)],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))
             .map_err(plot_error)?
             .label(label.clone())
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLACK));
@@ -425,23 +596,35 @@ where
     for curve in &panel.curves {
         let color = curve.color;
         // A log axis cannot show η = 0 (e.g. a Polyak step at a zero gradient): leave it out.
-        let points: Vec<(f64, f64)> =
-            curve.points.iter().copied().filter(|p| !panel.log_y || p.1 > 0.0).collect();
+        let points: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .copied()
+            .filter(|p| !panel.log_y || p.1 > 0.0)
+            .collect();
         let style = color.stroke_width(2);
         let drawn = if curve.dashed {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 5, 4, color.stroke_width(1)))
+            chart.draw_series(DashedLineSeries::new(
+                points.clone(),
+                5,
+                4,
+                color.stroke_width(1),
+            ))
         } else if curve.markers {
             chart
-                .draw_series(LineSeries::new(points.clone(), color.mix(0.5).stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    points.clone(),
+                    color.mix(0.5).stroke_width(1),
+                ))
                 .map_err(plot_error)?;
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
         } else {
             chart.draw_series(LineSeries::new(points, style))
         }
         .map_err(plot_error)?;
-        drawn
-            .label(curve.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+        drawn.label(curve.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
+        });
         if let Some(point) = curve.diverged_at {
             chart
                 .draw_series(std::iter::once(Cross::new(point, 6, color.stroke_width(2))))
@@ -465,9 +648,16 @@ mod tests {
 
     #[test]
     fn rule_colors_are_stable_and_every_label_gets_its_own() {
-        let labels: Vec<String> = ["polyak", "cdat σ=1", "cdat σ=2", "constant", "armijo", "other"]
-            .map(String::from)
-            .to_vec();
+        let labels: Vec<String> = [
+            "polyak",
+            "cdat σ=1",
+            "cdat σ=2",
+            "constant",
+            "armijo",
+            "other",
+        ]
+        .map(String::from)
+        .to_vec();
         let colors: Vec<RGBColor> = labels.iter().map(|l| color_of(l, &labels)).collect();
         for (i, a) in colors.iter().enumerate() {
             for b in &colors[i + 1..] {

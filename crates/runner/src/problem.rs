@@ -53,7 +53,9 @@ pub struct Measurement {
     pub forward_passes: u64,
 }
 
-/// The objective of a run.
+/// The objective of a run (one value per run, so the size difference between variants is
+/// irrelevant).
+#[allow(clippy::large_enum_variant)]
 pub enum Problem {
     /// A network with its training loss.
     Network {
@@ -91,11 +93,7 @@ impl Problem {
         let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
         let w = Var::from_tensor(&Tensor::from_vec(start, n, device)?.to_dtype(dtype)?)?;
         let w_star = Tensor::zeros(n, dtype, device)?;
-        Ok(Problem::Quadratic {
-            w,
-            hessian,
-            w_star,
-        })
+        Ok(Problem::Quadratic { w, hessian, w_star })
     }
 
     /// The trainable parameters, in flat-vector order.
@@ -150,7 +148,12 @@ impl Problem {
                 let value = self.quadratic_loss()?;
                 let gradient = if gradient {
                     let grads = value.backward()?;
-                    Some(grads.get(w.as_tensor()).context("no gradient for w")?.clone())
+                    Some(
+                        grads
+                            .get(w.as_tensor())
+                            .context("no gradient for w")?
+                            .clone(),
+                    )
                 } else {
                     None
                 };
@@ -237,10 +240,7 @@ impl Problem {
     }
 
     fn quadratic_loss(&self) -> anyhow::Result<Tensor> {
-        let Problem::Quadratic {
-            w, hessian, w_star
-        } = self
-        else {
+        let Problem::Quadratic { w, hessian, w_star } = self else {
             unreachable!("quadratic_loss on a network")
         };
         let d = w.as_tensor().sub(w_star)?.unsqueeze(1)?;

@@ -4,8 +4,8 @@
 
 use candle_core::Tensor;
 use stepsharp_sharpness::{
-    HessianOperator, LanczosConfig, PowerConfig, Spectrum, directional_curvature,
-    lanczos, power_iteration,
+    HessianOperator, LanczosConfig, PowerConfig, Spectrum, directional_curvature, lanczos,
+    power_iteration,
 };
 
 use crate::problem::{Examples, Problem};

@@ -18,7 +18,9 @@ use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
 
 use crate::checkpoint::{self, CheckpointState, CheckpointTensors};
 use crate::problem::{Examples, Problem};
-use crate::store::{CONFIG_FILE, Metadata, RunDir, RunStatus, TRAJECTORY_FILE, unix_now, write_atomic};
+use crate::store::{
+    CONFIG_FILE, Metadata, RunDir, RunStatus, TRAJECTORY_FILE, unix_now, write_atomic,
+};
 use crate::tracking::{SharpnessTracker, curvature_along};
 use crate::trajectory::{Row, read_trajectory, trajectory_csv};
 use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, run_hash};
@@ -106,8 +108,14 @@ pub fn prepare_data(config: &RunConfig, options: &RunOptions) -> anyhow::Result<
     let source: DataSource = stepsharp_data::locate(options.data_dir.as_deref())?;
     let device = config.device.open()?;
     let with_test = config.training.test != crate::Schedule::Never;
-    let prepared = stepsharp_data::load(&source, &config.data, with_test, config.dtype.dtype(), &device)
-        .with_context(|| format!("loading CIFAR-10 from {}", source.dir.display()))?;
+    let prepared = stepsharp_data::load(
+        &source,
+        &config.data,
+        with_test,
+        config.dtype.dtype(),
+        &device,
+    )
+    .with_context(|| format!("loading CIFAR-10 from {}", source.dir.display()))?;
     Ok(Some(prepared))
 }
 
@@ -144,7 +152,9 @@ pub fn execute(
         !options.reuse_only,
         "run {} has not completed (status: {}); run `cargo xtask reproduce` first",
         dir.id(),
-        existing.as_ref().map_or("missing".into(), |m| m.status.describe())
+        existing
+            .as_ref()
+            .map_or("missing".into(), |m| m.status.describe())
     );
     if options.force && dir.path.exists() {
         std::fs::remove_dir_all(&dir.path)
@@ -180,7 +190,9 @@ fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Me
     Metadata {
         hash: dir.hash.clone(),
         data_fingerprint: data.map_or("no data".into(), |d| d.fingerprint.clone()),
-        data_summary: data.map_or("quadratic objective (no data)".into(), |d| d.summary.clone()),
+        data_summary: data.map_or("quadratic objective (no data)".into(), |d| {
+            d.summary.clone()
+        }),
         code_revision: code_revision(),
         stepsharp_version: env!("CARGO_PKG_VERSION").into(),
         candle_version: CANDLE_VERSION.into(),
@@ -248,7 +260,11 @@ impl<'a> Run<'a> {
                 let n = train.len();
                 (
                     eval,
-                    if mini_batch { Some(make_batcher(config, n, TRAIN_STREAM, None)?) } else { None },
+                    if mini_batch {
+                        Some(make_batcher(config, n, TRAIN_STREAM, None)?)
+                    } else {
+                        None
+                    },
                     if mini_batch && independent {
                         Some(make_batcher(config, n, LINE_SEARCH_STREAM, None)?)
                     } else {
@@ -258,7 +274,14 @@ impl<'a> Run<'a> {
             }
             None => {
                 let empty = Tensor::zeros(0, DType::U32, &device)?;
-                (Examples { inputs: empty.clone(), labels: empty }, None, None)
+                (
+                    Examples {
+                        inputs: empty.clone(),
+                        labels: empty,
+                    },
+                    None,
+                    None,
+                )
             }
         };
         let mut run = Self {
@@ -295,7 +318,12 @@ impl<'a> Run<'a> {
                 self.batcher = Some(make_batcher(self.config, n, TRAIN_STREAM, Some(saved))?);
             }
             if let Some(saved) = state.line_search_batcher {
-                self.line_search_batcher = Some(make_batcher(self.config, n, LINE_SEARCH_STREAM, Some(saved))?);
+                self.line_search_batcher = Some(make_batcher(
+                    self.config,
+                    n,
+                    LINE_SEARCH_STREAM,
+                    Some(saved),
+                )?);
             }
         }
         let mut rows = read_trajectory(&self.dir.file(TRAJECTORY_FILE))?;
@@ -315,7 +343,10 @@ impl<'a> Run<'a> {
     }
 
     fn save(&self) -> anyhow::Result<()> {
-        write_atomic(&self.dir.file(TRAJECTORY_FILE), &trajectory_csv(&self.rows)?)?;
+        write_atomic(
+            &self.dir.file(TRAJECTORY_FILE),
+            &trajectory_csv(&self.rows)?,
+        )?;
         let state = CheckpointState {
             next_step: self.next_step,
             rows: self.rows.len(),
@@ -333,7 +364,11 @@ impl<'a> Run<'a> {
         checkpoint::save(self.dir, &state, &tensors)
     }
 
-    fn train(&mut self, options: &RunOptions, progress: &mut dyn FnMut(&Progress)) -> anyhow::Result<RunStatus> {
+    fn train(
+        &mut self,
+        options: &RunOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> anyhow::Result<RunStatus> {
         let max_steps = self.config.training.max_steps;
         let mut taken = 0;
         let mut status = RunStatus::Completed { steps: max_steps };
@@ -345,14 +380,20 @@ impl<'a> Run<'a> {
             let row = self.step()?;
             let (loss, step) = (row.loss, row.step);
             let diverged = !loss.is_finite() || loss > self.config.training.divergence_threshold;
-            let reached_goal = self.config.training.loss_goal.is_some_and(|goal| loss <= goal);
+            let reached_goal = self
+                .config
+                .training
+                .loss_goal
+                .is_some_and(|goal| loss <= goal);
             progress(&Progress {
                 run_id: self.dir.id(),
                 step: step + 1,
                 max_steps,
                 loss,
                 eta: row.eta,
-                lambda_max: row.lambda_max.or_else(|| self.rows.iter().rev().find_map(|r| r.lambda_max)),
+                lambda_max: row
+                    .lambda_max
+                    .or_else(|| self.rows.iter().rev().find_map(|r| r.lambda_max)),
             });
             self.rows.push(row);
             self.next_step += 1;
@@ -365,7 +406,10 @@ impl<'a> Run<'a> {
                 status = RunStatus::Completed { steps: step + 1 };
                 break;
             }
-            if self.next_step % self.config.training.checkpoint_every == 0 {
+            if self
+                .next_step
+                .is_multiple_of(self.config.training.checkpoint_every)
+            {
                 self.save()?;
             }
         }
@@ -394,7 +438,8 @@ impl<'a> Run<'a> {
             grad_norm: grad_norm_sq.sqrt(),
             ..Row::default()
         };
-        let diverged = !measured.loss.is_finite() || measured.loss > self.config.training.divergence_threshold;
+        let diverged =
+            !measured.loss.is_finite() || measured.loss > self.config.training.divergence_threshold;
         if diverged {
             self.finish_row(&mut row);
             return Ok(row);
@@ -405,7 +450,9 @@ impl<'a> Run<'a> {
         let tracking = Instant::now();
         let max_steps = self.config.training.max_steps;
         let reading = if self.config.sharpness.measure.fires(t, max_steps) {
-            let reading = self.tracker.measure(&self.problem, &self.eval, &direction, t as u64)?;
+            let reading = self
+                .tracker
+                .measure(&self.problem, &self.eval, &direction, t as u64)?;
             self.counters[0] += reading.forward_passes;
             self.counters[1] += reading.forward_passes;
             self.counters[2] += reading.hvps;
@@ -445,7 +492,8 @@ impl<'a> Run<'a> {
             error: None,
         };
         let record = self.rule.step(&context, &mut oracle);
-        let (forward_passes, hvps, oracle_error) = (oracle.forward_passes, oracle.hvps, oracle.error.take());
+        let (forward_passes, hvps, oracle_error) =
+            (oracle.forward_passes, oracle.hvps, oracle.error.take());
         if let Some(error) = oracle_error {
             return Err(error.context(format!("evaluating the stepsize oracle at step {t}")));
         }
@@ -466,7 +514,12 @@ impl<'a> Run<'a> {
             row.eval_loss = Some(reading.eval_loss);
             row.lambda_max = Some(lambda);
             row.top_k = Some(
-                reading.top_k.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(";"),
+                reading
+                    .top_k
+                    .iter()
+                    .map(|v| format!("{v:e}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
             );
             row.residual = Some(reading.residual);
             row.converged = Some(reading.converged);
@@ -484,7 +537,11 @@ impl<'a> Run<'a> {
 
     /// The next training batch (or line-search batch with `line_search`) and its epoch.
     fn next_batch(&mut self, line_search: bool) -> anyhow::Result<(Examples, u64)> {
-        let batcher = if line_search { &mut self.line_search_batcher } else { &mut self.batcher };
+        let batcher = if line_search {
+            &mut self.line_search_batcher
+        } else {
+            &mut self.batcher
+        };
         match (&self.data, batcher.as_mut()) {
             (Some(data), Some(batcher)) => {
                 let batch = batcher.next_batch();
@@ -516,7 +573,9 @@ fn make_batcher(
     let training = &config.training;
     let seed = stepsharp_data::derive_seed(config.seeds.data_order, stream);
     Ok(match saved {
-        Some(state) => Batcher::from_state(n, training.batch_size, training.drop_last, seed, state)?,
+        Some(state) => {
+            Batcher::from_state(n, training.batch_size, training.drop_last, seed, state)?
+        }
         None => Batcher::new(n, training.batch_size, training.drop_last, seed)?,
     })
 }

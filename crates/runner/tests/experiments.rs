@@ -23,8 +23,18 @@ fn every_experiment_file_is_valid_at_both_scales() {
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    for expected in ["figure1", "figure2", "figure3", "figure4", "eos-baseline", "cdat"] {
-        assert!(names.iter().any(|n| n == expected), "experiments/{expected}.toml is missing");
+    for expected in [
+        "figure1",
+        "figure2",
+        "figure3",
+        "figure4",
+        "eos-baseline",
+        "cdat",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "experiments/{expected}.toml is missing"
+        );
     }
     for file in &files {
         let figure = load_figure(file).unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
@@ -40,8 +50,14 @@ fn every_experiment_file_is_valid_at_both_scales() {
 #[test]
 fn figure2_shares_its_runs_with_figure3() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
-    let figure2 = load_figure(&dir.join("figure2.toml")).unwrap().runs(Scale::Quick).unwrap();
-    let figure3 = load_figure(&dir.join("figure3.toml")).unwrap().runs(Scale::Quick).unwrap();
+    let figure2 = load_figure(&dir.join("figure2.toml"))
+        .unwrap()
+        .runs(Scale::Quick)
+        .unwrap();
+    let figure3 = load_figure(&dir.join("figure3.toml"))
+        .unwrap()
+        .runs(Scale::Quick)
+        .unwrap();
     for run in &figure3 {
         assert!(
             figure2.iter().any(|r| r.config == run.config),

@@ -19,15 +19,24 @@ stepsize = { eta = 1.0, kind = "constant" }
 training = { batch_size = "full", max_steps = 100 }
 model = { bias = true, activation = "tanh", kind = "mlp", hidden = [200, 200] }
 "#;
-    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(reordered), "data"));
+    assert_eq!(
+        run_hash(&parse(BASE), "data"),
+        run_hash(&parse(reordered), "data")
+    );
     let exponent = BASE.replace("eta = 1", "eta = 1e0");
-    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(&exponent), "data"));
+    assert_eq!(
+        run_hash(&parse(BASE), "data"),
+        run_hash(&parse(&exponent), "data")
+    );
 }
 
 #[test]
 fn defaults_filled_in_equal_explicit_defaults() {
     let explicit = format!("{BASE}\ndtype = \"f32\"\ndevice = \"cpu\"\nseeds = {{ init = 0 }}");
-    assert_eq!(run_hash(&parse(BASE), "data"), run_hash(&parse(&explicit), "data"));
+    assert_eq!(
+        run_hash(&parse(BASE), "data"),
+        run_hash(&parse(&explicit), "data")
+    );
 }
 
 #[test]
@@ -51,6 +60,9 @@ fn every_semantic_change_changes_the_hash() {
 #[test]
 fn canonical_form_sorts_keys_and_is_stable() {
     let text = canonical_json(&parse(BASE));
-    assert!(text.contains(r#""stepsize":{"eta":1,"kind":"constant"}"#), "{text}");
+    assert!(
+        text.contains(r#""stepsize":{"eta":1,"kind":"constant"}"#),
+        "{text}"
+    );
     assert_eq!(text, canonical_json(&parse(BASE)));
 }

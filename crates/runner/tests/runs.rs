@@ -2,7 +2,7 @@
 
 mod common;
 
-use stepsharp_runner::{RunOptions, RunStatus, Row, execute, load_figure, reproduce, Scale};
+use stepsharp_runner::{Row, RunOptions, RunStatus, Scale, execute, load_figure, reproduce};
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
     rows.iter().map(Row::without_timing).collect()
@@ -17,13 +17,23 @@ fn a_tiny_run_writes_a_trajectory_with_sharpness_and_is_reused() {
     let outcome = execute(&config, &options, &mut |_| {}).unwrap();
     assert_eq!(outcome.status, RunStatus::Completed { steps: 8 });
     assert_eq!(outcome.rows.len(), 8);
-    let measured: Vec<&Row> = outcome.rows.iter().filter(|r| r.lambda_max.is_some()).collect();
-    assert_eq!(measured.iter().map(|r| r.step).collect::<Vec<_>>(), vec![0, 3, 6, 7]);
+    let measured: Vec<&Row> = outcome
+        .rows
+        .iter()
+        .filter(|r| r.lambda_max.is_some())
+        .collect();
+    assert_eq!(
+        measured.iter().map(|r| r.step).collect::<Vec<_>>(),
+        vec![0, 3, 6, 7]
+    );
     for row in &measured {
         let lambda = row.lambda_max.unwrap();
         assert!(lambda.is_finite() && lambda > 0.0, "{row:?}");
         assert_eq!(row.eta_lambda.unwrap(), row.eta * lambda);
-        assert!(row.residual.unwrap() <= 1e-6 * lambda.abs() * 10.0, "{row:?}");
+        assert!(
+            row.residual.unwrap() <= 1e-6 * lambda.abs() * 10.0,
+            "{row:?}"
+        );
     }
     assert!(outcome.rows.windows(2).all(|w| w[1].hvps >= w[0].hvps));
     assert!(outcome.dir.file("trajectory.csv").exists());
@@ -36,7 +46,10 @@ fn a_tiny_run_writes_a_trajectory_with_sharpness_and_is_reused() {
 #[test]
 fn an_interrupted_run_resumes_bit_for_bit() {
     for (name, config) in [
-        ("full batch", common::tiny_mlp("stepsize = { kind = \"armijo\" }")),
+        (
+            "full batch",
+            common::tiny_mlp("stepsize = { kind = \"armijo\" }"),
+        ),
         ("mini-batch", {
             let mut config = common::tiny_mlp("stepsize = { kind = \"polyak\" }");
             config.training.batch_size = stepsharp_data::BatchSize::Size(16);
@@ -46,17 +59,34 @@ fn an_interrupted_run_resumes_bit_for_bit() {
     ] {
         let straight_dir = tempfile::tempdir().unwrap();
         let data = common::fixture(straight_dir.path());
-        let straight = execute(&config, &common::options(straight_dir.path(), &data), &mut |_| {}).unwrap();
+        let straight = execute(
+            &config,
+            &common::options(straight_dir.path(), &data),
+            &mut |_| {},
+        )
+        .unwrap();
 
         let resumed_dir = tempfile::tempdir().unwrap();
         let options = common::options(resumed_dir.path(), &data);
-        let interrupted = execute(&config, &RunOptions { stop_after: Some(4), ..options.clone() }, &mut |_| {}).unwrap();
+        let interrupted = execute(
+            &config,
+            &RunOptions {
+                stop_after: Some(4),
+                ..options.clone()
+            },
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(interrupted.status, RunStatus::Running, "{name}");
         assert_eq!(interrupted.rows.len(), 4, "{name}");
         let resumed = execute(&config, &options, &mut |_| {}).unwrap();
         assert!(!resumed.reused);
         assert_eq!(resumed.status, straight.status, "{name}");
-        assert_eq!(without_timing(&resumed.rows), without_timing(&straight.rows), "{name}");
+        assert_eq!(
+            without_timing(&resumed.rows),
+            without_timing(&straight.rows),
+            "{name}"
+        );
         let metadata = resumed.dir.metadata().unwrap().unwrap();
         assert_eq!(metadata.resumes, 1, "{name}");
     }
@@ -139,12 +169,19 @@ set = { stepsize = { kind = "polyak" } }
     assert_eq!(output.results.len(), 6);
     for file in ["figure.png", "figure.svg", "claims.md", "runs.md"] {
         let path = out.join(file);
-        assert!(std::fs::metadata(&path).unwrap().len() > 100, "{} is empty", path.display());
+        assert!(
+            std::fs::metadata(&path).unwrap().len() > 100,
+            "{} is empty",
+            path.display()
+        );
     }
     let png = std::fs::read(out.join("figure.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let claims = std::fs::read_to_string(out.join("claims.md")).unwrap();
-    assert!(claims.contains("Claim 1") && claims.contains("Claim 2"), "{claims}");
+    assert!(
+        claims.contains("Claim 1") && claims.contains("Claim 2"),
+        "{claims}"
+    );
 }
 
 #[test]
@@ -177,7 +214,15 @@ tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4 }
         results: dir.path().join("results"),
         ..Default::default()
     };
-    let output = reproduce(&figure, "tune", Scale::Quick, &options, &dir.path().join("out"), &mut |_| {}).unwrap();
+    let output = reproduce(
+        &figure,
+        "tune",
+        Scale::Quick,
+        &options,
+        &dir.path().join("out"),
+        &mut |_| {},
+    )
+    .unwrap();
     let tuning = &output.tunings[0];
     assert!(tuning.interior, "{tuning:?}");
     assert_eq!(tuning.best_eta, 0.1, "{tuning:?}");

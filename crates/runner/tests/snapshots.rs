@@ -17,13 +17,28 @@ const SIGNIFICANT_DIGITS: [usize; 4] = [7, 7, 6, 6];
 
 fn rules() -> Vec<(&'static str, RuleConfig)> {
     vec![
-        ("constant", RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta: 0.05 })),
+        (
+            "constant",
+            RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta: 0.05 }),
+        ),
         ("armijo-optax", RuleConfig::Armijo(ArmijoConfig::optax())),
         ("armijo-sls", RuleConfig::Armijo(ArmijoConfig::sls(1))),
-        ("armijo-cdat", RuleConfig::Armijo(ArmijoConfig::cdat_paper(0.0))),
+        (
+            "armijo-cdat",
+            RuleConfig::Armijo(ArmijoConfig::cdat_paper(0.0)),
+        ),
         ("polyak-loizou", RuleConfig::Polyak(PolyakConfig::loizou())),
-        ("polyak-cdat", RuleConfig::Polyak(PolyakConfig::cdat_paper(1.0))),
-        ("cdat", RuleConfig::Cdat(CdatConfig { sigma: 2.0, ..CdatConfig::default() })),
+        (
+            "polyak-cdat",
+            RuleConfig::Polyak(PolyakConfig::cdat_paper(1.0)),
+        ),
+        (
+            "cdat",
+            RuleConfig::Cdat(CdatConfig {
+                sigma: 2.0,
+                ..CdatConfig::default()
+            }),
+        ),
     ]
 }
 
@@ -52,7 +67,8 @@ fn render(config: &RunConfig, options: &RunOptions) -> String {
             significant(row.loss, loss),
             significant(row.eta, eta),
             row.trials,
-            row.lambda_max.map_or("-".into(), |v| significant(v, lambda)),
+            row.lambda_max
+                .map_or("-".into(), |v| significant(v, lambda)),
             row.eta_lambda.map_or("-".into(), |v| significant(v, edge)),
         ));
     }
@@ -85,7 +101,10 @@ fn trajectories_of_every_rule_on_a_tiny_mlp() {
     let data = common::fixture(dir.path());
     let options = common::options(dir.path(), &data);
     for (name, rule) in rules() {
-        assert_snapshot(&format!("{name}@mlp"), &render(&mlp_config(&rule), &options));
+        assert_snapshot(
+            &format!("{name}@mlp"),
+            &render(&mlp_config(&rule), &options),
+        );
     }
 }
 
@@ -97,7 +116,10 @@ fn trajectories_of_every_rule_on_a_quadratic() {
         ..Default::default()
     };
     for (name, rule) in rules() {
-        assert_snapshot(&format!("{name}@quadratic"), &render(&quadratic_config(&rule), &options));
+        assert_snapshot(
+            &format!("{name}@quadratic"),
+            &render(&quadratic_config(&rule), &options),
+        );
     }
 }
 
@@ -115,14 +137,30 @@ fn changing_one_armijo_constant_fails_the_snapshot() {
         "/../../snapshots/armijo-optax@quadratic.snap"
     ))
     .expect("the committed snapshot exists");
-    let original = render(&quadratic_config(&RuleConfig::Armijo(ArmijoConfig::optax())), &options);
-    assert!(committed.contains(&original), "the committed snapshot matches the current code");
+    let original = render(
+        &quadratic_config(&RuleConfig::Armijo(ArmijoConfig::optax())),
+        &options,
+    );
+    assert!(
+        committed.contains(&original),
+        "the committed snapshot matches the current code"
+    );
     let altered = RuleConfig::Armijo(ArmijoConfig {
         shrink: 0.81,
         ..ArmijoConfig::optax()
     });
     let changed = render(&quadratic_config(&altered), &options);
-    assert!(!committed.contains(&changed), "a changed constant must fail the snapshot");
-    let differing = original.lines().zip(changed.lines()).filter(|(a, b)| a != b).count();
-    assert!(differing > 1, "more than the hash line changes: {differing} lines differ");
+    assert!(
+        !committed.contains(&changed),
+        "a changed constant must fail the snapshot"
+    );
+    let differing = original
+        .lines()
+        .zip(changed.lines())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        differing > 1,
+        "more than the hash line changes: {differing} lines differ"
+    );
 }

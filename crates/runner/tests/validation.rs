@@ -13,7 +13,10 @@ fn error_of(text: &str) -> String {
 #[test]
 fn unknown_keys_are_rejected_with_their_name_and_file() {
     let message = error_of("training = { max_step = 10 }");
-    assert!(message.contains("max_step") && message.contains("experiments/bad.toml"), "{message}");
+    assert!(
+        message.contains("max_step") && message.contains("experiments/bad.toml"),
+        "{message}"
+    );
     let message = error_of("stepsize = { kind = \"armijo\", shrinkk = 0.5 }");
     assert!(message.contains("shrinkk"), "{message}");
 }
@@ -21,22 +24,44 @@ fn unknown_keys_are_rejected_with_their_name_and_file() {
 #[test]
 fn out_of_range_values_name_the_field_path_and_range() {
     let cases = [
-        ("sharpness = { tolerance = 2.0 }", "sharpness.tolerance", "(0, 1)"),
+        (
+            "sharpness = { tolerance = 2.0 }",
+            "sharpness.tolerance",
+            "(0, 1)",
+        ),
         ("training = { max_steps = 0 }", "training.max_steps", "≥ 1"),
-        ("training = { batch_size = 0 }", "batch_size", "positive integer"),
-        ("sharpness = { method = \"power\", k = 3 }", "sharpness.k", "lanczos"),
-        ("training = { divergence_threshold = -1.0 }", "training.divergence_threshold", "positive"),
+        (
+            "training = { batch_size = 0 }",
+            "batch_size",
+            "positive integer",
+        ),
+        (
+            "sharpness = { method = \"power\", k = 3 }",
+            "sharpness.k",
+            "lanczos",
+        ),
+        (
+            "training = { divergence_threshold = -1.0 }",
+            "training.divergence_threshold",
+            "positive",
+        ),
     ];
     for (text, field, range) in cases {
         let message = error_of(text);
-        assert!(message.contains(field) && message.contains(range), "{text} -> {message}");
+        assert!(
+            message.contains(field) && message.contains(range),
+            "{text} -> {message}"
+        );
     }
 }
 
 #[test]
 fn nested_rule_errors_name_the_rule_field() {
     let message = error_of("stepsize = { kind = \"armijo\", shrink = 1.5 }");
-    assert!(message.contains("stepsize") && message.contains("shrink"), "{message}");
+    assert!(
+        message.contains("stepsize") && message.contains("shrink"),
+        "{message}"
+    );
 }
 
 #[test]
