@@ -296,32 +296,40 @@ fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     (groups.len(), 4, panels)
 }
 
+/// A panel of the training loss (log axis) of `results`, one curve per run.
+fn loss_panel<'a>(
+    title: String,
+    results: impl Iterator<Item = &'a crate::FigureResult>,
+    labels: &[String],
+) -> Panel {
+    Panel {
+        title,
+        x_label: "step".into(),
+        y_label: "train loss".into(),
+        log_y: true,
+        curves: results
+            .map(|r| {
+                curve(
+                    &r.run.series,
+                    labels,
+                    &r.outcome.rows,
+                    &r.outcome.status,
+                    |r| Some(r.loss),
+                    false,
+                )
+            })
+            .collect(),
+        hlines: Vec::new(),
+    }
+}
+
 fn loss_curve_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     let labels = series_labels(output);
-    let groups = groups(output);
-    let panels: Vec<Panel> = groups
+    let panels: Vec<Panel> = groups(output)
         .iter()
-        .map(|group| Panel {
-            title: format!("{group}: train loss"),
-            x_label: "step".into(),
-            y_label: "train loss".into(),
-            log_y: true,
-            curves: output
-                .results
-                .iter()
-                .filter(|r| &r.run.group == group)
-                .map(|r| {
-                    curve(
-                        &r.run.series,
-                        &labels,
-                        &r.outcome.rows,
-                        &r.outcome.status,
-                        |r| Some(r.loss),
-                        false,
-                    )
-                })
-                .collect(),
-            hlines: Vec::new(),
+        .map(|group| {
+            let runs = output.results.iter().filter(|r| &r.run.group == group);
+            loss_panel(format!("{group}: train loss"), runs, &labels)
         })
         .collect();
     (1, panels.len(), panels)
@@ -377,27 +385,7 @@ fn batch_sensitivity_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>)
 
 fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     let labels = series_labels(output);
-    let loss = Panel {
-        title: "train loss".into(),
-        x_label: "step".into(),
-        y_label: "train loss".into(),
-        log_y: true,
-        curves: output
-            .results
-            .iter()
-            .map(|r| {
-                curve(
-                    &r.run.series,
-                    &labels,
-                    &r.outcome.rows,
-                    &r.outcome.status,
-                    |r| Some(r.loss),
-                    false,
-                )
-            })
-            .collect(),
-        hlines: Vec::new(),
-    };
+    let loss = loss_panel("train loss".into(), output.results.iter(), &labels);
     let mut sharpness = Panel {
         title: "sharpness λ_max (dashed: 2/η)".into(),
         x_label: "step".into(),
