@@ -32,7 +32,11 @@ impl VerifyCommand {
                     name == hash[..RUN_ID_LEN],
                     "folder name {name} does not match hash {hash}"
                 );
-                let rows = read_trajectory(&dir.file("trajectory.csv"))?;
+                let trajectory = dir.file("trajectory.csv");
+                if metadata.status == RunStatus::Running && !trajectory.exists() {
+                    return Ok("incomplete, no checkpoint yet".into());
+                }
+                let rows = read_trajectory(&trajectory)?;
                 for (i, row) in rows.iter().enumerate() {
                     anyhow::ensure!(row.step == i, "trajectory row {i} has step {}", row.step);
                 }
