@@ -233,4 +233,9 @@ tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4 }
         panic!("tuned run is not constant")
     };
     assert_eq!(c.eta, 0.1);
+    let claims = std::fs::read_to_string(dir.path().join("out/claims.md")).unwrap();
+    assert!(
+        !claims.contains("Claim 4"),
+        "one full-batch group says nothing about batch size:\n{claims}"
+    );
 }
