@@ -35,7 +35,12 @@ pub fn dimension() -> usize {
 }
 
 impl Problem {
+    /// Also turns double backward on: Candle reads that setting once per thread, at the
+    /// thread's first backward pass, and tests compute plain gradients (the dense reference)
+    /// before they build a `HessianOperator`. Enabling here, before any backward pass, keeps
+    /// every test independent of which test happened to set the variable first.
     pub fn new(activation: Activation, loss: Loss, seed: u64) -> Self {
+        stepsharp_sharpness::enable_double_backward();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut normal = |n: usize, scale: f64| -> Vec<f64> {
             (0..n)
