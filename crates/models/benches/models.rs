@@ -1,5 +1,6 @@
 //! Forward+backward and one Hessian-vector product per architecture on a batch of 512 CIFAR
 //! images, f32, CPU. Run with `cargo bench -p stepsharp-models`; prints a Markdown table.
+//! Arguments select architectures by name: `cargo bench -p stepsharp-models -- mlp`.
 //!
 //! - "fwd+bwd": forward (BatchNorm train mode), MSE loss, backward, without
 //!   `CANDLE_GRAD_DO_NOT_DETACH` (plain training gradient).
@@ -83,6 +84,15 @@ fn main() {
         (Architecture::resnet(ResNetDepth::ResNet20, true), 1, 64),
         (Architecture::vgg11(false), 1, 64),
     ];
+    // `cargo bench -p stepsharp-models -- mlp`: only architectures whose name contains an
+    // argument (cargo itself passes `--bench`, which is skipped).
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let cases = cases.into_iter().filter(|(arch, _, _)| {
+        filters.is_empty() || filters.iter().any(|f| arch.name().contains(f.as_str()))
+    });
     let (x, y) = data();
     println!("| architecture | parameters | fwd+bwd (s) | HVP (s) | HVP chunk | reused HVP (s) |");
     println!("|---|---:|---:|---:|---:|---:|");

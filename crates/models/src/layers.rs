@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{Result, Tensor, Var};
 
+use crate::data_product::data_product;
 use crate::{Activation, BatchNormMode};
 
 /// BatchNorm ε (PyTorch default).
@@ -23,8 +24,15 @@ pub(crate) struct Linear {
 }
 
 impl Linear {
+    /// An input that depends on no variable (the data, for a first layer) goes through
+    /// [`data_product`], whose backward passes skip the unused gradient of the input.
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.matmul(&self.weight.as_tensor().t()?)?;
+        let weight = self.weight.as_tensor().t()?;
+        let y = if x.track_op() {
+            x.matmul(&weight)?
+        } else {
+            data_product(x, &weight)?
+        };
         match &self.bias {
             Some(b) => y.broadcast_add(b.as_tensor()),
             None => Ok(y),

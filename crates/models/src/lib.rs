@@ -23,6 +23,7 @@
 
 mod batch_norm;
 mod config;
+mod data_product;
 mod error;
 mod evaluate;
 mod init;

@@ -1,6 +1,7 @@
-//! Cost of one gradient, one Hessian-vector product and a 20-step Lanczos on an MLP
-//! 3072-200-200-10 (tanh, cross-entropy) with a batch of 5000 synthetic CIFAR-sized inputs,
-//! in f32 and f64 on the CPU. Run with `cargo bench -p stepsharp-sharpness`.
+//! Cost of one gradient, one Hessian-vector product and a 20-step Lanczos on the MLP
+//! 3072-200-200-10 of `stepsharp-models` (`Architecture::mlp_cohen`: tanh, biases) with
+//! cross-entropy on a batch of 5000 synthetic CIFAR-sized inputs, in f32 and f64 on the CPU.
+//! Run with `cargo bench -p stepsharp-sharpness`.
 //!
 //! "plain gradient" is a forward + backward pass with Candle's default detaching (what
 //! training pays); "graph gradient" is the same with `CANDLE_GRAD_DO_NOT_DETACH=1`, keeping
@@ -9,83 +10,59 @@
 
 use std::time::Instant;
 
-use candle_core::{D, DType, Device, Tensor, Var};
-use rand::SeedableRng;
-use rand::distr::{Distribution, Uniform};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use candle_core::{DType, Device, Tensor, Var};
+use stepsharp_models::{
+    Architecture, BatchNormMode, Loss, ModelError, Network, loss, seeded_uniform,
+};
 use stepsharp_sharpness::{
     DO_NOT_DETACH_VARIABLE, HessianOperator, LanczosConfig, LinearOperator, Vector,
     ensure_exact_second_derivatives, lanczos,
 };
 
-const WIDTHS: [usize; 4] = [3072, 200, 200, 10];
 const BATCH: usize = 5000;
-const REPETITIONS: usize = 3;
+const CLASSES: usize = 10;
+const REPETITIONS: usize = 5;
 const LANCZOS_STEPS: usize = 20;
 
+/// The network exactly as training builds it (`stepsharp-models`, whose first layer skips the
+/// unused gradient of the data), on synthetic CIFAR-shaped images.
 struct Model {
-    vars: Vec<Var>,
-    inputs: Tensor,
-    targets: Tensor,
+    network: Network,
+    images: Tensor,
+    labels: Tensor,
 }
 
 impl Model {
-    fn new(dtype: DType) -> candle_core::Result<Self> {
+    fn new(dtype: DType) -> Result<Self, ModelError> {
         let device = Device::Cpu;
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let mut vars = Vec::new();
-        for pair in WIDTHS.windows(2) {
-            let (fan_in, fan_out) = (pair[0], pair[1]);
-            let scale = 1.0 / (fan_in as f64).sqrt();
-            let weights: Vec<f64> = (0..fan_in * fan_out)
-                .map(|_| {
-                    let x: f64 = StandardNormal.sample(&mut rng);
-                    scale * x
-                })
-                .collect();
-            let w = Tensor::from_vec(weights, (fan_out, fan_in), &device)?.to_dtype(dtype)?;
-            vars.push(Var::from_tensor(&w)?);
-            vars.push(Var::from_tensor(&Tensor::zeros(fan_out, dtype, &device)?)?);
-        }
-        let unit = Uniform::new(0.0f64, 1.0).expect("valid range");
-        let pixels: Vec<f64> = (0..BATCH * WIDTHS[0])
-            .map(|_| unit.sample(&mut rng))
+        let network = Network::new(&Architecture::mlp_cohen(), CLASSES, 0, dtype, &device)?;
+        let pixels = seeded_uniform(0, "bench.images", BATCH * 3 * 32 * 32, 1.0);
+        let images = Tensor::from_vec(pixels, (BATCH, 3, 32, 32), &device)?.to_dtype(dtype)?;
+        let labels: Vec<u32> = (0..BATCH as u32)
+            .map(|i| (i * 7) % CLASSES as u32)
             .collect();
-        let inputs = Tensor::from_vec(pixels, (BATCH, WIDTHS[0]), &device)?.to_dtype(dtype)?;
-        let classes = WIDTHS[3];
-        let mut onehot = vec![0.0f64; BATCH * classes];
-        let label = Uniform::new(0, classes).expect("valid range");
-        for row in onehot.chunks_mut(classes) {
-            row[label.sample(&mut rng)] = 1.0;
-        }
-        let targets = Tensor::from_vec(onehot, (BATCH, classes), &device)?.to_dtype(dtype)?;
+        let labels = Tensor::new(labels, &device)?;
         Ok(Self {
-            vars,
-            inputs,
-            targets,
+            network,
+            images,
+            labels,
         })
     }
 
-    fn dim(&self) -> usize {
-        self.vars.iter().map(|v| v.elem_count()).sum()
+    fn vars(&self) -> &[Var] {
+        self.network.parameters()
     }
 
-    /// Mean cross-entropy through tanh hidden layers.
-    fn loss(&self) -> candle_core::Result<Tensor> {
-        let mut h = self.inputs.clone();
-        let layers = self.vars.len() / 2;
-        for layer in 0..layers {
-            let (w, b) = (&self.vars[2 * layer], &self.vars[2 * layer + 1]);
-            h = h
-                .matmul(&w.as_tensor().t()?)?
-                .broadcast_add(b.as_tensor())?;
-            if layer + 1 < layers {
-                h = h.tanh()?;
-            }
-        }
-        let log_probs = candle_nn::ops::log_softmax(&h, D::Minus1)?;
-        log_probs.mul(&self.targets)?.sum_all()?.neg()? / BATCH as f64
+    fn dim(&self) -> usize {
+        self.network.num_parameters()
+    }
+
+    /// Mean cross-entropy of the batch.
+    fn loss(&self) -> Result<Tensor, ModelError> {
+        let logits = self
+            .network
+            .forward(&self.images, BatchNormMode::default())?;
+        loss(&logits, &self.labels, Loss::CrossEntropy)
     }
 }
 
@@ -131,7 +108,7 @@ fn measure(dtype: DType, plain_gradient: f64) -> Row {
             operator = None; // free the previous graph first
             time(|| {
                 operator =
-                    Some(HessianOperator::new(&model.vars, &[model.loss().unwrap()]).unwrap())
+                    Some(HessianOperator::new(model.vars(), &[model.loss().unwrap()]).unwrap())
             })
         })
         .collect();
@@ -176,7 +153,8 @@ fn main() {
         .map(|(dtype, plain)| measure(dtype, plain))
         .collect();
     println!(
-        "MLP {WIDTHS:?}, batch {BATCH}, tanh + cross-entropy, CPU, {} parameters, median of {REPETITIONS}",
+        "{}, batch {BATCH}, cross-entropy, CPU, {} parameters, median of {REPETITIONS}",
+        Model::new(DType::F32).unwrap().network.describe(),
         Model::new(DType::F32).unwrap().dim()
     );
     println!(
