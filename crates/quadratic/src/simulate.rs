@@ -200,8 +200,13 @@ impl Chooser {
     }
 }
 
+/// The dynamics and the initial state; one-direction models have `ν = 0` and `y ≡ 0`.
+fn start(a: f64, b: f64, nu: f64, lambda: f64, x: f64, y: f64) -> (Dynamics, State) {
+    (Dynamics { a, b, nu }, State { lambda, x, y })
+}
+
 fn setup(config: &SimpleModelConfig) -> Result<(Dynamics, State, Chooser), QuadraticError> {
-    Ok(match config {
+    let ((dynamics, state), chooser) = match config {
         SimpleModelConfig::ConstantStep {
             a,
             b,
@@ -209,16 +214,7 @@ fn setup(config: &SimpleModelConfig) -> Result<(Dynamics, State, Chooser), Quadr
             lambda0,
             x0,
         } => (
-            Dynamics {
-                a: *a,
-                b: *b,
-                nu: 0.0,
-            },
-            State {
-                lambda: *lambda0,
-                x: *x0,
-                y: 0.0,
-            },
+            start(*a, *b, 0.0, *lambda0, *x0, 0.0),
             Chooser::Constant(*eta),
         ),
         SimpleModelConfig::ClassicalTuner {
@@ -229,16 +225,7 @@ fn setup(config: &SimpleModelConfig) -> Result<(Dynamics, State, Chooser), Quadr
             lambda0,
             x0,
         } => (
-            Dynamics {
-                a: *a,
-                b: *b,
-                nu: 0.0,
-            },
-            State {
-                lambda: *lambda0,
-                x: *x0,
-                y: 0.0,
-            },
+            start(*a, *b, 0.0, *lambda0, *x0, 0.0),
             Chooser::Classical {
                 epsilon: *epsilon,
                 eta0: *eta0,
@@ -254,16 +241,7 @@ fn setup(config: &SimpleModelConfig) -> Result<(Dynamics, State, Chooser), Quadr
             x0,
             y0,
         } => (
-            Dynamics {
-                a: *a,
-                b: *b,
-                nu: *nu,
-            },
-            State {
-                lambda: *lambda0,
-                x: *x0,
-                y: *y0,
-            },
+            start(*a, *b, *nu, *lambda0, *x0, *y0),
             Chooser::Cdat {
                 sigma: *sigma,
                 eta0: *eta0,
@@ -278,17 +256,9 @@ fn setup(config: &SimpleModelConfig) -> Result<(Dynamics, State, Chooser), Quadr
             y0,
             rule,
         } => (
-            Dynamics {
-                a: *a,
-                b: *b,
-                nu: *nu,
-            },
-            State {
-                lambda: *lambda0,
-                x: *x0,
-                y: *y0,
-            },
+            start(*a, *b, *nu, *lambda0, *x0, *y0),
             Chooser::Rule(Box::new(Stepsize::new(rule.clone())?)),
         ),
-    })
+    };
+    Ok((dynamics, state, chooser))
 }
