@@ -209,6 +209,27 @@ pub enum WarmStart {
     Cold,
 }
 
+/// What the Hessian operator of a sharpness measurement keeps in memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphMemory {
+    /// Keep every chunk's gradient graph for the whole measurement: one backward pass per
+    /// chunk per HVP; memory grows with `eval_examples`.
+    #[default]
+    Keep,
+    /// Rebuild one chunk's graph per chunk and HVP (`RecomputingHessian`): bounded memory, at
+    /// the price of a forward and a backward pass more per chunk and HVP. Same values.
+    Recompute,
+}
+
+impl GraphMemory {
+    /// The default, left out of the canonical form so that run ids from before this field
+    /// existed stay valid (`hash.rs`).
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// How and when the sharpness is measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -229,6 +250,10 @@ pub struct SharpnessConfig {
     pub max_iterations: usize,
     /// Warm starts across measurements. Default: previous eigenvector.
     pub warm_start: WarmStart,
+    /// Keep the gradient graphs of all evaluation chunks, or recompute them chunk by chunk
+    /// for bounded memory (large CNNs). Default: keep.
+    #[serde(skip_serializing_if = "GraphMemory::is_default")]
+    pub graphs: GraphMemory,
 }
 
 impl Default for SharpnessConfig {
@@ -241,6 +266,7 @@ impl Default for SharpnessConfig {
             tolerance: 1e-3,
             max_iterations: 50,
             warm_start: WarmStart::Previous,
+            graphs: GraphMemory::Keep,
         }
     }
 }

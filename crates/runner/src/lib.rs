@@ -19,8 +19,8 @@ mod trajectory;
 
 pub use claims::{ClaimVerdict, claims_report};
 pub use config::{
-    DeviceKind, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec, RunConfig,
-    Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
+    DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec,
+    RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
 };
 pub use error::ConfigError;
 pub use figure::{

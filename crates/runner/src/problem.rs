@@ -212,6 +212,34 @@ impl Problem {
         }
     }
 
+    /// Number of chunks [`Problem::chunk_losses`] splits `examples` into.
+    pub fn chunk_count(&self, examples: &Examples) -> usize {
+        match self {
+            Problem::Network { chunk_size, .. } => examples.len().div_ceil(*chunk_size),
+            Problem::Quadratic { .. } => 1,
+        }
+    }
+
+    /// Chunk `index` of [`Problem::chunk_losses`] alone, so that one graph at a time is alive.
+    pub fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
+        match self {
+            Problem::Network {
+                net,
+                loss,
+                chunk_size,
+            } => Ok(stepsharp_models::chunk_loss(
+                net,
+                &examples.inputs,
+                &examples.labels,
+                *loss,
+                *chunk_size,
+                BatchNormMode::Train,
+                index,
+            )?),
+            Problem::Quadratic { .. } => self.quadratic_loss(),
+        }
+    }
+
     /// Test loss and accuracy with BatchNorm running statistics.
     pub fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
         match self {

@@ -4,12 +4,12 @@
 
 use candle_core::Tensor;
 use stepsharp_sharpness::{
-    HessianOperator, LanczosConfig, PowerConfig, Spectrum, directional_curvature, lanczos,
-    power_iteration,
+    DirectionalCurvature, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
+    RecomputingHessian, Spectrum, directional_curvature, lanczos, power_iteration,
 };
 
 use crate::problem::{Examples, Problem};
-use crate::{SharpnessConfig, SharpnessMethod, WarmStart};
+use crate::{GraphMemory, SharpnessConfig, SharpnessMethod, WarmStart};
 
 /// One sharpness measurement at `w_t`.
 #[derive(Clone, Debug)]
@@ -26,8 +26,11 @@ pub struct SharpnessReading {
     pub directional: f64,
     /// HVPs used (solver and directional).
     pub hvps: u64,
-    /// Forward passes used to build the graphs.
+    /// Forward passes used to build the graphs (and, when recomputing, to evaluate the loss).
     pub forward_passes: u64,
+    /// Backward passes used to build gradient graphs (once per chunk, or once per chunk and
+    /// HVP when recomputing).
+    pub backward_passes: u64,
 }
 
 /// Measures sharpness repeatedly, carrying the warm-start vector between measurements.
@@ -57,13 +60,59 @@ impl SharpnessTracker {
         direction: &Tensor,
         measurement: u64,
     ) -> anyhow::Result<SharpnessReading> {
-        let losses = problem.chunk_losses(examples)?;
-        let forward_passes = losses.len() as u64;
-        let eval_loss = losses
-            .iter()
-            .map(|l| l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>())
-            .sum::<Result<f64, _>>()?;
-        let mut operator = HessianOperator::new(&problem.parameters(), &losses)?;
+        let params = problem.parameters();
+        let (eval_loss, estimate, passes) = match self.config.graphs {
+            GraphMemory::Keep => {
+                let losses = problem.chunk_losses(examples)?;
+                let eval_loss = losses
+                    .iter()
+                    .map(|l| l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>())
+                    .sum::<Result<f64, _>>()?;
+                let mut operator = HessianOperator::new(&params, &losses)?;
+                let estimate = self.estimate(&mut operator, direction, measurement)?;
+                let chunks = losses.len() as u64;
+                (eval_loss, estimate, (chunks, chunks))
+            }
+            GraphMemory::Recompute => {
+                let evaluation = problem.measure(examples, false, false)?;
+                let mut operator =
+                    RecomputingHessian::new(&params, problem.chunk_count(examples), |c| {
+                        problem
+                            .chunk_loss(examples, c)
+                            .map_err(|e| candle_core::Error::msg(format!("{e:#}")))
+                    })?;
+                let estimate = self.estimate(&mut operator, direction, measurement)?;
+                let rebuilt = operator.forward_passes() as u64;
+                let forward = evaluation.forward_passes + rebuilt;
+                (evaluation.loss, estimate, (forward, rebuilt))
+            }
+        };
+        let (spectrum, directional, hvps) = estimate;
+        let top = &spectrum.eigenpairs[0];
+        self.warm_start = Some(top.vector.clone());
+        Ok(SharpnessReading {
+            eval_loss,
+            top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
+            residual: top.residual,
+            converged: spectrum.converged,
+            directional: directional.normalized,
+            hvps,
+            forward_passes: passes.0,
+            backward_passes: passes.1,
+        })
+    }
+
+    /// The configured eigen-solver and the directional sharpness on one operator, with the
+    /// number of HVPs both used.
+    fn estimate<O>(
+        &self,
+        operator: &mut O,
+        direction: &Tensor,
+        measurement: u64,
+    ) -> anyhow::Result<(Spectrum<Tensor>, DirectionalCurvature, u64)>
+    where
+        O: LinearOperator<Vector = Tensor>,
+    {
         let seed = self.probe_seed.wrapping_add(measurement);
         let warm = match self.config.warm_start {
             WarmStart::Previous => self.warm_start.as_ref(),
@@ -77,7 +126,7 @@ impl SharpnessTracker {
                     tolerance: self.config.tolerance,
                     seed,
                 };
-                lanczos(&mut operator, &config, warm)?
+                lanczos(operator, &config, warm)?
             }
             SharpnessMethod::Power => {
                 let config = PowerConfig {
@@ -85,21 +134,12 @@ impl SharpnessTracker {
                     relative_tolerance: self.config.tolerance,
                     seed,
                 };
-                power_iteration(&mut operator, &config, warm)?
+                power_iteration(operator, &config, warm)?
             }
         };
-        let directional = directional_curvature(&mut operator, direction)?;
-        let top = &spectrum.eigenpairs[0];
-        self.warm_start = Some(top.vector.clone());
-        Ok(SharpnessReading {
-            eval_loss,
-            top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
-            residual: top.residual,
-            converged: spectrum.converged,
-            directional: directional.normalized,
-            hvps: operator.hvps() as u64,
-            forward_passes,
-        })
+        let directional = directional_curvature(operator, direction)?;
+        let hvps = (spectrum.hvps + directional.hvps) as u64;
+        Ok((spectrum, directional, hvps))
     }
 }
 

@@ -454,7 +454,7 @@ impl<'a> Run<'a> {
                 .tracker
                 .measure(&self.problem, &self.eval, &direction, t as u64)?;
             self.counters[0] += reading.forward_passes;
-            self.counters[1] += reading.forward_passes;
+            self.counters[1] += reading.backward_passes;
             self.counters[2] += reading.hvps;
             Some(reading)
         } else {

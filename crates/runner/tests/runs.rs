@@ -2,7 +2,9 @@
 
 mod common;
 
-use stepsharp_runner::{Row, RunOptions, RunStatus, Scale, execute, load_figure, reproduce};
+use stepsharp_runner::{
+    GraphMemory, Row, RunOptions, RunStatus, Scale, execute, load_figure, reproduce,
+};
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
     rows.iter().map(Row::without_timing).collect()
@@ -90,6 +92,36 @@ fn an_interrupted_run_resumes_bit_for_bit() {
         let metadata = resumed.dir.metadata().unwrap().unwrap();
         assert_eq!(metadata.resumes, 1, "{name}");
     }
+}
+
+#[test]
+fn recomputing_graphs_measures_the_same_sharpness_with_more_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    let run = |graphs: GraphMemory| {
+        let mut config = common::tiny_mlp("stepsize = { kind = \"armijo\" }");
+        config.training.chunk_size = 8; // four evaluation chunks of the 32 examples
+        config.sharpness.graphs = graphs;
+        execute(&config, &options, &mut |_| {}).unwrap()
+    };
+    let (kept, recomputed) = (run(GraphMemory::Keep), run(GraphMemory::Recompute));
+    assert_ne!(kept.dir.id(), recomputed.dir.id());
+    let without_passes = |rows: &[Row]| {
+        without_timing(rows)
+            .into_iter()
+            .map(|row| Row {
+                forward_passes: 0,
+                backward_passes: 0,
+                ..row
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_passes(&recomputed.rows), without_passes(&kept.rows));
+    let (last_kept, last_recomputed) = (kept.rows.last().unwrap(), recomputed.rows.last().unwrap());
+    assert_eq!(last_recomputed.hvps, last_kept.hvps);
+    assert!(last_recomputed.forward_passes > last_kept.forward_passes);
+    assert!(last_recomputed.backward_passes > last_kept.backward_passes);
 }
 
 #[test]

@@ -130,7 +130,7 @@ impl HessianOperator {
         Ok(Self {
             params: params.to_vec(),
             shapes,
-            dim: sizes.iter().sum(),
+            dim: flat_len(params),
             sizes,
             chunk_gradients,
             gradient,
@@ -216,6 +216,11 @@ impl LinearOperator for HessianOperator {
         self.hvps += 1;
         Ok(flatten_cat(&total)?.detach())
     }
+}
+
+/// Length of the flat vector of `params`: the sum of their element counts.
+pub(crate) fn flat_len(params: &[Var]) -> usize {
+    params.iter().map(|p| p.elem_count()).sum()
 }
 
 /// `Σ_c g_c`, flattened and concatenated.

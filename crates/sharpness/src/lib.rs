@@ -4,8 +4,9 @@
 //! - [`Vector`] and [`LinearOperator`]: what solvers are written against (`Vec<f64>` in
 //!   tests, flat Candle tensors on any device in runs).
 //! - [`HessianOperator`]: the exact Hessian-vector product of a Candle loss by double
-//!   backward, guarded by [`ensure_exact_second_derivatives`]; [`FiniteDifferenceHvp`] as a
-//!   cross-check.
+//!   backward, guarded by [`ensure_exact_second_derivatives`]; [`RecomputingHessian`] for
+//!   the same product in bounded memory (one chunk's graph at a time); [`FiniteDifferenceHvp`]
+//!   as a cross-check.
 //! - [`lanczos`] (top-`k`, full reorthogonalization, Ritz residuals) and [`power_iteration`]
 //!   (CDAT defaults), both for the largest *algebraic* eigenvalue, both with warm starts;
 //!   [`directional_curvature`] for `dᵀHd`. Every estimate reports its number of products.
@@ -19,6 +20,7 @@ mod hessian;
 mod lanczos;
 mod operator;
 mod power;
+mod recomputing;
 mod spectrum;
 mod tensor;
 
@@ -33,4 +35,5 @@ pub use hessian::HessianOperator;
 pub use lanczos::{LanczosConfig, lanczos};
 pub use operator::{LinearOperator, Vector};
 pub use power::{PowerConfig, power_iteration};
+pub use recomputing::RecomputingHessian;
 pub use spectrum::{Eigenpair, Spectrum, residual};

@@ -8,8 +8,8 @@ use common::mlp::{Activation, BATCH, Loss, Problem, dimension};
 use common::{relative, relative_vec};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use stepsharp_sharpness::{
-    FiniteDifferenceHvp, HessianOperator, LanczosConfig, LinearOperator, Vector,
-    directional_curvature, lanczos,
+    FiniteDifferenceHvp, HessianOperator, LanczosConfig, LinearOperator, RecomputingHessian,
+    Vector, directional_curvature, lanczos,
 };
 
 const CASES: [(Activation, Loss); 4] = [
@@ -110,6 +110,37 @@ fn chunks_sum_to_the_full_batch() {
     let g_chunked = chunked.gradient().unwrap().to_vec().unwrap();
     let g_reference = problem.gradient(&problem.point).unwrap().to_vec().unwrap();
     assert!(relative_vec(&g_chunked, &g_reference) < 1e-12);
+}
+
+#[test]
+fn recomputing_operator_equals_the_operator_that_keeps_graphs() {
+    let problem = Problem::new(Activation::Relu, Loss::CrossEntropy, 4);
+    let vars = problem.vars(&problem.point, DType::F64);
+    let bounds = [(0, 3), (3, 2), (5, BATCH - 5)];
+    let chunks: Vec<Tensor> = bounds
+        .iter()
+        .map(|&(start, len)| problem.chunk_loss(&vars, start, len))
+        .collect();
+    let mut kept = HessianOperator::new(&vars, &chunks).unwrap();
+    let mut recomputing = RecomputingHessian::new(&vars, bounds.len(), |c| {
+        let (start, len) = bounds[c];
+        Ok(problem.chunk_loss(&vars, start, len))
+    })
+    .unwrap();
+    assert_eq!(recomputing.dim(), kept.dim());
+    for s in 0..2 {
+        let v = probe(20 + s);
+        let a = recomputing.apply(&v).unwrap().to_vec().unwrap();
+        let b = kept.apply(&v).unwrap().to_vec().unwrap();
+        // The same chunk products summed in the same order: equal to the last bit.
+        assert_eq!(a, b);
+    }
+    assert_eq!(recomputing.hvps(), 2);
+    assert_eq!(recomputing.forward_passes(), 2 * bounds.len());
+    // A probe of the wrong length is a typed error, before any chunk is built.
+    let short = Tensor::zeros(3, DType::F64, &candle_core::Device::Cpu).unwrap();
+    assert!(recomputing.apply(&short).is_err());
+    assert_eq!(recomputing.forward_passes(), 2 * bounds.len());
 }
 
 #[test]
