@@ -79,3 +79,22 @@ fn figure3_compares_constant_armijo_and_polyak_in_the_interplay_layout() {
         assert!(rules.contains(&rule), "figure3 lacks {rule}");
     }
 }
+
+#[test]
+fn figure3_at_paper_scale_adds_vgg_and_resnet_rows() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let runs = load_figure(&dir.join("figure3.toml"))
+        .unwrap()
+        .runs(Scale::Paper)
+        .unwrap();
+    let models: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{:?}", r.config.model))
+        .collect();
+    for architecture in ["Mlp", "Vgg11", "ResNet"] {
+        assert!(
+            models.iter().any(|m| m.contains(architecture)),
+            "figure3 at paper scale lacks {architecture}: {models:?}"
+        );
+    }
+}
