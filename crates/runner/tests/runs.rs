@@ -214,6 +214,34 @@ set = { stepsize = { kind = "polyak" } }
         claims.contains("Claim 1") && claims.contains("Claim 2"),
         "{claims}"
     );
+    // The sharpness along the update, η·uᵀHu/‖u‖², recomputed here from the trajectory: its
+    // median is in the full-batch Armijo row and in the claim's evidence.
+    let armijo = output
+        .results
+        .iter()
+        .find(|r| r.run.group == "full batch" && r.run.series == "armijo")
+        .unwrap();
+    let mut along: Vec<f64> = armijo
+        .outcome
+        .rows
+        .iter()
+        .filter(|r| r.lambda_max.is_some())
+        .map(|r| r.eta * r.directional.unwrap())
+        .collect();
+    along.sort_by(f64::total_cmp);
+    let median = format!("{:.4}", along[along.len() / 2]);
+    let row = claims
+        .lines()
+        .find(|l| l.starts_with("| full batch | armijo |"))
+        .unwrap();
+    assert!(
+        row.contains(&format!("| {median} |")),
+        "{median} not in {row}"
+    );
+    assert!(
+        claims.contains(&format!("median η·uᵀHu/‖u‖² {median}")),
+        "{claims}"
+    );
 }
 
 #[test]
