@@ -19,10 +19,6 @@ pub struct Evaluation {
 /// The chunks (start, length) that [`evaluate`] and [`chunk_losses`] use for `n` examples:
 /// consecutive runs of `chunk_size`, the last one possibly shorter.
 pub fn chunk_ranges(n: usize, chunk_size: usize) -> Result<Vec<(usize, usize)>, ModelError> {
-    chunks(n, chunk_size)
-}
-
-fn chunks(n: usize, chunk_size: usize) -> Result<Vec<(usize, usize)>, ModelError> {
     if chunk_size == 0 {
         return Err(ModelError::InvalidConfig {
             field: "chunk_size",
@@ -53,6 +49,16 @@ fn for_each_chunk(
     mode: BatchNormMode,
     mut f: impl FnMut(Tensor, &Tensor, &Tensor) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
+    let n = example_count(inputs, labels)?;
+    for range in chunk_ranges(n, chunk_size)? {
+        let (chunk_loss, logits, y) = chunk_term(net, inputs, labels, kind, mode, n, range)?;
+        f(chunk_loss, &logits, &y)?;
+    }
+    Ok(())
+}
+
+/// The number of examples `n`, after checking that `labels` has shape (n,).
+fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> {
     let n = inputs.dim(0)?;
     if labels.dims() != [n] {
         return Err(ModelError::Shape {
@@ -60,17 +66,28 @@ fn for_each_chunk(
             found: format!("{:?}", labels.dims()),
         });
     }
-    for (start, len) in chunks(n, chunk_size)? {
-        let x = inputs
-            .narrow(0, start, len)?
-            .to_device(net.device())?
-            .to_dtype(net.dtype())?;
-        let y = labels.narrow(0, start, len)?;
-        let logits = net.forward(&x, mode)?;
-        let chunk_loss = (loss(&logits, &y, kind)? * (len as f64 / n as f64))?;
-        f(chunk_loss, &logits, &y)?;
-    }
-    Ok(())
+    Ok(n)
+}
+
+/// The term (n_c/n)·mean_loss_c of the chunk `(start, len)` with its graph, with the chunk's
+/// logits and labels. The inputs move to the network's device and dtype here.
+fn chunk_term(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    kind: Loss,
+    mode: BatchNormMode,
+    n: usize,
+    (start, len): (usize, usize),
+) -> Result<(Tensor, Tensor, Tensor), ModelError> {
+    let x = inputs
+        .narrow(0, start, len)?
+        .to_device(net.device())?
+        .to_dtype(net.dtype())?;
+    let y = labels.narrow(0, start, len)?;
+    let logits = net.forward(&x, mode)?;
+    let term = (loss(&logits, &y, kind)? * (len as f64 / n as f64))?;
+    Ok((term, logits, y))
 }
 
 /// Loss, accuracy and (if `with_gradient`) gradient over the whole dataset, computed on
@@ -164,23 +181,12 @@ pub fn chunk_loss(
     mode: BatchNormMode,
     index: usize,
 ) -> Result<Tensor, ModelError> {
-    let n = inputs.dim(0)?;
-    if labels.dims() != [n] {
-        return Err(ModelError::Shape {
-            expected: format!("labels ({n},)"),
-            found: format!("{:?}", labels.dims()),
-        });
-    }
-    let ranges = chunks(n, chunk_size)?;
-    let &(start, len) = ranges.get(index).ok_or_else(|| ModelError::Shape {
+    let n = example_count(inputs, labels)?;
+    let ranges = chunk_ranges(n, chunk_size)?;
+    let &range = ranges.get(index).ok_or_else(|| ModelError::Shape {
         expected: format!("chunk index < {}", ranges.len()),
         found: index.to_string(),
     })?;
-    let x = inputs
-        .narrow(0, start, len)?
-        .to_device(net.device())?
-        .to_dtype(net.dtype())?;
-    let logits = net.forward(&x, mode)?;
-    let y = labels.narrow(0, start, len)?;
-    Ok((loss(&logits, &y, loss_kind)? * (len as f64 / n as f64))?)
+    let (term, _, _) = chunk_term(net, inputs, labels, loss_kind, mode, n, range)?;
+    Ok(term)
 }
