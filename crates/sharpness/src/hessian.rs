@@ -5,10 +5,10 @@
 //! graph*, and every probe `v` only costs the second backward pass through `⟨g, v⟩`
 //! (candle-notes.md: about 1.1–1.6 gradients per product).
 
-use candle_core::{DType, Device, Shape, Tensor, Var};
+use candle_core::{Shape, Tensor, Var};
 
 use crate::double_backward::ensure_exact_second_derivatives;
-use crate::tensor::check_compatible;
+use crate::parameter_space::ParameterSpace;
 use crate::{LinearOperator, SharpnessError};
 
 /// The Hessian of a loss with respect to a set of Candle variables, as a [`LinearOperator`].
@@ -51,9 +51,7 @@ pub struct HessianOperator {
     /// `chunk_gradients[c][p]`: gradient of chunk loss `c` w.r.t. parameter `p`, with graph.
     chunk_gradients: Vec<Vec<Tensor>>,
     gradient: Tensor,
-    dtype: DType,
-    device: Device,
-    dim: usize,
+    space: ParameterSpace,
     hvps: usize,
     guard: Guard,
 }
@@ -91,18 +89,9 @@ impl HessianOperator {
         chunk_losses: &[Tensor],
         guard: Guard,
     ) -> Result<Self, SharpnessError> {
-        let first = params.first().ok_or(SharpnessError::NoParameters)?;
+        let space = ParameterSpace::of(params)?;
         if chunk_losses.is_empty() {
             return Err(SharpnessError::NoLosses);
-        }
-        let (dtype, device) = (first.dtype(), first.device().clone());
-        for param in params {
-            if param.dtype() != dtype {
-                return Err(SharpnessError::DtypeMismatch {
-                    expected: format!("{dtype:?}"),
-                    found: format!("{:?}", param.dtype()),
-                });
-            }
         }
         for (index, loss) in chunk_losses.iter().enumerate() {
             if loss.elem_count() != 1 {
@@ -121,7 +110,7 @@ impl HessianOperator {
                 .iter()
                 .map(|p| match store.get(p.as_tensor()) {
                     Some(g) => Ok(g.clone()),
-                    None => Tensor::zeros(p.shape(), dtype, &device),
+                    None => Tensor::zeros(p.shape(), space.dtype, &space.device),
                 })
                 .collect::<candle_core::Result<Vec<_>>>()?;
             chunk_gradients.push(grads);
@@ -130,12 +119,10 @@ impl HessianOperator {
         Ok(Self {
             params: params.to_vec(),
             shapes,
-            dim: flat_len(params),
             sizes,
             chunk_gradients,
             gradient,
-            dtype,
-            device,
+            space,
             hvps: 0,
             guard,
         })
@@ -161,11 +148,11 @@ impl LinearOperator for HessianOperator {
     type Vector = Tensor;
 
     fn dim(&self) -> usize {
-        self.dim
+        self.space.dim
     }
 
     fn template(&self) -> Result<Tensor, SharpnessError> {
-        Ok(Tensor::zeros(self.dim, self.dtype, &self.device)?)
+        self.space.zeros()
     }
 
     fn apply(&mut self, v: &Tensor) -> Result<Tensor, SharpnessError> {
@@ -173,7 +160,7 @@ impl LinearOperator for HessianOperator {
         if self.guard == Guard::SelfTested {
             ensure_exact_second_derivatives()?;
         }
-        check_compatible(&self.gradient, v)?;
+        self.space.check(v)?;
         // A probe may come out of an earlier product and carry its graph: cut it, or the
         // backward pass would also differentiate v with respect to w.
         let v = v.detach();
@@ -200,7 +187,7 @@ impl LinearOperator for HessianOperator {
                 .iter()
                 .map(|p| match store.get(p.as_tensor()) {
                     Some(h) => Ok(h.detach()),
-                    None => Tensor::zeros(p.shape(), self.dtype, &self.device),
+                    None => Tensor::zeros(p.shape(), self.space.dtype, &self.space.device),
                 })
                 .collect::<candle_core::Result<Vec<_>>>()?;
             total = Some(match total {
@@ -216,11 +203,6 @@ impl LinearOperator for HessianOperator {
         self.hvps += 1;
         Ok(flatten_cat(&total)?.detach())
     }
-}
-
-/// Length of the flat vector of `params`: the sum of their element counts.
-pub(crate) fn flat_len(params: &[Var]) -> usize {
-    params.iter().map(|p| p.elem_count()).sum()
 }
 
 /// `Σ_c g_c`, flattened and concatenated.

@@ -19,6 +19,7 @@ mod finite_difference;
 mod hessian;
 mod lanczos;
 mod operator;
+mod parameter_space;
 mod power;
 mod recomputing;
 mod spectrum;

@@ -1,9 +1,8 @@
 //! The Hessian of a chunked loss that keeps no graph between products: bounded memory.
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{Tensor, Var};
 
-use crate::hessian::flat_len;
-use crate::tensor::check_compatible;
+use crate::parameter_space::ParameterSpace;
 use crate::{HessianOperator, LinearOperator, SharpnessError};
 
 /// The Hessian of `L = Σ_c L_c` that rebuilds one chunk's graph at a time.
@@ -38,9 +37,7 @@ pub struct RecomputingHessian<F> {
     params: Vec<Var>,
     chunks: usize,
     chunk_loss: F,
-    dtype: DType,
-    device: Device,
-    dim: usize,
+    space: ParameterSpace,
     hvps: usize,
     forward_passes: usize,
 }
@@ -51,9 +48,9 @@ where
 {
     /// An operator over `params` for a loss made of `chunks` chunk losses, chunk `c` being
     /// `chunk_loss(c)` (a scalar built from `params` with a live graph). Nothing is computed
-    /// until the first product. All parameters must share one dtype and device.
+    /// until the first product. All parameters must share one dtype (checked here) and device.
     pub fn new(params: &[Var], chunks: usize, chunk_loss: F) -> Result<Self, SharpnessError> {
-        let first = params.first().ok_or(SharpnessError::NoParameters)?;
+        let space = ParameterSpace::of(params)?;
         if chunks == 0 {
             return Err(SharpnessError::NoLosses);
         }
@@ -61,9 +58,7 @@ where
             params: params.to_vec(),
             chunks,
             chunk_loss,
-            dtype: first.dtype(),
-            device: first.device().clone(),
-            dim: flat_len(params),
+            space,
             hvps: 0,
             forward_passes: 0,
         })
@@ -87,15 +82,15 @@ where
     type Vector = Tensor;
 
     fn dim(&self) -> usize {
-        self.dim
+        self.space.dim
     }
 
     fn template(&self) -> Result<Tensor, SharpnessError> {
-        Ok(Tensor::zeros(self.dim, self.dtype, &self.device)?)
+        self.space.zeros()
     }
 
     fn apply(&mut self, v: &Tensor) -> Result<Tensor, SharpnessError> {
-        check_compatible(&self.template()?, v)?;
+        self.space.check(v)?;
         let mut total: Option<Tensor> = None;
         for chunk in 0..self.chunks {
             let loss = (self.chunk_loss)(chunk)?;
