@@ -195,21 +195,9 @@ impl Problem {
     /// Loss on `examples` as scalar tensors with live graphs (one per chunk, summing to the
     /// loss), for the exact Hessian operator. BatchNorm uses batch statistics without update.
     pub fn chunk_losses(&self, examples: &Examples) -> anyhow::Result<Vec<Tensor>> {
-        match self {
-            Problem::Network {
-                net,
-                loss,
-                chunk_size,
-            } => Ok(stepsharp_models::chunk_losses(
-                net,
-                &examples.inputs,
-                &examples.labels,
-                *loss,
-                *chunk_size,
-                BatchNormMode::Train,
-            )?),
-            Problem::Quadratic { .. } => Ok(vec![self.quadratic_loss()?]),
-        }
+        (0..self.chunk_count(examples))
+            .map(|index| self.chunk_loss(examples, index))
+            .collect()
     }
 
     /// Number of chunks [`Problem::chunk_losses`] splits `examples` into.

@@ -87,7 +87,7 @@ impl SharpnessTracker {
                 (evaluation.loss, estimate, (forward, rebuilt))
             }
         };
-        let (spectrum, directional, hvps) = estimate;
+        let (spectrum, directional) = estimate;
         let top = &spectrum.eigenpairs[0];
         self.warm_start = Some(top.vector.clone());
         Ok(SharpnessReading {
@@ -96,20 +96,20 @@ impl SharpnessTracker {
             residual: top.residual,
             converged: spectrum.converged,
             directional: directional.normalized,
-            hvps,
+            hvps: (spectrum.hvps + directional.hvps) as u64,
             forward_passes: passes.0,
             backward_passes: passes.1,
         })
     }
 
-    /// The configured eigen-solver and the directional sharpness on one operator, with the
-    /// number of HVPs both used.
+    /// The configured eigen-solver and the directional sharpness on one operator (each reports
+    /// the HVPs it used).
     fn estimate<O>(
         &self,
         operator: &mut O,
         direction: &Tensor,
         measurement: u64,
-    ) -> anyhow::Result<(Spectrum<Tensor>, DirectionalCurvature, u64)>
+    ) -> anyhow::Result<(Spectrum<Tensor>, DirectionalCurvature)>
     where
         O: LinearOperator<Vector = Tensor>,
     {
@@ -138,8 +138,7 @@ impl SharpnessTracker {
             }
         };
         let directional = directional_curvature(operator, direction)?;
-        let hvps = (spectrum.hvps + directional.hvps) as u64;
-        Ok((spectrum, directional, hvps))
+        Ok((spectrum, directional))
     }
 }
 
