@@ -18,36 +18,18 @@ fn norm(t: &Tensor) -> f64 {
     dot(t, t).sqrt()
 }
 
-/// Loss at w0 + t·d, leaving the parameters at w0.
-fn loss_along(
+/// `f(net)` with the parameters at w0 + t·d, leaving them at w0 afterwards.
+fn at_offset<T>(
     net: &Network,
     w0: &Tensor,
     t: f64,
     d: &Tensor,
-    x: &Tensor,
-    y: &Tensor,
-    kind: Loss,
-) -> f64 {
+    f: impl FnOnce(&Network) -> T,
+) -> T {
     net.add_scaled(t, d).unwrap();
-    let f = loss_value(net, x, y, kind);
+    let value = f(net);
     net.set_flat_parameters(w0).unwrap();
-    f
-}
-
-/// Gradient at w0 + t·d, leaving the parameters at w0.
-fn gradient_along(
-    net: &Network,
-    w0: &Tensor,
-    t: f64,
-    d: &Tensor,
-    x: &Tensor,
-    y: &Tensor,
-    kind: Loss,
-) -> Tensor {
-    net.add_scaled(t, d).unwrap();
-    let g = gradient(net, x, y, kind);
-    net.set_flat_parameters(w0).unwrap();
-    g
+    value
 }
 
 fn losses() -> [Loss; 2] {
@@ -64,8 +46,8 @@ fn gradients_match_central_differences_for_every_architecture() {
         let w0 = net.flat_parameters().unwrap();
         let g = gradient(&net, &x, &y, kind);
         let eps = if is_smooth(arch) { 1e-5 } else { 1e-8 };
-        let fd = (loss_along(&net, &w0, eps, &d, &x, &y, kind)
-            - loss_along(&net, &w0, -eps, &d, &x, &y, kind))
+        let fd = (at_offset(&net, &w0, eps, &d, |n| loss_value(n, &x, &y, kind))
+            - at_offset(&net, &w0, -eps, &d, |n| loss_value(n, &x, &y, kind)))
             / (2.0 * eps);
         let exact = dot(&g, &d);
         let err = (fd - exact).abs();
@@ -91,8 +73,8 @@ fn hessian_vector_products_match_differences_of_gradients_for_every_architecture
         let hv = hvp(&net, &x, &y, kind, &v);
         let exact = dot(&v, &hd);
         let eps = if is_smooth(arch) { 1e-4 } else { 1e-8 };
-        let diff = (gradient_along(&net, &w0, eps, &d, &x, &y, kind)
-            - gradient_along(&net, &w0, -eps, &d, &x, &y, kind))
+        let diff = (at_offset(&net, &w0, eps, &d, |n| gradient(n, &x, &y, kind))
+            - at_offset(&net, &w0, -eps, &d, |n| gradient(n, &x, &y, kind)))
         .unwrap();
         let fd = dot(&v, &diff) / (2.0 * eps);
         let scale = norm(&hd);
