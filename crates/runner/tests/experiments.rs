@@ -3,11 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-use stepsharp_runner::{FigureKind, Scale, load_figure};
+use stepsharp_runner::{FigureConfig, FigureKind, Scale, load_figure};
+
+fn experiments_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+}
+
+/// `experiments/<name>.toml`, loaded.
+fn figure(name: &str) -> FigureConfig {
+    load_figure(&experiments_dir().join(format!("{name}.toml"))).unwrap()
+}
 
 fn experiments() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(experiments_dir())
         .expect("experiments/ exists")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -49,15 +57,8 @@ fn every_experiment_file_is_valid_at_both_scales() {
 
 #[test]
 fn figure2_shares_its_runs_with_figure3() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
-    let figure2 = load_figure(&dir.join("figure2.toml"))
-        .unwrap()
-        .runs(Scale::Quick)
-        .unwrap();
-    let figure3 = load_figure(&dir.join("figure3.toml"))
-        .unwrap()
-        .runs(Scale::Quick)
-        .unwrap();
+    let figure2 = figure("figure2").runs(Scale::Quick).unwrap();
+    let figure3 = figure("figure3").runs(Scale::Quick).unwrap();
     for run in &figure3 {
         assert!(
             figure2.iter().any(|r| r.config == run.config),
@@ -70,8 +71,7 @@ fn figure2_shares_its_runs_with_figure3() {
 
 #[test]
 fn figure3_compares_constant_armijo_and_polyak_in_the_interplay_layout() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
-    let figure3 = load_figure(&dir.join("figure3.toml")).unwrap();
+    let figure3 = figure("figure3");
     assert_eq!(figure3.kind, FigureKind::Interplay);
     let runs = figure3.runs(Scale::Quick).unwrap();
     let rules: Vec<&str> = runs.iter().map(|r| r.config.stepsize.name()).collect();
@@ -82,11 +82,7 @@ fn figure3_compares_constant_armijo_and_polyak_in_the_interplay_layout() {
 
 #[test]
 fn figure3_at_paper_scale_adds_vgg_and_resnet_rows() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
-    let runs = load_figure(&dir.join("figure3.toml"))
-        .unwrap()
-        .runs(Scale::Paper)
-        .unwrap();
+    let runs = figure("figure3").runs(Scale::Paper).unwrap();
     let models: Vec<String> = runs
         .iter()
         .map(|r| format!("{:?}", r.config.model))
