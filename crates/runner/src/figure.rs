@@ -18,9 +18,16 @@
 //! set = { stepsize = { kind = "armijo" } }
 //! ```
 //!
+//! A scale may list `seeds = [0, 1, 2]` (a group may override it): each seed `s` becomes its own
+//! run, with `seeds = { init = s, data_order = s, probe = s }` and so its own run id. Figures
+//! draw the median over seeds with a min–max band; claims are judged per seed
+//! ([`crate::claims`]). Without `seeds`, a group × series pair is one run with the base's seeds.
+//!
 //! A series may carry `tune`: a constant-stepsize grid search on a log2 grid `η0·2^i`; the best
-//! stepsize (lowest mean training loss over the last 5 iterates; diverged runs rank last) is
-//! kept, and the grid is widened until the best value is interior (paper-spec.md, "Constant").
+//! stepsize (by default the lowest median training loss over the last 10% of steps; diverged
+//! runs rank last) is kept, and the grid is widened until the best value is interior
+//! (paper-spec.md, "Constant"). With several seeds the grid is searched on the first seed and
+//! the other seeds run at the chosen stepsize.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_quadratic::SimpleModelConfig;
 use toml::{Table, Value};
 
-use crate::{ConfigError, Progress, RunConfig, RunOptions, RunOutcome, execute};
+use crate::{ConfigError, Progress, RunConfig, RunOptions, RunOutcome, Seeds, execute};
 
 /// What a figure shows; decides panels and claims.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +110,14 @@ pub struct ScaleSpec {
     /// Curves (rules, stepsizes).
     #[serde(default, rename = "series")]
     pub series: Vec<SeriesSpec>,
+    /// Seeds of every run (init, data order and probe all set to the seed), one run each.
+    /// Default: none (one run per group × series with the base's `seeds` table).
+    #[serde(default)]
+    pub seeds: Vec<u64>,
+    /// The windows the claims report judges trajectories by (`[<scale>.claims]`: warm-up
+    /// steps and window fraction). Default: no warm-up, 10% windows.
+    #[serde(default)]
+    pub claims: crate::stats::Windows,
 }
 
 /// A group of runs.
@@ -114,6 +129,44 @@ pub struct GroupSpec {
     /// Overrides over the base.
     #[serde(default)]
     pub set: Table,
+    /// Seeds of this group's runs, instead of the scale's `seeds` (e.g. fewer seeds for a
+    /// costly row). Default: the scale's.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+    /// Which of the paper's regimes the group is judged as (claims 1–4). Default: `"full_batch"`
+    /// for full-batch runs, `"medium"` for mini-batch runs.
+    #[serde(default)]
+    pub regime: Option<Regime>,
+}
+
+/// The regimes of the paper's claims (paper-spec.md, claims 1–4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regime {
+    /// Deterministic gradient descent (claims 1 and 2).
+    FullBatch,
+    /// Large mini-batches: "behave like full batch" (claim 3).
+    Large,
+    /// Medium mini-batches: Armijo performs well with some sharpening, Polyak near the edge
+    /// (claim 3).
+    Medium,
+    /// Small mini-batches: both tuners unstable and poor (claim 4).
+    Small,
+}
+
+impl Regime {
+    /// The regime of a group without an explicit `regime`.
+    pub fn default_for(batch_size: stepsharp_data::BatchSize) -> Self {
+        match batch_size {
+            stepsharp_data::BatchSize::Full => Regime::FullBatch,
+            stepsharp_data::BatchSize::Size(_) => Regime::Medium,
+        }
+    }
+
+    /// Whether the regime is a mini-batch one.
+    pub fn is_mini_batch(self) -> bool {
+        self != Regime::FullBatch
+    }
 }
 
 /// A curve.
@@ -141,16 +194,57 @@ pub struct TuneSpec {
     /// How many times the grid may be widened by one exponent at an edge. Default: 4.
     #[serde(default = "default_widenings")]
     pub max_widenings: usize,
-    /// Iterates averaged to rank candidates. Default: 5 (paper-spec.md).
-    #[serde(default = "default_last")]
-    pub last: usize,
+    /// How candidates are ranked. Default: `{ tail_median = 0.1 }`, the median training loss
+    /// over the last 10% of steps (robust to a loss that oscillates at the edge of stability).
+    #[serde(default)]
+    pub rank: TuneRank,
 }
 
 fn default_widenings() -> usize {
     4
 }
-fn default_last() -> usize {
-    5
+
+/// The score of a tuning candidate (lower is better; diverged runs score +∞).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TuneRank {
+    /// Mean training loss over the last `n` iterates (paper-spec.md, "Constant").
+    LastMean(usize),
+    /// Median training loss over the last fraction of the steps.
+    TailMedian(f64),
+}
+
+impl Default for TuneRank {
+    fn default() -> Self {
+        TuneRank::TailMedian(crate::stats::TAIL_FRACTION)
+    }
+}
+
+impl TuneRank {
+    /// The score of `outcome`: +∞ for a run that did not complete or whose score is not finite.
+    pub fn score(self, outcome: &RunOutcome) -> f64 {
+        if !matches!(outcome.status, crate::RunStatus::Completed { .. }) {
+            return f64::INFINITY;
+        }
+        let losses: Vec<f64> = outcome.rows.iter().map(|r| r.loss).collect();
+        let score = match self {
+            TuneRank::LastMean(n) => crate::stats::mean(&losses[losses.len().saturating_sub(n)..]),
+            TuneRank::TailMedian(fraction) => {
+                crate::stats::median(crate::stats::tail(&losses, fraction))
+            }
+        };
+        score.filter(|s| s.is_finite()).unwrap_or(f64::INFINITY)
+    }
+
+    /// What the score is, for reports.
+    pub fn describe(self) -> String {
+        match self {
+            TuneRank::LastMean(n) => format!("mean loss over the last {n} iterates"),
+            TuneRank::TailMedian(f) => {
+                format!("median loss over the last {:.0}% of steps", f * 100.0)
+            }
+        }
+    }
 }
 
 /// One simple-model trajectory of figure4.
@@ -172,8 +266,20 @@ pub struct FigureRun {
     pub group: String,
     /// Series label.
     pub series: String,
+    /// The seed from the figure's `seeds` list (None: the base's seeds).
+    pub seed: Option<u64>,
+    /// The regime the group is judged as.
+    pub regime: Regime,
     /// The resolved config.
     pub config: RunConfig,
+}
+
+impl FigureRun {
+    /// `group / series` and the seed, for progress lines and tables.
+    pub fn label(&self) -> String {
+        let seed = self.seed.map_or(String::new(), |s| format!(" / seed {s}"));
+        format!("{} / {}{seed}", self.group, self.series)
+    }
 }
 
 /// Reads and checks a figure file.
@@ -199,6 +305,8 @@ impl FigureConfig {
         let unnamed = [GroupSpec {
             label: String::new(),
             set: Table::new(),
+            seeds: None,
+            regime: None,
         }];
         let groups = if spec.groups.is_empty() {
             &unnamed[..]
@@ -207,6 +315,10 @@ impl FigureConfig {
         };
         let mut runs = Vec::new();
         for group in groups {
+            let seeds: Vec<Option<u64>> = match group.seeds.as_ref().unwrap_or(&spec.seeds) {
+                seeds if seeds.is_empty() => vec![None],
+                seeds => seeds.iter().copied().map(Some).collect(),
+            };
             for series in &spec.series {
                 let mut table = spec.base.clone();
                 merge(&mut table, &group.set);
@@ -215,12 +327,27 @@ impl FigureConfig {
                     merge(&mut table, &constant_stepsize(tune.eta0));
                 }
                 let origin = format!("group `{}`, series `{}`", group.label, series.label);
-                let config = RunConfig::from_toml(&toml::to_string(&table)?, &origin)?;
-                runs.push(FigureRun {
-                    group: group.label.clone(),
-                    series: series.label.clone(),
-                    config,
-                });
+                let template = RunConfig::from_toml(&toml::to_string(&table)?, &origin)?;
+                let regime = group
+                    .regime
+                    .unwrap_or_else(|| Regime::default_for(template.training.batch_size));
+                for &seed in &seeds {
+                    let mut config = template.clone();
+                    if let Some(s) = seed {
+                        config.seeds = Seeds {
+                            init: s,
+                            data_order: s,
+                            probe: s,
+                        };
+                    }
+                    runs.push(FigureRun {
+                        group: group.label.clone(),
+                        series: series.label.clone(),
+                        seed,
+                        regime,
+                        config,
+                    });
+                }
             }
         }
         Ok(runs)
@@ -286,7 +413,11 @@ pub struct Tuning {
     pub group: String,
     /// Series label.
     pub series: String,
-    /// Every candidate tried: (η, mean loss over the last iterates, run id).
+    /// The seed the grid was searched on.
+    pub seed: Option<u64>,
+    /// How candidates were ranked.
+    pub rank: TuneRank,
+    /// Every candidate tried: (η, score, run id).
     pub candidates: Vec<(f64, f64, String)>,
     /// The chosen η.
     pub best_eta: f64,
@@ -302,7 +433,7 @@ pub enum FigureEvent<'a> {
         index: usize,
         /// Number of runs known so far.
         total: usize,
-        /// `group / series`.
+        /// `group / series / seed`.
         label: String,
     },
     /// A step of the current run.
@@ -317,7 +448,7 @@ pub enum FigureEvent<'a> {
 /// Everything a reproduced figure consists of.
 #[derive(Clone, Debug)]
 pub struct FigureOutput {
-    /// One entry per plotted run.
+    /// One entry per plotted run (every seed of every group × series).
     pub results: Vec<FigureResult>,
     /// Grid searches performed.
     pub tunings: Vec<Tuning>,
@@ -338,32 +469,43 @@ pub fn reproduce(
     let runs = figure.runs(scale)?;
     let total = runs.len();
     let mut results = Vec::new();
-    let mut tunings = Vec::new();
+    let mut tunings: Vec<Tuning> = Vec::new();
     let mut index = 0;
     let mut run_one =
         |run: FigureRun, events: &mut dyn FnMut(FigureEvent)| -> anyhow::Result<FigureResult> {
             events(FigureEvent::RunStarted {
                 index,
                 total,
-                label: format!("{} / {}", run.group, run.series),
+                label: run.label(),
             });
             index += 1;
             let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
-                .with_context(|| format!("run `{} / {}`", run.group, run.series))?;
+                .with_context(|| format!("run `{}`", run.label()))?;
             events(FigureEvent::RunFinished { outcome: &outcome });
             Ok(FigureResult { run, outcome })
         };
-    for run in runs {
-        match figure.tune_of(scale, &run.series).cloned() {
-            None => results.push(run_one(run, events)?),
-            Some(tune) => {
+    for mut run in runs {
+        let Some(tune) = figure.tune_of(scale, &run.series).cloned() else {
+            results.push(run_one(run, events)?);
+            continue;
+        };
+        let tuned = tunings
+            .iter()
+            .find(|t| t.group == run.group && t.series == run.series);
+        match tuned {
+            Some(tuning) => {
+                run.config.stepsize = constant_rule(tuning.best_eta);
+                results.push(run_one(run, events)?);
+            }
+            None => {
                 let (best, tuning) = tune_constant(&run, &tune, &mut run_one, events)?;
                 tunings.push(tuning);
                 results.push(best);
             }
         }
     }
-    std::fs::create_dir_all(out_dir)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create the figure folder {}", out_dir.display()))?;
     let output = FigureOutput {
         results,
         tunings,
@@ -384,6 +526,10 @@ pub fn reproduce(
 type RunOne<'r> =
     dyn FnMut(FigureRun, &mut dyn FnMut(FigureEvent)) -> anyhow::Result<FigureResult> + 'r;
 
+fn constant_rule(eta: f64) -> stepsharp_stepsize::RuleConfig {
+    stepsharp_stepsize::RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta })
+}
+
 fn tune_constant(
     template: &FigureRun,
     tune: &TuneSpec,
@@ -402,13 +548,10 @@ fn tune_constant(
             }
             let eta = tune.eta0 * 2f64.powi(i);
             let mut run = template.clone();
-            run.config.stepsize =
-                stepsharp_stepsize::RuleConfig::Constant(stepsharp_stepsize::ConstantConfig {
-                    eta,
-                });
+            run.config.stepsize = constant_rule(eta);
             run.series = format!("{} (η = {eta:.4})", template.series);
             let result = run_one(run, events)?;
-            let score = tail_mean_loss(&result.outcome, tune.last);
+            let score = tune.rank.score(&result.outcome);
             tried.push((i, score, result));
         }
         let best = tried
@@ -427,6 +570,8 @@ fn tune_constant(
             let tuning = Tuning {
                 group: template.group.clone(),
                 series: template.series.clone(),
+                seed: template.seed,
+                rank: tune.rank,
                 candidates: tried
                     .iter()
                     .map(|(i, s, r)| {
@@ -450,32 +595,19 @@ fn tune_constant(
     }
 }
 
-/// Mean training loss over the last `last` iterates; diverged runs score +∞.
-pub fn tail_mean_loss(outcome: &RunOutcome, last: usize) -> f64 {
-    if !matches!(outcome.status, crate::RunStatus::Completed { .. }) || outcome.rows.is_empty() {
-        return f64::INFINITY;
-    }
-    let tail = &outcome.rows[outcome.rows.len().saturating_sub(last)..];
-    let mean = tail.iter().map(|r| r.loss).sum::<f64>() / tail.len() as f64;
-    if mean.is_finite() {
-        mean
-    } else {
-        f64::INFINITY
-    }
-}
-
 fn runs_table(name: &str, scale: Scale, output: &FigureOutput) -> String {
     let mut text = format!(
         "# Runs of `{name}` at scale `{}`\n\nReproduce: `cargo xtask reproduce {name} --scale {}`\n\n\
-         | group | series | run id | status | steps |\n|---|---|---|---|---|\n",
+         | group | series | seed | run id | status | steps |\n|---|---|---|---|---|---|\n",
         scale.name(),
         scale.name()
     );
     for result in &output.results {
         text.push_str(&format!(
-            "| {} | {} | `{}` | {} | {} |\n",
+            "| {} | {} | {} | `{}` | {} | {} |\n",
             result.run.group,
             result.run.series,
+            result.run.seed.map_or("base".into(), |s| s.to_string()),
             result.outcome.dir.id(),
             result.outcome.status.describe(),
             result.outcome.rows.len()
@@ -483,11 +615,13 @@ fn runs_table(name: &str, scale: Scale, output: &FigureOutput) -> String {
     }
     for tuning in &output.tunings {
         text.push_str(&format!(
-            "\nTuned `{}` in group `{}`: best η = {} ({}), candidates (η, mean loss over the last iterates, run):\n",
+            "\nTuned `{}` in group `{}`{}: best η = {} ({}), candidates (η, {}, run):\n",
             tuning.series,
             tuning.group,
+            tuning.seed.map_or(String::new(), |s| format!(" on seed {s} (other seeds use the same η)")),
             tuning.best_eta,
-            if tuning.interior { "interior" } else { "at the edge of the widened grid" }
+            if tuning.interior { "interior" } else { "at the edge of the widened grid" },
+            tuning.rank.describe(),
         ));
         for (eta, score, id) in &tuning.candidates {
             text.push_str(&format!("- η = {eta}: {score:.6} (`{id}`)\n"));

@@ -12,22 +12,27 @@ mod figure;
 mod hash;
 mod plot;
 mod problem;
+mod stats;
 mod store;
 mod tracking;
 mod train;
 mod trajectory;
 
-pub use claims::{ClaimVerdict, claims_report};
+pub use claims::{
+    Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, claims_report, constant_predictor_loss,
+    figure_claims, simple_model_claims,
+};
 pub use config::{
     DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec,
     RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
 };
 pub use error::ConfigError;
 pub use figure::{
-    FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec, Scale,
-    ScaleSpec, SeriesSpec, SimpleModelSeries, TuneSpec, Tuning, load_figure, reproduce,
-    tail_mean_loss,
+    FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec, Regime,
+    Scale, ScaleSpec, SeriesSpec, SimpleModelSeries, TuneRank, TuneSpec, Tuning, load_figure,
+    reproduce,
 };
+pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
 pub use store::{Metadata, RunDir, RunStatus, list_runs, write_atomic};
 pub use train::{Progress, RunOptions, RunOutcome, execute, hash_of, prepare_data};

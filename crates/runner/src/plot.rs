@@ -1,6 +1,7 @@
 //! Figures with plotters, as PNG and SVG: one panel per (group, metric), one color per series
 //! label across all panels, log axes for losses and stepsizes, a dashed line at 2 on every
-//! η·λ_max panel (the edge of stability), and a cross where a run diverged.
+//! η·λ_max panel (the edge of stability), and a cross where a run diverged. A series run with
+//! several seeds is drawn as the median over seeds at each step with a shaded min–max band.
 
 use std::path::Path;
 use std::sync::Once;
@@ -11,7 +12,8 @@ use plotters::prelude::*;
 use stepsharp_data::BatchSize;
 use stepsharp_quadratic::{ModelPoint, simulate};
 
-use crate::figure::{FigureConfig, FigureKind, FigureOutput, Scale};
+use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale};
+use crate::stats::median;
 use crate::{Row, RunOptions, RunStatus};
 
 /// Reads one metric of a trajectory row (None where not measured).
@@ -21,12 +23,30 @@ type Metric = fn(&Row) -> Option<f64>;
 struct Curve {
     label: String,
     color: RGBColor,
+    /// The median over seeds at each x (the run itself for one seed).
     points: Vec<(f64, f64)>,
+    /// (x, min, max) over seeds at each x; empty for one seed.
+    band: Vec<(f64, f64, f64)>,
     /// Draw points only (sparse measurements).
     markers: bool,
     dashed: bool,
-    /// Where the run diverged (last finite point).
-    diverged_at: Option<(f64, f64)>,
+    /// Where runs diverged (their last finite point).
+    diverged_at: Vec<(f64, f64)>,
+}
+
+impl Curve {
+    /// A plain line through `points`: no band, no divergence mark.
+    fn line(label: String, color: RGBColor, points: Vec<(f64, f64)>, dashed: bool) -> Self {
+        Self {
+            label,
+            color,
+            points,
+            band: Vec::new(),
+            markers: false,
+            dashed,
+            diverged_at: Vec::new(),
+        }
+    }
 }
 
 /// One panel of a figure.
@@ -56,7 +76,7 @@ pub fn plot_figure(
     figure: &FigureConfig,
     output: &FigureOutput,
     simple_model: &[(String, Vec<ModelPoint>)],
-    measured: &[(String, Vec<Row>)],
+    measured: &[FigureResult],
     scale: Scale,
 ) -> anyhow::Result<()> {
     let (rows, columns, panels) = match figure.kind {
@@ -88,17 +108,22 @@ pub fn plot_figure(
     Ok(())
 }
 
-/// Trajectories of the figure named in `measured_from` (figure4 draws figure3's full-batch runs).
+/// The runs of the figure named in `measured_from` (figure4 draws figure3's full-batch runs of
+/// untuned series), read from the cache: they must have been run.
 pub fn measured_runs(
     figure: &FigureConfig,
     options: &RunOptions,
     scale: Scale,
-) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
+) -> anyhow::Result<Vec<FigureResult>> {
     let Some(name) = &figure.measured_from else {
         return Ok(Vec::new());
     };
     let path = Path::new("experiments").join(format!("{name}.toml"));
     let source = crate::load_figure(&path)?;
+    let cached = RunOptions {
+        reuse_only: true,
+        ..options.clone()
+    };
     let mut measured = Vec::new();
     for run in source.runs(scale)? {
         if run.config.training.batch_size != BatchSize::Full
@@ -110,17 +135,13 @@ pub fn measured_runs(
         {
             continue;
         }
-        let config = options.resolve(&run.config);
-        let data = crate::prepare_data(&config, options)?;
-        let dir = crate::RunDir::new(&options.results, &crate::hash_of(&config, data.as_ref()));
-        let path = dir.file("trajectory.csv");
-        anyhow::ensure!(
-            path.exists(),
-            "run `{} / {}` of {name} is missing: run `cargo xtask reproduce {name}` first",
-            run.group,
-            run.series
-        );
-        measured.push((run.series.clone(), crate::read_trajectory(&path)?));
+        let outcome = crate::execute(&run.config, &cached, &mut |_| {}).map_err(|error| {
+            anyhow::anyhow!(
+                "run `{}` of {name} is missing ({error}): run `cargo xtask reproduce {name}` first",
+                run.label()
+            )
+        })?;
+        measured.push(FigureResult { run, outcome });
     }
     Ok(measured)
 }
@@ -198,31 +219,69 @@ fn groups(output: &FigureOutput) -> Vec<String> {
     distinct(output, |r| &r.run.group)
 }
 
-fn curve(
-    label: &str,
-    labels: &[String],
-    rows: &[Row],
-    status: &RunStatus,
-    metric: Metric,
-    markers: bool,
-) -> Curve {
-    let points: Vec<(f64, f64)> = rows
+/// The runs of each series label, in order of first appearance (one run per seed).
+fn by_series<'a>(
+    results: impl Iterator<Item = &'a FigureResult>,
+) -> Vec<(String, Vec<&'a FigureResult>)> {
+    let mut series: Vec<(String, Vec<&FigureResult>)> = Vec::new();
+    for result in results {
+        match series.iter_mut().find(|(l, _)| l == &result.run.series) {
+            Some((_, runs)) => runs.push(result),
+            None => series.push((result.run.series.clone(), vec![result])),
+        }
+    }
+    series
+}
+
+/// The curve of `metric` over the runs (seeds) of one series: the median at each step where
+/// any run has a finite value, with the min–max band when there are several runs.
+fn curve(label: &str, labels: &[String], runs: &[&FigureResult], metric: Metric, markers: bool) -> Curve {
+    let mut by_step: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    let mut diverged_at = Vec::new();
+    for run in runs {
+        let points: Vec<(usize, f64)> = run
+            .outcome
+            .rows
+            .iter()
+            .filter_map(|r| metric(r).filter(|v| v.is_finite()).map(|v| (r.step, v)))
+            .collect();
+        if matches!(run.outcome.status, RunStatus::Diverged { .. })
+            && let Some(&(step, value)) = points.last()
+        {
+            diverged_at.push((step as f64, value));
+        }
+        for (step, value) in points {
+            by_step.entry(step).or_default().push(value);
+        }
+    }
+    let points = by_step
         .iter()
-        .filter_map(|r| {
-            metric(r)
-                .filter(|v| v.is_finite())
-                .map(|v| (r.step as f64, v))
-        })
+        .filter_map(|(&step, values)| median(values).map(|m| (step as f64, m)))
         .collect();
+    let band = if runs.len() > 1 {
+        by_step
+            .iter()
+            .map(|(&step, values)| {
+                let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (step as f64, lo, hi)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Curve {
-        label: label.to_string(),
+        label: if runs.len() > 1 {
+            format!("{label} (median of {} seeds)", runs.len())
+        } else {
+            label.to_string()
+        },
         color: color_of(label, labels),
-        diverged_at: matches!(status, RunStatus::Diverged { .. })
-            .then(|| points.last().copied())
-            .flatten(),
         points,
+        band,
         markers,
         dashed: false,
+        diverged_at,
     }
 }
 
@@ -272,18 +331,9 @@ fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
                 x_label: "step".into(),
                 y_label: name.into(),
                 log_y,
-                curves: runs
+                curves: by_series(runs.iter().copied())
                     .iter()
-                    .map(|r| {
-                        curve(
-                            &r.run.series,
-                            &labels,
-                            &r.outcome.rows,
-                            &r.outcome.status,
-                            metric,
-                            markers,
-                        )
-                    })
+                    .map(|(label, runs)| curve(label, &labels, runs, metric, markers))
                     .collect(),
                 hlines: if i == 3 {
                     vec![(2.0, "η·λ = 2".into())]
@@ -296,10 +346,10 @@ fn interplay_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     (groups.len(), 4, panels)
 }
 
-/// A panel of the training loss (log axis) of `results`, one curve per run.
+/// A panel of the training loss (log axis) of `results`, one curve per series.
 fn loss_panel<'a>(
     title: String,
-    results: impl Iterator<Item = &'a crate::FigureResult>,
+    results: impl Iterator<Item = &'a FigureResult>,
     labels: &[String],
 ) -> Panel {
     Panel {
@@ -307,17 +357,9 @@ fn loss_panel<'a>(
         x_label: "step".into(),
         y_label: "train loss".into(),
         log_y: true,
-        curves: results
-            .map(|r| {
-                curve(
-                    &r.run.series,
-                    labels,
-                    &r.outcome.rows,
-                    &r.outcome.status,
-                    |r| Some(r.loss),
-                    false,
-                )
-            })
+        curves: by_series(results)
+            .iter()
+            .map(|(label, runs)| curve(label, labels, runs, |r| Some(r.loss), false))
             .collect(),
         hlines: Vec::new(),
     }
@@ -352,23 +394,17 @@ fn batch_sensitivity_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>)
                     .iter()
                     .enumerate()
                     .filter_map(|(x, g)| {
-                        output
+                        let finals: Vec<f64> = output
                             .results
                             .iter()
-                            .find(|r| &r.run.group == g && &r.run.series == label)
-                            .and_then(|r| final_of(&r.outcome.rows, metric))
+                            .filter(|r| &r.run.group == g && &r.run.series == label)
+                            .filter_map(|r| final_of(&r.outcome.rows, metric))
                             .filter(|v| v.is_finite())
-                            .map(|v| (x as f64, v))
+                            .collect();
+                        median(&finals).map(|v| (x as f64, v))
                     })
                     .collect();
-                Curve {
-                    label: label.clone(),
-                    color: color_of(label, &labels),
-                    points,
-                    markers: false,
-                    dashed: false,
-                    diverged_at: None,
-                }
+                Curve::line(label.clone(), color_of(label, &labels), points, false)
             })
             .collect();
         panels.push(Panel {
@@ -394,25 +430,18 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
         curves: Vec::new(),
         hlines: Vec::new(),
     };
-    for r in &output.results {
-        sharpness.curves.push(curve(
-            &r.run.series,
-            &labels,
-            &r.outcome.rows,
-            &r.outcome.status,
-            |r| r.lambda_max,
-            true,
-        ));
-        if let stepsharp_stepsize::RuleConfig::Constant(c) = &r.run.config.stepsize {
-            let last = r.outcome.rows.len().max(1) as f64;
-            sharpness.curves.push(Curve {
-                label: format!("2/η ({})", r.run.series),
-                color: color_of(&r.run.series, &labels),
-                points: vec![(0.0, 2.0 / c.eta), (last, 2.0 / c.eta)],
-                markers: false,
-                dashed: true,
-                diverged_at: None,
-            });
+    for (label, runs) in by_series(output.results.iter()) {
+        sharpness
+            .curves
+            .push(curve(&label, &labels, &runs, |r| r.lambda_max, true));
+        if let stepsharp_stepsize::RuleConfig::Constant(c) = &runs[0].run.config.stepsize {
+            let last = runs[0].outcome.rows.len().max(1) as f64;
+            sharpness.curves.push(Curve::line(
+                format!("2/η ({label})"),
+                color_of(&label, &labels),
+                vec![(0.0, 2.0 / c.eta), (last, 2.0 / c.eta)],
+                true,
+            ));
         }
     }
     (1, 2, vec![loss, sharpness])
@@ -420,40 +449,28 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
 
 fn simple_model_panels(
     model: &[(String, Vec<ModelPoint>)],
-    measured: &[(String, Vec<Row>)],
+    measured: &[FigureResult],
 ) -> (usize, usize, Vec<Panel>) {
     let model_labels: Vec<String> = model.iter().map(|(l, _)| l.clone()).collect();
+    let measured = by_series(measured.iter());
     let measured_labels: Vec<String> = measured.iter().map(|(l, _)| l.clone()).collect();
     let model_curve = |metric: fn(&ModelPoint) -> f64| -> Vec<Curve> {
         model
             .iter()
-            .map(|(label, points)| Curve {
-                label: label.clone(),
-                color: color_of(label, &model_labels),
-                points: points
+            .map(|(label, points)| {
+                let points = points
                     .iter()
                     .map(|p| (p.step as f64, metric(p)))
                     .filter(|p| p.1.is_finite() && p.1 > 0.0)
-                    .collect(),
-                markers: false,
-                dashed: false,
-                diverged_at: None,
+                    .collect();
+                Curve::line(label.clone(), color_of(label, &model_labels), points, false)
             })
             .collect()
     };
     let measured_curve = |metric: Metric| -> Vec<Curve> {
         measured
             .iter()
-            .map(|(label, rows)| {
-                curve(
-                    label,
-                    &measured_labels,
-                    rows,
-                    &RunStatus::Running,
-                    metric,
-                    true,
-                )
-            })
+            .map(|(label, runs)| curve(label, &measured_labels, runs, metric, true))
             .collect()
     };
     let panel = |title: &str, log_y: bool, curves: Vec<Curve>, edge: bool| Panel {
@@ -590,6 +607,22 @@ where
     }
     for curve in &panel.curves {
         let color = curve.color;
+        let band: Vec<(f64, f64, f64)> = curve
+            .band
+            .iter()
+            .copied()
+            .filter(|b| !panel.log_y || b.1 > 0.0)
+            .collect();
+        if band.len() > 1 {
+            let outline: Vec<(f64, f64)> = band
+                .iter()
+                .map(|&(x, _, hi)| (x, hi))
+                .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.18).filled())))
+                .map_err(plot_error)?;
+        }
         // A log axis cannot show η = 0 (e.g. a Polyak step at a zero gradient): leave it out.
         let points: Vec<(f64, f64)> = curve
             .points
@@ -620,11 +653,14 @@ where
         drawn.label(curve.label.clone()).legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
         });
-        if let Some(point) = curve.diverged_at {
-            chart
-                .draw_series(std::iter::once(Cross::new(point, 6, color.stroke_width(2))))
-                .map_err(plot_error)?;
-        }
+        chart
+            .draw_series(
+                curve
+                    .diverged_at
+                    .iter()
+                    .map(|&point| Cross::new(point, 6, color.stroke_width(2))),
+            )
+            .map_err(plot_error)?;
     }
     chart
         .configure_series_labels()

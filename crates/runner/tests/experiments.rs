@@ -38,6 +38,8 @@ fn every_experiment_file_is_valid_at_both_scales() {
         "figure4",
         "eos-baseline",
         "cdat",
+        "armijo-long",
+        "figure3-ce",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -67,6 +69,40 @@ fn figure2_shares_its_runs_with_figure3() {
             run.series
         );
     }
+}
+
+#[test]
+fn armijo_long_shares_figure3s_full_batch_row_on_seed_0() {
+    let long = figure("armijo-long").runs(Scale::Quick).unwrap();
+    let figure3 = figure("figure3").runs(Scale::Quick).unwrap();
+    let row: Vec<_> = figure3
+        .iter()
+        .filter(|r| r.group == "full batch" && r.seed == Some(0))
+        .collect();
+    assert_eq!(row.len(), 3);
+    for run in row {
+        assert!(
+            long.iter().any(|r| r.config == run.config),
+            "figure3 run `{}` is not reused by armijo-long",
+            run.label()
+        );
+    }
+}
+
+#[test]
+fn figure3_runs_three_seeds_of_its_full_batch_row_and_a_tuned_constant() {
+    let figure3 = figure("figure3");
+    let runs = figure3.runs(Scale::Quick).unwrap();
+    let full: Vec<_> = runs.iter().filter(|r| r.group == "full batch").collect();
+    assert_eq!(full.len(), 9, "3 series × 3 seeds");
+    let mut seeds: Vec<u64> = full.iter().map(|r| r.config.seeds.init).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds, [0, 1, 2]);
+    assert!(
+        figure3.quick.series.iter().any(|s| s.tune.is_some()),
+        "figure3's constant stepsize is tuned"
+    );
 }
 
 #[test]
