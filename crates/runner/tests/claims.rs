@@ -302,3 +302,19 @@ fn run_statistics_use_window_medians_not_the_last_iterate() {
     let diverged = RunStatus::Diverged { step: 99, loss: f64::INFINITY };
     assert_eq!(RunStats::of(&rows, &diverged, true, warm).final_loss, None);
 }
+
+#[test]
+fn a_diverged_tuner_loses_every_loss_comparison_instead_of_being_skipped() {
+    let mut runs = seeds("full batch", "constant", [stats(0.27, 1.3, 1.0, 2.0); 3]);
+    let diverged = RunStats {
+        diverged_at: Some(40),
+        final_loss: None,
+        final_loss_mean: None,
+        ..stats(1.0, 1.0, 1.0, 6.0)
+    };
+    runs.extend(seeds("full batch", "polyak", [diverged; 3]));
+    let claims = figure_claims(FigureKind::Interplay, &runs);
+    let lower = find(&claims, "polyak", "lower train loss");
+    assert_eq!(lower.seeds.fails, 3, "{lower:#?}");
+    assert_eq!(lower.verdict, ClaimVerdict::DoesNotHold);
+}

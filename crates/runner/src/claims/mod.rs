@@ -124,7 +124,9 @@ pub struct ClaimRun {
 
 impl ClaimRun {
     /// Whether the run trained: its final loss is clearly below the constant predictor's.
-    /// A diverged or unmeasured run has no final loss and counts as not trained.
+    /// A diverged or unmeasured run has no final loss and counts as not trained. When no run
+    /// of a group trained (e.g. a network stuck at the class mean under every rule), the
+    /// group's claims are inconclusive.
     pub fn trained(&self) -> bool {
         let Some(final_loss) = self.stats.final_loss else {
             return false;
@@ -260,9 +262,11 @@ pub fn clearly_less(a: f64, b: f64) -> bool {
     a < b * (1.0 - TIE_TOLERANCE)
 }
 
-/// The test of a run's own statistic, inconclusive when the run did not train.
-pub(crate) fn own<'r>(
-    test: impl Fn(&ClaimRun) -> Option<bool> + 'r,
-) -> impl Fn(&ClaimRun) -> Option<bool> + 'r {
-    move |run| if run.trained() { test(run) } else { None }
+/// The final loss a comparison uses: +∞ for a diverged run (it lost), None when unmeasured.
+pub(crate) fn compared_loss(run: &ClaimRun) -> Option<f64> {
+    if run.stats.diverged_at.is_some() {
+        Some(f64::INFINITY)
+    } else {
+        run.stats.final_loss
+    }
 }

@@ -8,7 +8,7 @@ use stepsharp_quadratic::ModelPoint;
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
     FAR_BEYOND, GROWTH_THRESHOLD, SENSITIVITY_RATIO, SOME_SHARPENING, SeedTally, SeriesRuns,
-    clearly_less, fmt, own,
+    UNTRAINED_FRACTION, clearly_less, compared_loss, fmt,
 };
 use crate::figure::{FigureKind, Regime};
 use crate::stats::median;
@@ -16,12 +16,25 @@ use crate::stats::median;
 /// The claims a figure of `kind` tests on its runs (claim 5 needs the simple model:
 /// [`simple_model_claims`]).
 pub fn figure_claims(kind: FigureKind, runs: &[ClaimRun]) -> Vec<Claim> {
-    match kind {
+    let mut claims = match kind {
         FigureKind::Interplay | FigureKind::LossCurves => interplay_claims(runs),
         FigureKind::BatchSensitivity => sensitivity_claims(runs),
         FigureKind::EdgeOfStability => eos_claims(runs),
         FigureKind::SimpleModel => Vec::new(),
+    };
+    for claim in claims.iter_mut().filter(|c| !c.group.is_empty()) {
+        if !runs.iter().any(|r| r.group == claim.group && r.trained()) {
+            claim.seeds = SeedTally::of(std::iter::repeat_n(None, claim.seeds.total()));
+            claim.verdict = ClaimVerdict::Inconclusive;
+            claim.evidence = format!(
+                "no run of this group trained (every final loss ≥ {:.0}% of the constant \
+                 predictor's); {}",
+                UNTRAINED_FRACTION * 100.0,
+                claim.evidence
+            );
+        }
     }
+    claims
 }
 
 /// Group labels with their regime: full batch first, then mini-batches from large to small.
@@ -140,7 +153,7 @@ fn full_batch_claims(
             "Armijo keeps increasing the sharpness".into(),
             at,
             "armijo",
-            a.tally(own(|r| r.stats.sharpness_growth.map(|g| g >= GROWTH_THRESHOLD))),
+            a.tally(|r| r.stats.sharpness_growth.map(|g| g >= GROWTH_THRESHOLD)),
             a.evidence("λ_max growth (last / first window median)", |r| {
                 r.stats.sharpness_growth
             }),
@@ -151,7 +164,7 @@ fn full_batch_claims(
             "Armijo's stepsize keeps falling".into(),
             at,
             "armijo",
-            a.tally(own(|r| r.stats.eta_trend.map(|t| t <= ETA_FALL_THRESHOLD))),
+            a.tally(|r| r.stats.eta_trend.map(|t| t <= ETA_FALL_THRESHOLD)),
             a.evidence("η last / first window median", |r| r.stats.eta_trend),
             format!("η ratio ≤ {ETA_FALL_THRESHOLD}"),
         ));
@@ -160,7 +173,7 @@ fn full_batch_claims(
             "Armijo stays below the edge of stability".into(),
             at,
             "armijo",
-            a.tally(own(|r| r.edge().map(|e| e == EdgeClass::Below))),
+            a.tally(|r| r.edge().map(|e| e == EdgeClass::Below)),
             edge_evidence(a),
             format!("median η·λ_max < {:.2}", 2.0 * (1.0 - EDGE_BAND)),
         ));
@@ -171,8 +184,8 @@ fn full_batch_claims(
                 at,
                 "armijo",
                 a.tally(|r| {
-                    let c = c.seed(r.seed).filter(|c| c.trained() && r.trained())?;
-                    Some(clearly_less(c.stats.final_loss?, r.stats.final_loss?))
+                    let c = c.seed(r.seed)?;
+                    Some(clearly_less(compared_loss(c)?, compared_loss(r)?))
                 }),
                 loss_evidence(&[("Armijo", a), ("constant", c)]),
                 "Armijo's final loss above the constant's by more than 1% (same seed)".into(),
@@ -185,7 +198,7 @@ fn full_batch_claims(
             format!("the constant stepsize `{}` operates at the edge of stability", c.runs[0].series),
             at,
             "constant",
-            c.tally(own(|r| r.edge().map(|e| e == EdgeClass::At))),
+            c.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
             edge_evidence(c),
             AT_EDGE.into(),
         ));
@@ -196,10 +209,10 @@ fn full_batch_claims(
             "Polyak operates at or slightly beyond the edge of stability".into(),
             at,
             "polyak",
-            p.tally(own(|r| {
+            p.tally(|r| {
                 r.edge()
                     .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
-            })),
+            }),
             edge_evidence(p),
             format!(
                 "median η·λ_max in [{:.2}, {FAR_BEYOND}] (above {FAR_BEYOND}: far beyond, unstable)",
@@ -219,11 +232,10 @@ fn full_batch_claims(
                 at,
                 "polyak",
                 p.tally(|r| {
-                    let mine = r.stats.final_loss.filter(|_| r.trained())?;
+                    let mine = compared_loss(r)?;
                     let mut lower = true;
                     for (_, other) in &others {
-                        let o = other.seed(r.seed).filter(|o| o.trained())?;
-                        lower &= clearly_less(mine, o.stats.final_loss?);
+                        lower &= clearly_less(mine, compared_loss(other.seed(r.seed)?)?);
                     }
                     Some(lower)
                 }),
@@ -251,9 +263,8 @@ fn medium_batch_claims(
             at,
             "armijo",
             a.tally(|r| {
-                let c = constant.as_ref()?.seed(r.seed).filter(|c| c.trained())?;
-                let as_good = r.trained()
-                    && !clearly_less(c.stats.final_loss?, r.stats.final_loss?);
+                let c = constant.as_ref()?.seed(r.seed)?;
+                let as_good = !clearly_less(compared_loss(c)?, compared_loss(r)?);
                 Some(as_good && r.stats.sharpness_growth? >= SOME_SHARPENING)
             }),
             format!(
@@ -270,10 +281,10 @@ fn medium_batch_claims(
             "Polyak stays near the edge of stability".into(),
             at,
             "polyak",
-            p.tally(own(|r| {
+            p.tally(|r| {
                 r.edge()
                     .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
-            })),
+            }),
             edge_evidence(p),
             format!("median η·λ_max in [{:.2}, {FAR_BEYOND}]", 2.0 * (1.0 - EDGE_BAND)),
         ));
@@ -300,9 +311,9 @@ fn small_batch_claims(
                 if r.stats.diverged_at.is_some() {
                     return Some(true);
                 }
-                let c = constant.as_ref()?.seed(r.seed).filter(|c| c.trained())?;
+                let c = constant.as_ref()?.seed(r.seed)?;
                 let beyond = matches!(r.edge()?, EdgeClass::SlightlyBeyond | EdgeClass::FarBeyond);
-                let poor = !r.trained() || clearly_less(c.stats.final_loss?, r.stats.final_loss?);
+                let poor = !r.trained() || clearly_less(compared_loss(c)?, compared_loss(r)?);
                 Some(beyond && poor)
             }),
             format!("{}; {}", loss_evidence(&named), edge_evidence(t)),
@@ -332,7 +343,7 @@ fn cdat_claim(runs: &[ClaimRun], at: (&str, Regime)) -> Option<Claim> {
         "CDAT (follow-up paper) with σ = 2 operates at the edge of stability".into(),
         at,
         "cdat",
-        cdat.tally(own(|r| r.edge().map(|e| e == EdgeClass::At))),
+        cdat.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
         edge_evidence(&cdat),
         AT_EDGE.into(),
     ))
@@ -439,11 +450,11 @@ pub fn simple_model_claims(
     let tuners = SeriesRuns {
         runs: measured.iter().filter(|r| r.rule != "constant").collect(),
     };
-    let seeds = tuners.tally(own(|r| {
+    let seeds = tuners.tally(|r| {
         let growth = r.stats.sharpness_growth?;
         let stable = growth < GROWTH_THRESHOLD && growth > 1.0 / GROWTH_THRESHOLD;
         Some(!(r.edge()? == EdgeClass::At && stable))
-    }));
+    });
     let per_run: Vec<String> = tuners
         .runs
         .iter()

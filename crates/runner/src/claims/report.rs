@@ -129,9 +129,9 @@ fn write_method(out: &mut String, windows: Windows) -> std::fmt::Result {
          steps (η) divided by the median over the first {w:.0}%, after a warm-up of {warm} steps; \
          edge statistics over every measurement after the warm-up. Each test is taken per seed; \
          a claim holds when it holds in at least {agree:.0}% of the seeds, does not hold when it \
-         fails in that many, and is inconclusive otherwise, or when the compared runs did not \
-         train (final loss ≥ {untrained:.0}% of the constant predictor's, e.g. a network stuck \
-         at the class mean) or diverged.\n",
+         fails in that many, and is inconclusive otherwise, or when no run of its group trained \
+         (every final loss ≥ {untrained:.0}% of the loss of predicting 1/K, e.g. a network \
+         stuck at the class mean). A diverged run loses every loss comparison.\n",
         w = windows.window * 100.0,
         warm = windows.warmup_steps,
         agree = SEED_AGREEMENT * 100.0,
@@ -171,10 +171,15 @@ fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
             r.group,
             r.series,
             r.seed.map_or("base".into(), |s| s.to_string()),
-            s.diverged_at
-                .map_or(if r.trained() { "trained" } else { "did not train" }.to_string(), |at| {
-                    format!("diverged at step {at}")
-                }),
+            s.diverged_at.map_or(
+                if r.trained() {
+                    "completed"
+                } else {
+                    "completed, no better than predicting 1/K"
+                }
+                .to_string(),
+                |at| format!("diverged at step {at}")
+            ),
             fmt(s.final_loss),
             fmt(s.final_loss_mean),
             fmt(s.initial_sharpness),
