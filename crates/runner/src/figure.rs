@@ -618,9 +618,15 @@ fn runs_table(name: &str, scale: Scale, output: &FigureOutput) -> String {
             "\nTuned `{}` in group `{}`{}: best η = {} ({}), candidates (η, {}, run):\n",
             tuning.series,
             tuning.group,
-            tuning.seed.map_or(String::new(), |s| format!(" on seed {s} (other seeds use the same η)")),
+            tuning.seed.map_or(String::new(), |s| format!(
+                " on seed {s} (other seeds use the same η)"
+            )),
             tuning.best_eta,
-            if tuning.interior { "interior" } else { "at the edge of the widened grid" },
+            if tuning.interior {
+                "interior"
+            } else {
+                "at the edge of the widened grid"
+            },
             tuning.rank.describe(),
         ));
         for (eta, score, id) in &tuning.candidates {

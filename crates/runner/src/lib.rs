@@ -28,12 +28,12 @@ pub use config::{
 };
 pub use error::ConfigError;
 pub use figure::{
-    FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec, Regime,
-    Scale, ScaleSpec, SeriesSpec, SimpleModelSeries, TuneRank, TuneSpec, Tuning, load_figure,
-    reproduce,
+    FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec,
+    Regime, Scale, ScaleSpec, SeriesSpec, SimpleModelSeries, TuneRank, TuneSpec, Tuning,
+    load_figure, reproduce,
 };
-pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
+pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use store::{Metadata, RunDir, RunStatus, list_runs, write_atomic};
 pub use train::{Progress, RunOptions, RunOutcome, execute, hash_of, prepare_data};
 pub use trajectory::{Row, read_trajectory, trajectory_csv};

@@ -235,7 +235,13 @@ fn by_series<'a>(
 
 /// The curve of `metric` over the runs (seeds) of one series: the median at each step where
 /// any run has a finite value, with the min–max band when there are several runs.
-fn curve(label: &str, labels: &[String], runs: &[&FigureResult], metric: Metric, markers: bool) -> Curve {
+fn curve(
+    label: &str,
+    labels: &[String],
+    runs: &[&FigureResult],
+    metric: Metric,
+    markers: bool,
+) -> Curve {
     let mut by_step: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     let mut diverged_at = Vec::new();
     for run in runs {
@@ -620,7 +626,10 @@ where
                 .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
                 .collect();
             chart
-                .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.18).filled())))
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.18).filled(),
+                )))
                 .map_err(plot_error)?;
         }
         // A log axis cannot show η = 0 (e.g. a Polyak step at a zero gradient): leave it out.

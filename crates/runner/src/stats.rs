@@ -142,7 +142,9 @@ impl RunStats {
             diverged_at,
             steps: rows.len(),
             initial_loss: losses.first().copied().filter(finite),
-            final_loss: median(final_window).filter(finite).filter(|_| diverged_at.is_none()),
+            final_loss: median(final_window)
+                .filter(finite)
+                .filter(|_| diverged_at.is_none()),
             final_loss_mean: mean(final_window)
                 .filter(finite)
                 .filter(|_| diverged_at.is_none()),

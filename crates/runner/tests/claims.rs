@@ -67,8 +67,16 @@ fn find<'a>(claims: &'a [Claim], rule: &str, words: &str) -> &'a Claim {
 /// a higher loss than the tuned constant at the edge; Polyak slightly beyond, lowest loss.
 fn paper_like_full_batch() -> Vec<ClaimRun> {
     let mut runs = seeds("full batch", "constant", [stats(0.27, 1.3, 1.0, 2.0); 3]);
-    runs.extend(seeds("full batch", "armijo", [stats(0.28, 3.4, 0.29, 1.6); 3]));
-    runs.extend(seeds("full batch", "polyak", [stats(0.19, 0.9, 1.1, 2.5); 3]));
+    runs.extend(seeds(
+        "full batch",
+        "armijo",
+        [stats(0.28, 3.4, 0.29, 1.6); 3],
+    ));
+    runs.extend(seeds(
+        "full batch",
+        "polyak",
+        [stats(0.19, 0.9, 1.1, 2.5); 3],
+    ));
     runs
 }
 
@@ -95,9 +103,18 @@ fn the_paper_like_full_batch_row_holds_every_claim_in_every_seed() {
 #[test]
 fn an_armijo_that_does_not_sharpen_at_the_edge_fails_claim_1() {
     let mut runs = seeds("full batch", "constant", [stats(0.27, 1.3, 1.0, 2.0); 3]);
-    runs.extend(seeds("full batch", "armijo", [stats(0.25, 1.1, 0.9, 2.0); 3]));
+    runs.extend(seeds(
+        "full batch",
+        "armijo",
+        [stats(0.25, 1.1, 0.9, 2.0); 3],
+    ));
     let claims = figure_claims(FigureKind::Interplay, &runs);
-    for words in ["keeps increasing", "keeps falling", "below the edge", "higher train loss"] {
+    for words in [
+        "keeps increasing",
+        "keeps falling",
+        "below the edge",
+        "higher train loss",
+    ] {
         assert_eq!(
             find(&claims, "armijo", words).verdict,
             ClaimVerdict::DoesNotHold,
@@ -109,7 +126,11 @@ fn an_armijo_that_does_not_sharpen_at_the_edge_fails_claim_1() {
 #[test]
 fn losses_within_one_percent_are_a_tie_not_a_higher_loss() {
     let mut runs = seeds("full batch", "constant", [stats(0.2990, 2.0, 0.5, 1.5); 3]);
-    runs.extend(seeds("full batch", "armijo", [stats(0.3000, 2.0, 0.5, 1.5); 3]));
+    runs.extend(seeds(
+        "full batch",
+        "armijo",
+        [stats(0.3000, 2.0, 0.5, 1.5); 3],
+    ));
     let claims = figure_claims(FigureKind::Interplay, &runs);
     assert_eq!(
         find(&claims, "armijo", "higher train loss").verdict,
@@ -154,9 +175,21 @@ fn seeds_that_disagree_make_a_claim_inconclusive() {
 fn runs_stuck_at_the_class_mean_loss_are_inconclusive_not_failures() {
     // MSE of predicting 1/10 for every class: 0.45. Every rule ends there.
     let stuck = stats(0.4476, 1.0, 1.0, 0.5);
-    let mut runs = seeds("VGG-11", "constant", [stuck.clone(), stuck.clone(), stuck.clone()]);
-    runs.extend(seeds("VGG-11", "armijo", [stuck.clone(), stuck.clone(), stuck.clone()]));
-    runs.extend(seeds("VGG-11", "polyak", [stuck.clone(), stuck.clone(), stuck]));
+    let mut runs = seeds(
+        "VGG-11",
+        "constant",
+        [stuck.clone(), stuck.clone(), stuck.clone()],
+    );
+    runs.extend(seeds(
+        "VGG-11",
+        "armijo",
+        [stuck.clone(), stuck.clone(), stuck.clone()],
+    ));
+    runs.extend(seeds(
+        "VGG-11",
+        "polyak",
+        [stuck.clone(), stuck.clone(), stuck],
+    ));
     let claims = figure_claims(FigureKind::LossCurves, &runs);
     assert!(!claims.is_empty());
     for claim in &claims {
@@ -201,9 +234,21 @@ fn polyak_far_beyond_the_edge_is_not_slightly_beyond() {
 #[test]
 fn small_batches_judge_claim_4_and_medium_batches_claim_3() {
     let mut runs = paper_like_full_batch();
-    runs.extend(seeds("batch 100", "constant", [stats(0.30, 1.0, 1.0, 1.0); 3]));
-    runs.extend(seeds("batch 100", "armijo", [stats(0.29, 1.2, 1.0, 1.5); 3]));
-    runs.extend(seeds("batch 20", "constant", [stats(0.35, 1.0, 1.0, 0.5); 3]));
+    runs.extend(seeds(
+        "batch 100",
+        "constant",
+        [stats(0.30, 1.0, 1.0, 1.0); 3],
+    ));
+    runs.extend(seeds(
+        "batch 100",
+        "armijo",
+        [stats(0.29, 1.2, 1.0, 1.5); 3],
+    ));
+    runs.extend(seeds(
+        "batch 20",
+        "constant",
+        [stats(0.35, 1.0, 1.0, 0.5); 3],
+    ));
     let diverged = RunStats {
         diverged_at: Some(12),
         final_loss: None,
@@ -213,7 +258,11 @@ fn small_batches_judge_claim_4_and_medium_batches_claim_3() {
     runs.extend(seeds(
         "batch 20",
         "armijo",
-        [diverged.clone(), stats(0.6, 1.0, 1.0, 4.0), stats(0.3, 1.0, 1.0, 1.0)],
+        [
+            diverged.clone(),
+            stats(0.6, 1.0, 1.0, 4.0),
+            stats(0.3, 1.0, 1.0, 1.0),
+        ],
     ));
     let claims = figure_claims(FigureKind::Interplay, &runs);
     let medium: Vec<&Claim> = claims.iter().filter(|c| c.group == "batch 100").collect();
@@ -229,9 +278,16 @@ fn small_batches_judge_claim_4_and_medium_batches_claim_3() {
         .iter()
         .find(|c| c.id == "4" && c.group.is_empty() && c.rule == Some("armijo"))
         .expect("sensitivity claim");
-    assert!(sensitivity.evidence.contains("batch 20 seed 0"), "{sensitivity:#?}");
+    assert!(
+        sensitivity.evidence.contains("batch 20 seed 0"),
+        "{sensitivity:#?}"
+    );
     // Medians of completed runs: 0.28 (full), 0.29 (batch 100), 0.45 (batch 20): ratio 1.6.
-    assert_eq!(sensitivity.verdict, ClaimVerdict::DoesNotHold, "{sensitivity:#?}");
+    assert_eq!(
+        sensitivity.verdict,
+        ClaimVerdict::DoesNotHold,
+        "{sensitivity:#?}"
+    );
 }
 
 #[test]
@@ -281,7 +337,15 @@ fn run_statistics_use_window_medians_not_the_last_iterate() {
     let rows: Vec<Row> = (0..100)
         .map(|t| {
             let loss = if t % 2 == 0 { 0.45 } else { 3.0 };
-            let lambda = (t % 10 == 0).then(|| if t < 20 { 50.0 } else if t < 50 { 100.0 } else { 200.0 });
+            let lambda = (t % 10 == 0).then(|| {
+                if t < 20 {
+                    50.0
+                } else if t < 50 {
+                    100.0
+                } else {
+                    200.0
+                }
+            });
             row(t, loss, 0.01, lambda)
         })
         .collect();
@@ -299,7 +363,10 @@ fn run_statistics_use_window_medians_not_the_last_iterate() {
     assert_eq!(s.measurements, 8);
     assert_eq!(s.median_eta_lambda, Some(2.0));
     assert_eq!(s.fraction_below_edge, Some(3.0 / 8.0));
-    let diverged = RunStatus::Diverged { step: 99, loss: f64::INFINITY };
+    let diverged = RunStatus::Diverged {
+        step: 99,
+        loss: f64::INFINITY,
+    };
     assert_eq!(RunStats::of(&rows, &diverged, true, warm).final_loss, None);
 }
 

@@ -228,18 +228,25 @@ set = { stepsize = { kind = "polyak" } }
         .filter(|r| r.lambda_max.is_some())
         .map(|r| r.eta * r.directional.unwrap())
         .collect();
-    let median = format!("{:.4}", stepsharp_runner::RunStats::of(
-        &armijo.outcome.rows,
-        &armijo.outcome.status,
-        true,
-        Default::default()
-    )
-    .median_eta_directional
-    .unwrap());
+    let median = format!(
+        "{:.4}",
+        stepsharp_runner::RunStats::of(
+            &armijo.outcome.rows,
+            &armijo.outcome.status,
+            true,
+            Default::default()
+        )
+        .median_eta_directional
+        .unwrap()
+    );
     let mut sorted = along.clone();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let expected = if n % 2 == 0 { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 } else { sorted[n / 2] };
+    let expected = if n % 2 == 0 {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    } else {
+        sorted[n / 2]
+    };
     assert_eq!(median, format!("{expected:.4}"));
     let row = claims
         .lines()
@@ -253,10 +260,7 @@ set = { stepsize = { kind = "polyak" } }
 
 #[test]
 fn seeds_are_runs_of_their_own_and_a_tuned_series_is_searched_on_the_first_seed() {
-    let dir = tempfile::tempdir().unwrap();
-    let figure_path = dir.path().join("seeds.toml");
-    std::fs::write(
-        &figure_path,
+    let (dir, output) = reproduce_quadratic_figure(
         r#"
 title = "seeds"
 kind = "loss_curves"
@@ -274,15 +278,8 @@ tune = { eta0 = 0.05, exponents = [-1, 0, 1] }
 label = "armijo"
 [paper]
 "#,
-    )
-    .unwrap();
-    let figure = load_figure(&figure_path).unwrap();
-    let options = RunOptions {
-        results: dir.path().join("results"),
-        ..Default::default()
-    };
+    );
     let out = dir.path().join("out");
-    let output = reproduce(&figure, "seeds", Scale::Quick, &options, &out, &mut |_| {}).unwrap();
     // Two seeds of each series; the grid is searched once, on seed 0.
     assert_eq!(output.results.len(), 4);
     assert_eq!(output.tunings.len(), 1);
@@ -314,14 +311,11 @@ label = "armijo"
 
 #[test]
 fn constant_stepsize_tuning_widens_the_grid_until_the_best_is_interior() {
-    let dir = tempfile::tempdir().unwrap();
-    let figure_path = dir.path().join("tune.toml");
     // Quadratic with λ_max = 10: η ≥ 0.2 diverges along the top eigenvector, and among
     // η0·2^i the last-5 mean loss after 40 steps is lowest at η = 0.1. The initial grid
     // {0.00625, 0.0125, 0.025} has its best at the upper edge and is widened three times
     // (0.05, 0.1, then 0.2, where the top direction no longer contracts).
-    std::fs::write(
-        &figure_path,
+    let (dir, output) = reproduce_quadratic_figure(
         r#"
 title = "tune"
 kind = "loss_curves"
@@ -335,22 +329,7 @@ label = "constant (tuned)"
 tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4, rank = { last_mean = 5 } }
 [paper]
 "#,
-    )
-    .unwrap();
-    let figure = load_figure(&figure_path).unwrap();
-    let options = RunOptions {
-        results: dir.path().join("results"),
-        ..Default::default()
-    };
-    let output = reproduce(
-        &figure,
-        "tune",
-        Scale::Quick,
-        &options,
-        &dir.path().join("out"),
-        &mut |_| {},
-    )
-    .unwrap();
+    );
     let tuning = &output.tunings[0];
     assert!(tuning.interior, "{tuning:?}");
     assert_eq!(tuning.best_eta, 0.1, "{tuning:?}");
@@ -366,4 +345,20 @@ tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4, rank = { last
         !claims.contains("Claim 4"),
         "one full-batch group says nothing about batch size:\n{claims}"
     );
+}
+
+/// Reproduces a figure without data (quadratic runs) into a temp folder: results in
+/// `results/`, figure files in `out/`.
+fn reproduce_quadratic_figure(text: &str) -> (tempfile::TempDir, stepsharp_runner::FigureOutput) {
+    let dir = tempfile::tempdir().unwrap();
+    let figure_path = dir.path().join("figure.toml");
+    std::fs::write(&figure_path, text).unwrap();
+    let figure = load_figure(&figure_path).unwrap();
+    let options = RunOptions {
+        results: dir.path().join("results"),
+        ..Default::default()
+    };
+    let out = dir.path().join("out");
+    let output = reproduce(&figure, "figure", Scale::Quick, &options, &out, &mut |_| {}).unwrap();
+    (dir, output)
 }

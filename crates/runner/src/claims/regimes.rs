@@ -114,22 +114,49 @@ fn loss_evidence(named: &[(&str, &SeriesRuns)]) -> String {
 
 const AT_EDGE: &str = "median η·λ_max within 2 ± 10%";
 
+/// Polyak at or slightly beyond the edge: a median η·λ_max in `[2(1 − b), FAR_BEYOND]`.
+fn near_edge(id: &'static str, statement: &str, at: (&str, Regime), p: &SeriesRuns) -> Claim {
+    claim(
+        id,
+        statement.into(),
+        at,
+        "polyak",
+        p.tally(|r| {
+            r.edge()
+                .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
+        }),
+        edge_evidence(p),
+        format!(
+            "median η·λ_max in [{:.2}, {FAR_BEYOND}] (above {FAR_BEYOND}: far beyond, unstable)",
+            2.0 * (1.0 - EDGE_BAND)
+        ),
+    )
+}
+
+/// The series of one group that the claims compare.
+struct GroupRuns<'a> {
+    at: (&'a str, Regime),
+    armijo: Option<SeriesRuns<'a>>,
+    polyak: Option<SeriesRuns<'a>>,
+    constant: Option<SeriesRuns<'a>>,
+}
+
 fn interplay_claims(runs: &[ClaimRun]) -> Vec<Claim> {
     let mut claims = Vec::new();
     for (group, regime, _) in groups(runs) {
-        let at = (group.as_str(), regime);
-        let armijo = series(runs, &group, "armijo");
-        let polyak = series(runs, &group, "polyak");
-        let constant = series(runs, &group, "constant");
+        let g = GroupRuns {
+            at: (group.as_str(), regime),
+            armijo: series(runs, &group, "armijo"),
+            polyak: series(runs, &group, "polyak"),
+            constant: series(runs, &group, "constant"),
+        };
         match regime {
             Regime::FullBatch => {
-                full_batch_claims(&mut claims, at, &armijo, &polyak, &constant);
-                claims.extend(cdat_claim(runs, at));
+                full_batch_claims(&mut claims, &g);
+                claims.extend(cdat_claim(runs, g.at));
             }
-            Regime::Large | Regime::Medium => {
-                medium_batch_claims(&mut claims, at, &armijo, &polyak, &constant)
-            }
-            Regime::Small => small_batch_claims(&mut claims, at, &armijo, &polyak, &constant),
+            Regime::Large | Regime::Medium => medium_batch_claims(&mut claims, &g),
+            Regime::Small => small_batch_claims(&mut claims, &g),
         }
     }
     let mut sizes: Vec<Option<usize>> = groups(runs).into_iter().map(|(.., s)| s).collect();
@@ -140,13 +167,8 @@ fn interplay_claims(runs: &[ClaimRun]) -> Vec<Claim> {
     claims
 }
 
-fn full_batch_claims(
-    claims: &mut Vec<Claim>,
-    at: (&str, Regime),
-    armijo: &Option<SeriesRuns>,
-    polyak: &Option<SeriesRuns>,
-    constant: &Option<SeriesRuns>,
-) {
+fn full_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
+    let (at, armijo, polyak, constant) = (g.at, &g.armijo, &g.polyak, &g.constant);
     if let Some(a) = armijo {
         claims.push(claim(
             "1",
@@ -180,7 +202,10 @@ fn full_batch_claims(
         if let Some(c) = constant {
             claims.push(claim(
                 "1",
-                format!("Armijo ends with a higher train loss than the constant stepsize `{}`", c.runs[0].series),
+                format!(
+                    "Armijo ends with a higher train loss than the constant stepsize `{}`",
+                    c.runs[0].series
+                ),
                 at,
                 "armijo",
                 a.tally(|r| {
@@ -195,7 +220,10 @@ fn full_batch_claims(
     if let Some(c) = constant {
         claims.push(claim(
             "baseline",
-            format!("the constant stepsize `{}` operates at the edge of stability", c.runs[0].series),
+            format!(
+                "the constant stepsize `{}` operates at the edge of stability",
+                c.runs[0].series
+            ),
             at,
             "constant",
             c.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
@@ -204,20 +232,11 @@ fn full_batch_claims(
         ));
     }
     if let Some(p) = polyak {
-        claims.push(claim(
+        claims.push(near_edge(
             "2",
-            "Polyak operates at or slightly beyond the edge of stability".into(),
+            "Polyak operates at or slightly beyond the edge of stability",
             at,
-            "polyak",
-            p.tally(|r| {
-                r.edge()
-                    .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
-            }),
-            edge_evidence(p),
-            format!(
-                "median η·λ_max in [{:.2}, {FAR_BEYOND}] (above {FAR_BEYOND}: far beyond, unstable)",
-                2.0 * (1.0 - EDGE_BAND)
-            ),
+            p,
         ));
         let others: Vec<(&str, &SeriesRuns)> = [("Armijo", armijo), ("constant", constant)]
             .into_iter()
@@ -246,13 +265,8 @@ fn full_batch_claims(
     }
 }
 
-fn medium_batch_claims(
-    claims: &mut Vec<Claim>,
-    at: (&str, Regime),
-    armijo: &Option<SeriesRuns>,
-    polyak: &Option<SeriesRuns>,
-    constant: &Option<SeriesRuns>,
-) {
+fn medium_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
+    let (at, armijo, polyak, constant) = (g.at, &g.armijo, &g.polyak, &g.constant);
     if let Some(a) = armijo {
         let mut named = vec![("Armijo", a)];
         named.extend(constant.iter().map(|c| ("constant", c)));
@@ -272,32 +286,23 @@ fn medium_batch_claims(
                 loss_evidence(&named),
                 a.evidence("λ_max growth", |r| r.stats.sharpness_growth)
             ),
-            format!("final loss not above the constant's by more than 1%, growth ≥ {SOME_SHARPENING}"),
+            format!(
+                "final loss not above the constant's by more than 1%, growth ≥ {SOME_SHARPENING}"
+            ),
         ));
     }
     if let Some(p) = polyak {
-        claims.push(claim(
+        claims.push(near_edge(
             "3",
-            "Polyak stays near the edge of stability".into(),
+            "Polyak stays near the edge of stability",
             at,
-            "polyak",
-            p.tally(|r| {
-                r.edge()
-                    .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
-            }),
-            edge_evidence(p),
-            format!("median η·λ_max in [{:.2}, {FAR_BEYOND}]", 2.0 * (1.0 - EDGE_BAND)),
+            p,
         ));
     }
 }
 
-fn small_batch_claims(
-    claims: &mut Vec<Claim>,
-    at: (&str, Regime),
-    armijo: &Option<SeriesRuns>,
-    polyak: &Option<SeriesRuns>,
-    constant: &Option<SeriesRuns>,
-) {
+fn small_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
+    let (at, armijo, polyak, constant) = (g.at, &g.armijo, &g.polyak, &g.constant);
     for (name, rule, tuner) in [("Armijo", "armijo", armijo), ("Polyak", "polyak", polyak)] {
         let Some(t) = tuner else { continue };
         let mut named = vec![(name, t)];
@@ -358,11 +363,21 @@ fn sensitivity_claims(runs: &[ClaimRun]) -> Vec<Claim> {
         let mut finals: Vec<(String, f64)> = Vec::new();
         let mut diverged: Vec<String> = Vec::new();
         for (group, ..) in &groups {
-            let Some(s) = series(runs, group, rule) else { continue };
+            let Some(s) = series(runs, group, rule) else {
+                continue;
+            };
             let losses: Vec<f64> = s.runs.iter().filter_map(|r| r.stats.final_loss).collect();
-            diverged.extend(s.runs.iter().filter(|r| r.stats.diverged_at.is_some()).map(|r| {
-                format!("{group}{}", r.seed.map_or(String::new(), |s| format!(" seed {s}")))
-            }));
+            diverged.extend(
+                s.runs
+                    .iter()
+                    .filter(|r| r.stats.diverged_at.is_some())
+                    .map(|r| {
+                        format!(
+                            "{group}{}",
+                            r.seed.map_or(String::new(), |s| format!(" seed {s}"))
+                        )
+                    }),
+            );
             if let Some(m) = median(&losses) {
                 finals.push((group.clone(), m));
             }
@@ -387,7 +402,13 @@ fn sensitivity_claims(runs: &[ClaimRun]) -> Vec<Claim> {
             statement,
             group: String::new(),
             regime: None,
-            rule: Some(if rule == "armijo" { "armijo" } else if rule == "polyak" { "polyak" } else { "constant" }),
+            rule: Some(if rule == "armijo" {
+                "armijo"
+            } else if rule == "polyak" {
+                "polyak"
+            } else {
+                "constant"
+            }),
             verdict: seeds.verdict(),
             seeds,
             evidence: format!(
@@ -420,7 +441,9 @@ fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
             let seeds = SeedTally::of([test]);
             Some(Claim {
                 id: "baseline",
-                statement: format!("(Cohen et al.) with η = {eta}, λ_max settles near 2/η = {edge:.3}"),
+                statement: format!(
+                    "(Cohen et al.) with η = {eta}, λ_max settles near 2/η = {edge:.3}"
+                ),
                 group: r.group.clone(),
                 regime: Some(r.regime),
                 rule: Some("constant"),
@@ -431,9 +454,16 @@ fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
                     fmt(r.stats.initial_sharpness),
                     fmt(r.stats.final_sharpness),
                     fmt(r.stats.sharpness_growth),
-                    if r.stats.diverged_at.is_some() { "; the run diverged" } else { "" }
+                    if r.stats.diverged_at.is_some() {
+                        "; the run diverged"
+                    } else {
+                        ""
+                    }
                 ),
-                threshold: format!("last-window median λ_max within ±{:.0}% of 2/η", EOS_RELATIVE_BAND * 100.0),
+                threshold: format!(
+                    "last-window median λ_max within ±{:.0}% of 2/η",
+                    EOS_RELATIVE_BAND * 100.0
+                ),
             })
         })
         .collect()
@@ -473,10 +503,15 @@ pub fn simple_model_claims(
     let context: Vec<String> = model
         .iter()
         .map(|(label, points)| {
-            let growth = points.first().zip(points.last()).map(|(f, l)| l.lambda / f.lambda);
+            let growth = points
+                .first()
+                .zip(points.last())
+                .map(|(f, l)| l.lambda / f.lambda);
             format!(
                 "{label}: η·λ over the last quarter {}, λ last/first {}",
-                fmt(quarter_median(points.iter().map(|p| p.eta_lambda).collect())),
+                fmt(quarter_median(
+                    points.iter().map(|p| p.eta_lambda).collect()
+                )),
                 fmt(growth)
             )
         })

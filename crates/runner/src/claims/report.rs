@@ -12,9 +12,9 @@ use super::{
     GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING, TIE_TOLERANCE,
     UNTRAINED_FRACTION, fmt,
 };
+use crate::ModelSpec;
 use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale};
 use crate::stats::{RunStats, Windows};
-use crate::ModelSpec;
 
 impl ClaimRun {
     /// The claims' view of a figure run, its statistics taken with `windows`.
@@ -112,7 +112,10 @@ pub fn claims_report(
     };
     writeln!(out, "\n## Claims\n")?;
     if claims.is_empty() {
-        writeln!(out, "No claim of the paper is tested by this figure's layout.")?;
+        writeln!(
+            out,
+            "No claim of the paper is tested by this figure's layout."
+        )?;
     }
     for claim in &claims {
         write_claim(&mut out, claim)?;
@@ -206,7 +209,11 @@ fn write_claim(out: &mut String, claim: &Claim) -> std::fmt::Result {
         format!(" in `{}`", claim.group)
     };
     let seeds = if claim.seeds.total() > 1 {
-        format!(" (holds in {} of {} seeds)", claim.seeds.holds, claim.seeds.total())
+        format!(
+            " (holds in {} of {} seeds)",
+            claim.seeds.holds,
+            claim.seeds.total()
+        )
     } else {
         String::new()
     };
