@@ -40,10 +40,11 @@ impl ListCommand {
             }
         }
         println!("\nCached runs in {}:", global.results.display());
+        if !global.results.exists() {
+            println!("  none (the folder does not exist yet)");
+            return Ok(());
+        }
         for (dir, metadata) in list_runs(&global.results)? {
-            if dir.path.file_name().is_some_and(|n| n == "figures") {
-                continue;
-            }
             match metadata {
                 Ok(m) => println!(
                     "  {}  {:<24} {} {} resumes={}",

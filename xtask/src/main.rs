@@ -16,8 +16,9 @@ mod verify;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use stepsharp_runner::{DeviceKind, Scale};
+use stepsharp_runner::{DeviceKind, Interrupt, Interrupted, LockWait, SECOND_SIGNAL_EXIT, Scale};
 
 /// The stepsharp harness: reproduce "On the Interplay Between Stepsize Tuning and Progressive
 /// Sharpening" (Roulet, Agarwala, Pedregosa, 2023) from TOML configs under `experiments/`.
@@ -52,6 +53,12 @@ struct Global {
     /// CIFAR-10 folder (binary format). Default: $STEPSHARP_DATA, then the cache folder.
     #[arg(long, global = true)]
     data: Option<PathBuf>,
+    /// When another process is writing a run, wait for it instead of refusing.
+    #[arg(long, global = true)]
+    wait: bool,
+    /// Set by Ctrl-C (SIGINT/SIGTERM): a run stops after its current step.
+    #[arg(skip)]
+    interrupt: Interrupt,
 }
 
 #[derive(Subcommand)]
@@ -96,23 +103,39 @@ impl Global {
                 DeviceArg::Cpu => DeviceKind::Cpu,
                 DeviceArg::Cuda => DeviceKind::Cuda,
             }),
+            lock_wait: if self.wait {
+                LockWait::Wait
+            } else {
+                LockWait::Refuse
+            },
+            interrupt: self.interrupt.clone(),
             ..Default::default()
         }
     }
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.global.interrupt = Interrupt::on_signals().context("cannot install the Ctrl-C handler")?;
     if let Some(threads) = cli.global.threads {
         // SAFETY: set before any other thread exists; candle reads it when it sizes its pool.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
     }
     stepsharp_sharpness::enable_double_backward();
-    match cli.command {
+    let result = match cli.command {
         Command::Run(command) => command.run(&cli.global),
         Command::Reproduce(command) => command.run(&cli.global),
         Command::Plot(command) => command.run(&cli.global),
         Command::List(command) => command.run(&cli.global),
         Command::Verify(command) => command.run(&cli.global),
+    };
+    if let Some(interrupted) = result
+        .as_ref()
+        .err()
+        .and_then(|e| e.downcast_ref::<Interrupted>())
+    {
+        eprintln!("{interrupted}");
+        std::process::exit(SECOND_SIGNAL_EXIT);
     }
+    result
 }

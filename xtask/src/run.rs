@@ -38,7 +38,7 @@ impl RunCommand {
                 .collect()
         } else {
             let label = self.config.display().to_string();
-            vec![(label.clone(), RunConfig::from_toml(&text, &label)?)]
+            vec![(label, RunConfig::from_file(&self.config)?)]
         };
         let options = stepsharp_runner::RunOptions {
             force: self.force,

@@ -1,6 +1,14 @@
 //! Checkpoints: everything needed to continue a run bit for bit — parameters and BatchNorm
 //! statistics (safetensors, in their own dtype, so no rounding), the stepsize rule's state,
-//! the data-order streams, counters, and the eigen-solver's warm-start vector.
+//! the data-order streams, counters, the eigen-solver's warm-start vector — and whether the
+//! run has ended.
+//!
+//! One commit point per checkpoint: the tensors are written under a partial name and renamed
+//! to `checkpoint-<step>-<blake3>.safetensors` (a new name for new content, so the committed
+//! checkpoint is never overwritten), then the manifest `checkpoint.json`, which names the step,
+//! the tensor file and its blake3, is renamed into place. Tensor files no manifest names are
+//! removed afterwards. [`load`] refuses a tensor file whose blake3 differs from the manifest's
+//! and starts over from step 0, saying why.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +19,20 @@ use serde::{Deserialize, Serialize};
 use stepsharp_data::BatcherState;
 use stepsharp_stepsize::RuleState;
 
-use crate::store::{CHECKPOINT_FILE, CHECKPOINT_TENSORS, RunDir, write_atomic};
+use crate::RunStatus;
+use crate::fsio::{self, StoreError};
+use crate::store::{CHECKPOINT_FILE, RunDir};
+
+/// Format of the manifest written by this version (older manifests have no `format` field).
+pub const CHECKPOINT_FORMAT: u32 = 2;
+
+/// Tensor file of checkpoints written before the manifest existed.
+const LEGACY_TENSORS: &str = "checkpoint.safetensors";
+/// Name prefix and extension of tensor files.
+const TENSORS_PREFIX: &str = "checkpoint-";
+const TENSORS_EXTENSION: &str = ".safetensors";
+/// Hex digits of the blake3 in a tensor file's name.
+const TENSORS_NAME_HASH_LEN: usize = 16;
 
 /// Scalar state of a run between two steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,15 +63,56 @@ pub struct CheckpointTensors {
     pub warm_start: Option<Tensor>,
 }
 
+/// `checkpoint.json`: the commit point of a checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`CHECKPOINT_FORMAT`].
+    pub format: u32,
+    /// The step the checkpoint continues from (`state.next_step`).
+    pub step: usize,
+    /// Name of the tensor file in the run folder.
+    pub tensors: String,
+    /// blake3 of the tensor file.
+    pub tensors_blake3: String,
+    /// Whether the run has ended at this checkpoint, and why.
+    pub status: RunStatus,
+    /// The scalar state.
+    pub state: CheckpointState,
+}
+
+/// A checkpoint read back.
+pub struct Checkpoint {
+    /// The scalar state.
+    pub state: CheckpointState,
+    /// The tensors.
+    pub tensors: CheckpointTensors,
+    /// The status recorded with it (`Running` for checkpoints of older versions).
+    pub status: RunStatus,
+}
+
+/// What [`load`] found.
+pub enum Loaded {
+    /// No checkpoint: start at step 0.
+    Nothing,
+    /// A complete checkpoint.
+    Resumed(Checkpoint),
+    /// A checkpoint that cannot be trusted: start at step 0.
+    Refused {
+        /// Why, naming the file.
+        reason: String,
+    },
+}
+
 const PARAMETERS: &str = "parameters";
 const WARM_START: &str = "warm_start";
 const BUFFER_PREFIX: &str = "buffer/";
 
-/// Writes the checkpoint: tensors first, then the state file that makes it valid.
+/// Writes and commits a checkpoint, then removes the tensor files it supersedes.
 pub fn save(
     dir: &RunDir,
     state: &CheckpointState,
     tensors: &CheckpointTensors,
+    status: &RunStatus,
 ) -> anyhow::Result<()> {
     let mut map: HashMap<String, Tensor> = HashMap::new();
     map.insert(PARAMETERS.into(), tensors.parameters.clone());
@@ -60,29 +122,122 @@ pub fn save(
     for (name, tensor) in &tensors.buffers {
         map.insert(format!("{BUFFER_PREFIX}{name}"), tensor.clone());
     }
-    let tmp = dir.file(&format!("{CHECKPOINT_TENSORS}.tmp"));
-    candle_core::safetensors::save(&map, &tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, dir.file(CHECKPOINT_TENSORS))?;
-    write_atomic(
+    let partial = fsio::partial_file(&dir.path)?;
+    candle_core::safetensors::save(&map, partial.path())
+        .with_context(|| format!("cannot write {}", partial.path().display()))?;
+    let tensors_blake3 = fsio::blake3_file(partial.path())?;
+    let name = format!(
+        "{TENSORS_PREFIX}{:08}-{}{TENSORS_EXTENSION}",
+        state.next_step,
+        &tensors_blake3[..TENSORS_NAME_HASH_LEN]
+    );
+    fsio::publish(partial, &dir.file(&name))?;
+    let manifest = Manifest {
+        format: CHECKPOINT_FORMAT,
+        step: state.next_step,
+        tensors: name,
+        tensors_blake3,
+        status: status.clone(),
+        state: state.clone(),
+    };
+    fsio::write_atomic(
         &dir.file(CHECKPOINT_FILE),
-        serde_json::to_string_pretty(state)?.as_bytes(),
-    )
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    remove_superseded(dir, &manifest.tensors)?;
+    Ok(())
 }
 
-/// Reads the checkpoint, if the run has one.
-pub fn load(
-    dir: &RunDir,
-    device: &Device,
-) -> anyhow::Result<Option<(CheckpointState, CheckpointTensors)>> {
-    let state_path = dir.file(CHECKPOINT_FILE);
-    if !state_path.exists() {
+/// Removes every tensor file but `keep` (those of earlier checkpoints, of checkpoints whose
+/// manifest was never committed, and of older versions).
+fn remove_superseded(dir: &RunDir, keep: &str) -> Result<(), StoreError> {
+    let entries = std::fs::read_dir(&dir.path).map_err(StoreError::io("list", &dir.path))?;
+    for entry in entries {
+        let entry = entry.map_err(StoreError::io("list", &dir.path))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let tensors = name == LEGACY_TENSORS
+            || (name.starts_with(TENSORS_PREFIX) && name.ends_with(TENSORS_EXTENSION));
+        if tensors && name != keep {
+            fsio::remove_file(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the committed manifest, if any. A manifest of an older version (no `format`) is
+/// returned with the legacy tensor file name and no hash.
+pub fn manifest(dir: &RunDir) -> Result<Option<Manifest>, StoreError> {
+    let path = dir.file(CHECKPOINT_FILE);
+    if !path.exists() {
         return Ok(None);
     }
-    let state: CheckpointState = serde_json::from_str(&std::fs::read_to_string(&state_path)?)
-        .with_context(|| format!("{} is not a valid checkpoint", state_path.display()))?;
-    let tensors_path = dir.file(CHECKPOINT_TENSORS);
-    let mut map = load_tensors(&tensors_path, device)?;
+    let invalid = |reason: String| StoreError::Invalid {
+        path: path.clone(),
+        what: "checkpoint manifest",
+        reason,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&fsio::read_text(&path)?).map_err(|e| invalid(e.to_string()))?;
+    if value.get("format").is_some() {
+        return serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| invalid(e.to_string()));
+    }
+    let state: CheckpointState =
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+    Ok(Some(Manifest {
+        format: 1,
+        step: state.next_step,
+        tensors: LEGACY_TENSORS.into(),
+        tensors_blake3: String::new(),
+        status: RunStatus::Running,
+        state,
+    }))
+}
+
+/// Why the tensor file of `manifest` cannot be trusted, if it cannot.
+pub fn check_tensors(dir: &RunDir, manifest: &Manifest) -> Result<Option<String>, StoreError> {
+    let path = dir.file(&manifest.tensors);
+    if !path.exists() {
+        return Ok(Some(format!("{} is missing", path.display())));
+    }
+    if manifest.format < CHECKPOINT_FORMAT {
+        // Older versions renamed the tensors into place before writing the state: tensors
+        // newer than the state belong to a later step whose state was never written.
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
+        let state_path = dir.file(CHECKPOINT_FILE);
+        let tensors_time = modified(&path).map_err(StoreError::io("inspect", &path))?;
+        let state_time = modified(&state_path).map_err(StoreError::io("inspect", &state_path))?;
+        return Ok((tensors_time > state_time).then(|| {
+            format!(
+                "{} (older format) is newer than {}: the tensors belong to a later step",
+                path.display(),
+                state_path.display()
+            )
+        }));
+    }
+    let found = fsio::blake3_file(&path)?;
+    Ok((found != manifest.tensors_blake3).then(|| {
+        format!(
+            "{} has blake3 {found}, but {} says {}",
+            path.display(),
+            CHECKPOINT_FILE,
+            manifest.tensors_blake3
+        )
+    }))
+}
+
+/// Reads the checkpoint, if the run has a trustworthy one.
+pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
+    let Some(manifest) = manifest(dir)? else {
+        return Ok(Loaded::Nothing);
+    };
+    if let Some(reason) = check_tensors(dir, &manifest)? {
+        return Ok(Loaded::Refused { reason });
+    }
+    let tensors_path = dir.file(&manifest.tensors);
+    let mut map = candle_core::safetensors::load(&tensors_path, device)
+        .with_context(|| format!("cannot read checkpoint tensors {}", tensors_path.display()))?;
     let parameters = map
         .remove(PARAMETERS)
         .with_context(|| format!("{} has no parameters", tensors_path.display()))?;
@@ -92,17 +247,13 @@ pub fn load(
         .filter_map(|(k, v)| k.strip_prefix(BUFFER_PREFIX).map(|k| (k.to_string(), v)))
         .collect();
     buffers.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Some((
-        state,
-        CheckpointTensors {
+    Ok(Loaded::Resumed(Checkpoint {
+        state: manifest.state,
+        status: manifest.status,
+        tensors: CheckpointTensors {
             parameters,
             buffers,
             warm_start,
         },
-    )))
-}
-
-fn load_tensors(path: &Path, device: &Device) -> anyhow::Result<HashMap<String, Tensor>> {
-    candle_core::safetensors::load(path, device)
-        .with_context(|| format!("cannot read checkpoint tensors {}", path.display()))
+    }))
 }

@@ -6,7 +6,7 @@
 //! run hash is computed from (see [`crate::run_hash`]).
 
 use serde::{Deserialize, Serialize};
-use stepsharp_data::{BatchSize, DataConfig};
+use stepsharp_data::{BatchSize, DataConfig, Subset};
 use stepsharp_models::{Architecture, Loss};
 use stepsharp_stepsize::RuleConfig;
 
@@ -340,12 +340,39 @@ impl RunConfig {
         Ok(config)
     }
 
+    /// Reads and parses a run config file; an empty file (no setting at all) is an error.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Parse {
+            origin: origin.clone(),
+            message: format!("cannot read the file: {error}"),
+        })?;
+        let table: toml::Table = toml::from_str(&text).map_err(|error| ConfigError::Parse {
+            origin: origin.clone(),
+            message: error.to_string(),
+        })?;
+        if table.is_empty() {
+            return Err(ConfigError::Empty { origin });
+        }
+        Self::from_toml(&text, &origin)
+    }
+
+    /// Checks that a mini-batch fits in a training set of `examples` records.
+    pub fn check_batch_fits(&self, examples: usize) -> Result<(), ConfigError> {
+        match self.training.batch_size {
+            BatchSize::Size(size) if size > examples => Err(ConfigError::invalid(
+                "training.batch_size",
+                size,
+                format!("at most the {examples} training examples"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks every value against its allowed range; the error names the field path.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match &self.model {
-            ModelSpec::Network(model) => model
-                .validate()
-                .map_err(|error| ConfigError::invalid("model", "", error.to_string()))?,
+            ModelSpec::Network(model) => model.validate()?,
             ModelSpec::Quadratic(quadratic) => {
                 if quadratic.spectrum.is_empty()
                     || quadratic.spectrum.iter().any(|l| !l.is_finite())
@@ -365,18 +392,17 @@ impl RunConfig {
                 }
             }
         }
-        self.data
-            .validate()
-            .map_err(|error| ConfigError::invalid("data", "", error.to_string()))?;
-        self.stepsize
-            .validate()
-            .map_err(|error| ConfigError::invalid("stepsize", "", error.to_string()))?;
+        self.data.validate()?;
+        self.stepsize.validate()?;
         let training = &self.training;
         positive("training.max_steps", training.max_steps)?;
         positive("training.chunk_size", training.chunk_size)?;
         positive("training.checkpoint_every", training.checkpoint_every)?;
         if let BatchSize::Size(size) = training.batch_size {
             positive("training.batch_size", size)?;
+            if let Some(count) = subset_count(&self.data.train_subset) {
+                self.check_batch_fits(count)?;
+            }
         }
         if let Schedule::Every(n) = training.test {
             positive("training.test", n)?;
@@ -426,6 +452,16 @@ impl RunConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// The number of records a subset selects, when the config alone says it.
+fn subset_count(subset: &Subset) -> Option<usize> {
+    match *subset {
+        Subset::All => None,
+        Subset::First { count }
+        | Subset::ClassBalancedFirst { count }
+        | Subset::Random { count, .. } => Some(count),
     }
 }
 

@@ -1,6 +1,11 @@
-//! Configuration errors: each names the file or the field path at fault.
+//! Configuration errors: each names the file or the full field path at fault, and keeps the
+//! typed error of the crate that found it underneath.
 
 use std::fmt::Display;
+
+use stepsharp_data::DataError;
+use stepsharp_models::ModelError;
+use stepsharp_stepsize::StepsizeError;
 
 /// A config that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +18,12 @@ pub enum ConfigError {
         /// What the parser said, with line and column.
         message: String,
     },
+    /// The config file holds no setting at all (a default run is never started by accident).
+    #[error("{origin}: the config file is empty (write at least one setting, e.g. `model`)")]
+    Empty {
+        /// The file.
+        origin: String,
+    },
     /// A value is outside its allowed range.
     #[error("invalid value for `{field}`{value}: expected {expected}")]
     Invalid {
@@ -23,6 +34,15 @@ pub enum ConfigError {
         /// The allowed range, in words.
         expected: String,
     },
+    /// The `stepsize` table is invalid; the message names `stepsize.<field>`.
+    #[error("{}", nested("stepsize", .0))]
+    Stepsize(#[from] StepsizeError),
+    /// The `data` table is invalid; the message names `data.<field>`.
+    #[error("{}", nested("data", .0))]
+    Data(#[from] DataError),
+    /// The `model` table is invalid; the message names `model.<field>`.
+    #[error("{}", nested("model", .0))]
+    Model(#[from] ModelError),
 }
 
 impl ConfigError {
@@ -38,5 +58,90 @@ impl ConfigError {
             },
             expected: expected.to_string(),
         }
+    }
+
+    /// The full dotted path of the offending field, when one is known (e.g. `stepsize.eta`).
+    pub fn field(&self) -> Option<String> {
+        match self {
+            ConfigError::Parse { .. } | ConfigError::Empty { .. } => None,
+            ConfigError::Invalid { field, .. } => Some(field.clone()),
+            ConfigError::Stepsize(error) => nested_field("stepsize", error),
+            ConfigError::Data(error) => nested_field("data", error),
+            ConfigError::Model(error) => nested_field("model", error),
+        }
+    }
+}
+
+/// An error of a sub-crate whose invalid-config variant names a field relative to its own
+/// table.
+trait FieldError: Display {
+    /// The field path as the sub-crate names it (`constant.eta`, `train_subset.count`), the
+    /// value and the expected range, for an invalid-config error.
+    fn invalid_field(&self) -> Option<(String, String, String)>;
+    /// Whether the field path starts with the name of a variant (`constant.eta` for the
+    /// `stepsize` table, whose variant is chosen by `kind`) rather than a key of the table.
+    const VARIANT_PREFIXED: bool;
+}
+
+impl FieldError for StepsizeError {
+    fn invalid_field(&self) -> Option<(String, String, String)> {
+        match self {
+            StepsizeError::InvalidConfig {
+                field,
+                value,
+                expected,
+            } => Some((field.to_string(), value.to_string(), expected.to_string())),
+            _ => None,
+        }
+    }
+    const VARIANT_PREFIXED: bool = true;
+}
+
+impl FieldError for DataError {
+    fn invalid_field(&self) -> Option<(String, String, String)> {
+        match self {
+            DataError::InvalidConfig {
+                field,
+                value,
+                expected,
+            } => Some((field.clone(), value.clone(), expected.clone())),
+            _ => None,
+        }
+    }
+    const VARIANT_PREFIXED: bool = false;
+}
+
+impl FieldError for ModelError {
+    fn invalid_field(&self) -> Option<(String, String, String)> {
+        match self {
+            ModelError::InvalidConfig {
+                field,
+                value,
+                expected,
+            } => Some((field.to_string(), value.clone(), expected.to_string())),
+            _ => None,
+        }
+    }
+    const VARIANT_PREFIXED: bool = true;
+}
+
+/// `table.<field>`: the sub-crate's field path under the run config's `table`.
+fn nested_field<E: FieldError>(table: &str, error: &E) -> Option<String> {
+    let (field, ..) = error.invalid_field()?;
+    let key = match E::VARIANT_PREFIXED {
+        true => field.split_once('.').map_or(field.as_str(), |(_, key)| key),
+        false => field.as_str(),
+    };
+    Some(format!("{table}.{key}"))
+}
+
+/// The message of a sub-crate error under `table`: `invalid value for `stepsize.eta` = -0.1:
+/// expected …`, or the sub-crate's own message prefixed with the table.
+fn nested<E: FieldError>(table: &str, error: &E) -> String {
+    match (nested_field(table, error), error.invalid_field()) {
+        (Some(field), Some((_, value, expected))) => {
+            format!("invalid value for `{field}` = {value}: expected {expected}")
+        }
+        _ => format!("invalid `{table}`: {error}"),
     }
 }

@@ -8,15 +8,21 @@ mod checkpoint;
 mod claims;
 mod config;
 mod error;
+mod faults;
 mod figure;
+mod fsio;
 mod hash;
+mod interrupt;
+mod lock;
 mod plot;
 mod problem;
 mod stats;
+mod status;
 mod store;
 mod tracking;
 mod train;
 mod trajectory;
+mod verify;
 
 pub use claims::{
     Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, claims_report, constant_predictor_loss,
@@ -27,13 +33,19 @@ pub use config::{
     RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
 };
 pub use error::ConfigError;
+pub use faults::FAULT_VAR;
 pub use figure::{
     FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec,
     Regime, Scale, ScaleSpec, SeriesSpec, SimpleModelSeries, TuneRank, TuneSpec, Tuning,
     load_figure, reproduce,
 };
+pub use fsio::{RESULT_FILE_MODE, StoreError, write_atomic};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
+pub use interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
+pub use lock::LockWait;
+pub use status::RunStatus;
+pub use store::{Metadata, RunDir, StoredConfigError, list_runs};
 pub use stats::{RunStats, TAIL_FRACTION, Windows};
-pub use store::{Metadata, RunDir, RunStatus, list_runs, write_atomic};
-pub use train::{Progress, RunOptions, RunOutcome, execute, hash_of, prepare_data};
+pub use train::{CODE_REVISION, Progress, RunOptions, RunOutcome, execute, hash_of, prepare_data};
 pub use trajectory::{Row, read_trajectory, trajectory_csv};
+pub use verify::{NO_CONTENT_HASH, Verified, verify_runs};

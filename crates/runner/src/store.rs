@@ -1,50 +1,15 @@
 //! The on-disk layout of results: `results/<run id>/` with the resolved config, metadata,
-//! trajectory and checkpoint. Every file is written atomically (temporary file in the same
-//! folder, then rename), so a crash never leaves a half-written file that is taken as complete.
+//! trajectory and checkpoint, and the lock `results/<run id>.lock` beside it. Every file is
+//! written atomically ([`crate::fsio`]), so a crash never leaves a half-written file that is
+//! taken as complete.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::RunConfig;
+use crate::fsio::{StoreError, read_text, write_atomic};
 use crate::hash::RUN_ID_LEN;
-
-/// How a run ended (or that it has not).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Started, not finished (interrupted runs stay here and resume from their checkpoint).
-    Running,
-    /// Reached `training.max_steps` or the loss goal.
-    Completed {
-        /// Steps taken.
-        steps: usize,
-    },
-    /// The loss became NaN/Inf or exceeded the divergence threshold.
-    Diverged {
-        /// The step at which the loss was non-finite or above the threshold.
-        step: usize,
-        /// The offending loss.
-        loss: f64,
-    },
-}
-
-impl RunStatus {
-    /// Whether the run has ended (completed or diverged) and can be reused as it is.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, RunStatus::Running)
-    }
-
-    /// A short human-readable form, e.g. `diverged at step 12`.
-    pub fn describe(&self) -> String {
-        match self {
-            RunStatus::Running => "incomplete".into(),
-            RunStatus::Completed { steps } => format!("completed ({steps} steps)"),
-            RunStatus::Diverged { step, .. } => format!("diverged at step {step}"),
-        }
-    }
-}
+use crate::{ConfigError, RunConfig, RunStatus};
 
 /// Provenance of a run, stored as `metadata.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,7 +20,8 @@ pub struct Metadata {
     pub data_fingerprint: String,
     /// Human-readable data summary (source folder, sizes, preprocessing).
     pub data_summary: String,
-    /// Code revision (`git describe`), when known.
+    /// Code revision the binary was built from (`git describe --always --dirty` at build
+    /// time; older versions ran it in the current folder), or `unknown`.
     pub code_revision: String,
     /// stepsharp version.
     pub stepsharp_version: String,
@@ -77,6 +43,14 @@ pub struct Metadata {
     pub resumes: u32,
     /// Final or current status.
     pub status: RunStatus,
+    /// blake3 of `trajectory.csv`, recorded once the run is final (absent in runs written by
+    /// older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory_blake3: Option<String>,
+    /// blake3 of the final `checkpoint.json` (which holds the blake3 of its tensor file),
+    /// recorded once the run is final (absent in runs written by older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_blake3: Option<String>,
 }
 
 /// File names inside a run folder.
@@ -85,10 +59,10 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const METADATA_FILE: &str = "metadata.json";
 /// Trajectory file name.
 pub const TRAJECTORY_FILE: &str = "trajectory.csv";
-/// Checkpoint state file name.
+/// Checkpoint manifest file name (its rename into place commits a checkpoint).
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
-/// Checkpoint tensors file name.
-pub const CHECKPOINT_TENSORS: &str = "checkpoint.safetensors";
+/// The folder of figures under the results folder (not a run).
+pub const FIGURES_DIR: &str = "figures";
 
 /// A run's folder `results/<id>/`.
 #[derive(Clone, Debug)]
@@ -119,55 +93,57 @@ impl RunDir {
     }
 
     /// Reads `metadata.json`, if present.
-    pub fn metadata(&self) -> anyhow::Result<Option<Metadata>> {
+    pub fn metadata(&self) -> Result<Option<Metadata>, StoreError> {
         let path = self.file(METADATA_FILE);
         if !path.exists() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let metadata = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid run metadata", path.display()))?;
-        Ok(Some(metadata))
+        read_metadata(&path).map(Some)
     }
 
     /// Writes `metadata.json` atomically.
-    pub fn write_metadata(&self, metadata: &Metadata) -> anyhow::Result<()> {
-        write_atomic(
-            &self.file(METADATA_FILE),
-            serde_json::to_string_pretty(metadata)?.as_bytes(),
-        )
+    pub fn write_metadata(&self, metadata: &Metadata) -> Result<(), StoreError> {
+        let text = serde_json::to_string_pretty(metadata).map_err(|error| StoreError::Invalid {
+            path: self.file(METADATA_FILE),
+            what: "run metadata",
+            reason: error.to_string(),
+        })?;
+        write_atomic(&self.file(METADATA_FILE), text.as_bytes())
     }
 
     /// Reads the resolved config stored with the run.
-    pub fn config(&self) -> anyhow::Result<RunConfig> {
+    pub fn config(&self) -> Result<RunConfig, StoredConfigError> {
         let path = self.file(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_text(&path)?;
         Ok(RunConfig::from_toml(&text, &path.display().to_string())?)
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then
-/// renamed over `path`.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    file.write_all(bytes)?;
-    // Temporary files are created private (0600); results are meant to be shared and read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    file.as_file().sync_all()?;
-    file.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+/// The stored config of a run cannot be read or is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredConfigError {
+    /// The file cannot be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The file does not parse or validate.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+fn read_metadata(path: &Path) -> Result<Metadata, StoreError> {
+    serde_json::from_str(&read_text(path)?).map_err(|error| StoreError::Invalid {
+        path: path.to_path_buf(),
+        what: "run metadata",
+        reason: error.to_string(),
+    })
+}
+
+/// The host name, or `unknown`.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Seconds since the Unix epoch.
@@ -178,20 +154,19 @@ pub fn unix_now() -> u64 {
 }
 
 /// All run folders under `results` with their metadata (unreadable ones reported as errors).
-pub fn list_runs(results: &Path) -> anyhow::Result<Vec<(RunDir, anyhow::Result<Metadata>)>> {
+/// A missing or unreadable results folder is an error.
+pub fn list_runs(
+    results: &Path,
+) -> Result<Vec<(RunDir, Result<Metadata, StoreError>)>, StoreError> {
+    let list = StoreError::io("list the results folder", results);
     let mut runs = Vec::new();
-    let Ok(entries) = std::fs::read_dir(results) else {
-        return Ok(runs);
-    };
-    for entry in entries {
-        let entry = entry?;
-        if !entry.file_type()?.is_dir() {
+    for entry in std::fs::read_dir(results).map_err(list)? {
+        let entry = entry.map_err(StoreError::io("list the results folder", results))?;
+        let path = entry.path();
+        if !path.is_dir() || entry.file_name() == FIGURES_DIR {
             continue;
         }
-        let path = entry.path();
-        let metadata = std::fs::read_to_string(path.join(METADATA_FILE))
-            .map_err(anyhow::Error::from)
-            .and_then(|text| Ok(serde_json::from_str::<Metadata>(&text)?));
+        let metadata = read_metadata(&path.join(METADATA_FILE));
         let hash = metadata
             .as_ref()
             .map(|m| m.hash.clone())

@@ -16,17 +16,24 @@ use stepsharp_data::{BatchSize, Batcher, DataSource, Prepared};
 use stepsharp_models::Network;
 use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
 
-use crate::checkpoint::{self, CheckpointState, CheckpointTensors};
+use crate::checkpoint::{self, CheckpointState, CheckpointTensors, Loaded};
+use crate::fsio::{self, StoreError, write_atomic};
+use crate::interrupt::{Interrupt, Interrupted};
+use crate::lock::{LockKind, LockWait, RunLock};
 use crate::problem::{Examples, Problem};
 use crate::store::{
-    CONFIG_FILE, Metadata, RunDir, RunStatus, TRAJECTORY_FILE, unix_now, write_atomic,
+    CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, host_name, unix_now,
 };
 use crate::tracking::{SharpnessTracker, curvature_along};
 use crate::trajectory::{Row, read_trajectory, trajectory_csv};
-use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, run_hash};
+use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, RunStatus, faults, run_hash};
 
 /// The candle release every result is computed with (pinned in the workspace manifest).
 pub const CANDLE_VERSION: &str = "0.11.1";
+
+/// The revision this crate was built from (`build.rs`): a commit id, `-dirty` when code
+/// files differed from it, or `unknown` outside a git checkout.
+pub const CODE_REVISION: &str = env!("STEPSHARP_REVISION");
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -44,6 +51,11 @@ pub struct RunOptions {
     pub device: Option<DeviceKind>,
     /// Never compute: fail unless a completed run exists (used to re-plot from cache).
     pub reuse_only: bool,
+    /// What to do when another process holds a run's lock. Default: refuse at once.
+    pub lock_wait: LockWait,
+    /// Checked after every step: when requested, the run writes a checkpoint and stops with
+    /// [`Interrupted`]. Default: never requested.
+    pub interrupt: Interrupt,
 }
 
 impl RunOptions {
@@ -66,6 +78,8 @@ impl Default for RunOptions {
             stop_after: None,
             device: None,
             reuse_only: false,
+            lock_wait: LockWait::Refuse,
+            interrupt: Interrupt::default(),
         }
     }
 }
@@ -125,6 +139,9 @@ pub fn hash_of(config: &RunConfig, data: Option<&Prepared>) -> String {
 }
 
 /// Runs `config` (or reuses / resumes it) and returns its trajectory.
+///
+/// Everything is validated before the run folder is created. The run's lock is held while it
+/// is written (shared while a final run is read), so two processes never write one run.
 pub fn execute(
     config: &RunConfig,
     options: &RunOptions,
@@ -135,32 +152,38 @@ pub fn execute(
     stepsharp_sharpness::ensure_exact_second_derivatives()
         .context("exact Hessian-vector products are unavailable")?;
     let data = prepare_data(config, options)?;
+    if let Some(prepared) = &data {
+        config.check_batch_fits(prepared.train.len())?;
+    }
     let dir = RunDir::new(&options.results, &hash_of(config, data.as_ref()));
-    let existing = dir.metadata()?;
-    if let Some(metadata) = &existing
-        && metadata.status.is_final()
-        && !options.force
-    {
-        return Ok(RunOutcome {
-            rows: read_trajectory(&dir.file(TRAJECTORY_FILE))?,
-            status: metadata.status.clone(),
-            dir,
-            reused: true,
-        });
+    if !options.force && dir.metadata()?.is_some_and(|m| m.status.is_final()) {
+        let _shared = RunLock::acquire(&dir, LockKind::Shared, options.lock_wait)?;
+        // Read again under the lock: a `--force` rerun may have cleared it meanwhile.
+        if let Some(metadata) = dir.metadata()?.filter(|m| m.status.is_final()) {
+            return reused(dir, metadata.status);
+        }
     }
     anyhow::ensure!(
         !options.reuse_only,
         "run {} has not completed (status: {}); run `cargo xtask reproduce` first",
         dir.id(),
-        existing
+        dir.metadata()?
             .as_ref()
             .map_or("missing".into(), |m| m.status.describe())
     );
-    if options.force && dir.path.exists() {
-        std::fs::remove_dir_all(&dir.path)
-            .with_context(|| format!("cannot clear {}", dir.path.display()))?;
+    let lock = RunLock::acquire(&dir, LockKind::Exclusive, options.lock_wait)?;
+    let existing = dir.metadata()?;
+    if options.force {
+        if dir.path.exists() {
+            std::fs::remove_dir_all(&dir.path)
+                .map_err(StoreError::io("clear the run folder (--force)", &dir.path))?;
+        }
+    } else if let Some(metadata) = existing.as_ref().filter(|m| m.status.is_final()) {
+        // Completed by the process whose lock this one waited for.
+        return reused(dir, metadata.status.clone());
     }
-    std::fs::create_dir_all(&dir.path)?;
+    fsio::create_dir(&dir.path)?;
+    fsio::remove_partials(&dir.path)?;
     let text = toml::to_string(config).context("serializing the resolved config")?;
     write_atomic(&dir.file(CONFIG_FILE), text.as_bytes())?;
     let mut metadata = match existing.filter(|_| !options.force) {
@@ -175,14 +198,27 @@ pub fn execute(
     let status = run.train(options, progress)?;
     if status.is_final() {
         metadata.ended_unix = Some(unix_now());
+        metadata.trajectory_blake3 = Some(fsio::blake3_file(&dir.file(TRAJECTORY_FILE))?);
+        metadata.checkpoint_blake3 = Some(fsio::blake3_file(&dir.file(CHECKPOINT_FILE))?);
     }
     metadata.status = status.clone();
     dir.write_metadata(&metadata)?;
+    drop(lock);
     Ok(RunOutcome {
         rows: run.rows,
         status,
         dir,
         reused: false,
+    })
+}
+
+/// The outcome of the run in `dir`, which ended with `status` (read with its lock held).
+fn reused(dir: RunDir, status: RunStatus) -> anyhow::Result<RunOutcome> {
+    Ok(RunOutcome {
+        rows: read_trajectory(&dir.file(TRAJECTORY_FILE))?,
+        status,
+        dir,
+        reused: true,
     })
 }
 
@@ -193,13 +229,10 @@ fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Me
         data_summary: data.map_or("quadratic objective (no data)".into(), |d| {
             d.summary.clone()
         }),
-        code_revision: code_revision(),
+        code_revision: CODE_REVISION.into(),
         stepsharp_version: env!("CARGO_PKG_VERSION").into(),
         candle_version: CANDLE_VERSION.into(),
-        host: std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .or_else(|_| std::env::var("HOSTNAME"))
-            .unwrap_or_else(|_| "unknown".into()),
+        host: host_name(),
         threads: candle_core::utils::get_num_threads(),
         dtype: format!("{:?}", config.dtype).to_lowercase(),
         device: format!("{:?}", config.device).to_lowercase(),
@@ -207,17 +240,9 @@ fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Me
         ended_unix: None,
         resumes: 0,
         status: RunStatus::Running,
+        trajectory_blake3: None,
+        checkpoint_blake3: None,
     }
-}
-
-fn code_revision() -> String {
-    std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The state of a run in progress.
@@ -235,6 +260,8 @@ struct Run<'a> {
     next_step: usize,
     counters: [u64; 3],
     seconds: [f64; 2],
+    /// The final status recorded by the checkpoint resumed from, if the run had ended.
+    ended: Option<RunStatus>,
 }
 
 impl<'a> Run<'a> {
@@ -298,6 +325,7 @@ impl<'a> Run<'a> {
             next_step: 0,
             counters: [0; 3],
             seconds: [0.0; 2],
+            ended: None,
         };
         run.resume(&device)?;
         Ok(run)
@@ -305,9 +333,20 @@ impl<'a> Run<'a> {
 
     /// Restores the last checkpoint, if any, and the trajectory rows it covers.
     fn resume(&mut self, device: &candle_core::Device) -> anyhow::Result<()> {
-        let Some((state, tensors)) = checkpoint::load(self.dir, device)? else {
-            return Ok(());
+        let checkpoint = match checkpoint::load(self.dir, device)? {
+            Loaded::Nothing => return Ok(()),
+            Loaded::Refused { reason } => {
+                eprintln!(
+                    "warning: run {}: not resuming from its checkpoint ({reason}); starting \
+                     again from step 0",
+                    self.dir.id()
+                );
+                return Ok(());
+            }
+            Loaded::Resumed(checkpoint) => checkpoint,
         };
+        let (state, tensors) = (checkpoint.state, checkpoint.tensors);
+        self.ended = Some(checkpoint.status).filter(RunStatus::is_final);
         self.problem.set_flat_parameters(&tensors.parameters)?;
         self.problem.set_buffers(&tensors.buffers)?;
         self.tracker.warm_start = tensors.warm_start;
@@ -342,7 +381,8 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn save(&self) -> anyhow::Result<()> {
+    /// Writes the trajectory, then commits a checkpoint recording `status`.
+    fn save(&self, status: &RunStatus) -> anyhow::Result<()> {
         write_atomic(
             &self.dir.file(TRAJECTORY_FILE),
             &trajectory_csv(&self.rows)?,
@@ -361,7 +401,7 @@ impl<'a> Run<'a> {
             buffers: self.problem.buffers()?,
             warm_start: self.tracker.warm_start.clone(),
         };
-        checkpoint::save(self.dir, &state, &tensors)
+        checkpoint::save(self.dir, &state, &tensors, status)
     }
 
     fn train(
@@ -369,13 +409,24 @@ impl<'a> Run<'a> {
         options: &RunOptions,
         progress: &mut dyn FnMut(&Progress),
     ) -> anyhow::Result<RunStatus> {
+        if let Some(status) = self.ended.take() {
+            return Ok(status);
+        }
         let max_steps = self.config.training.max_steps;
         let mut taken = 0;
         let mut status = RunStatus::Completed { steps: max_steps };
         while self.next_step < max_steps {
             if options.stop_after.is_some_and(|limit| taken >= limit) {
-                self.save()?;
+                self.save(&RunStatus::Running)?;
                 return Ok(RunStatus::Running);
+            }
+            if options.interrupt.is_requested() {
+                self.save(&RunStatus::Running)?;
+                return Err(Interrupted {
+                    run_id: self.dir.id().to_string(),
+                    steps_done: self.next_step,
+                }
+                .into());
             }
             let row = self.step()?;
             let (loss, step) = (row.loss, row.step);
@@ -398,6 +449,7 @@ impl<'a> Run<'a> {
             self.rows.push(row);
             self.next_step += 1;
             taken += 1;
+            faults::step_recorded(step);
             if diverged {
                 status = RunStatus::Diverged { step, loss };
                 break;
@@ -410,10 +462,10 @@ impl<'a> Run<'a> {
                 .next_step
                 .is_multiple_of(self.config.training.checkpoint_every)
             {
-                self.save()?;
+                self.save(&RunStatus::Running)?;
             }
         }
-        self.save()?;
+        self.save(&status)?;
         Ok(status)
     }
 
