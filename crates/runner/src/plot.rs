@@ -16,6 +16,9 @@ use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale}
 use crate::stats::median;
 use crate::{Row, RunOptions, RunStatus};
 
+/// Curves with more points than this are drawn as dots (see `draw_curves`).
+const DENSE_POINTS: usize = 400;
+
 /// Reads one metric of a trajectory row (None where not measured).
 type Metric = fn(&Row) -> Option<f64>;
 
@@ -639,7 +642,6 @@ where
             .copied()
             .filter(|p| !panel.log_y || p.1 > 0.0)
             .collect();
-        let style = color.stroke_width(2);
         let drawn = if curve.dashed {
             chart.draw_series(DashedLineSeries::new(
                 points.clone(),
@@ -655,8 +657,17 @@ where
                 ))
                 .map_err(plot_error)?;
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
+        } else if points.len() > DENSE_POINTS {
+            // plotters' bitmap backend draws a polyline that turns sharply at every pixel (a
+            // stepsize oscillating each step) with spikes far outside the panel: a dense curve
+            // is drawn as a cloud of dots instead.
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 1, color.mix(0.6).filled())),
+            )
         } else {
-            chart.draw_series(LineSeries::new(points, style))
+            chart.draw_series(LineSeries::new(points, color.stroke_width(2)))
         }
         .map_err(plot_error)?;
         drawn.label(curve.label.clone()).legend(move |(x, y)| {
