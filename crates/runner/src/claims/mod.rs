@@ -135,7 +135,9 @@ impl ClaimRun {
             .is_none_or(|loss| final_loss < UNTRAINED_FRACTION * constant_predictor_loss(loss))
     }
 
-    fn edge(&self) -> Option<EdgeClass> {
+    /// Where the run's median η·λ_max sits relative to the edge (None with fewer than two
+    /// measurements).
+    pub fn edge(&self) -> Option<EdgeClass> {
         (self.stats.measurements >= 2)
             .then_some(self.stats.median_eta_lambda)
             .flatten()

@@ -8,7 +8,7 @@ use stepsharp_quadratic::ModelPoint;
 use stepsharp_stepsize::RuleConfig;
 
 use super::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, FAR_BEYOND,
+    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, FAR_BEYOND,
     GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING, TIE_TOLERANCE,
     UNTRAINED_FRACTION, fmt,
 };
@@ -163,14 +163,14 @@ fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
     }
     writeln!(
         out,
-        "| group | series | seed | status | final loss (median / mean) | λ_max first → last | growth | η ratio | median η·λ | fraction η·λ<2 | median η·uᵀHu/‖u‖² | measurements |"
+        "| group | series | seed | status | final loss (median / mean) | λ_max first → last | growth | η ratio | median η·λ | edge | fraction η·λ<2 | median η·uᵀHu/‖u‖² | measurements |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for r in runs {
         let s = &r.stats;
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} / {} | {} → {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} / {} | {} → {} | {} | {} | {} | {} | {} | {} | {} |",
             r.group,
             r.series,
             r.seed.map_or("base".into(), |s| s.to_string()),
@@ -190,6 +190,7 @@ fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
             fmt(s.sharpness_growth),
             fmt(s.eta_trend),
             fmt(s.median_eta_lambda),
+            r.edge().map_or("n/a", EdgeClass::describe),
             fmt(s.fraction_below_edge),
             fmt(s.median_eta_directional),
             s.measurements
