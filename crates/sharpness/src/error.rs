@@ -65,7 +65,8 @@ pub enum SharpnessError {
         /// Dimension of the operator.
         dimension: usize,
     },
-    /// An error raised by Candle.
+    /// An error raised by Candle (feature `candle`).
+    #[cfg(feature = "candle")]
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

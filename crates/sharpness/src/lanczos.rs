@@ -3,6 +3,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
+use crate::recurrence::{Recurrence, Step};
 use crate::spectrum::{nan_pairs, random_vector, start_vector};
 use crate::{Eigenpair, LinearOperator, SharpnessError, Spectrum, Vector};
 
@@ -73,7 +74,7 @@ pub(crate) fn invalid(
 /// `ε^{2/3}`: the floor of the relative convergence test (ARPACK's `eps23`).
 const EPS23: f64 = 3.666_852_862_501_036e-11;
 /// `β_j ≤ BREAKDOWN · ‖T‖` means the Krylov space is invariant (to rounding).
-const BREAKDOWN: f64 = 1e-12;
+pub(crate) const BREAKDOWN: f64 = 1e-12;
 
 /// The top `k` eigenpairs (largest *algebraic* values) of a symmetric operator by Lanczos.
 ///
@@ -131,48 +132,31 @@ pub fn lanczos<O: LinearOperator>(
     }
     let max_steps = config.max_iterations.min(n);
     let mut q = start_vector(op, config.seed, warm_start)?;
-    let mut basis: Vec<O::Vector> = Vec::with_capacity(max_steps);
-    let (mut alphas, mut betas) = (Vec::<f64>::new(), Vec::<f64>::new());
+    let mut recurrence = Recurrence::with_capacity(max_steps);
     let mut restarts = 0u64;
     loop {
-        let j = basis.len();
-        basis.push(q.clone());
-        let mut w = op.apply(&q)?;
-        let mut alpha = w.dot(&q)?;
-        if !alpha.is_finite() {
-            return Ok(non_finite(config.k, &q, j + 1));
-        }
-        w.axpy(-alpha, &q)?;
-        if j > 0 {
-            w.axpy(-betas[j - 1], &basis[j - 1])?;
-        }
-        for _pass in 0..2 {
-            alpha += w.project_out(&basis)?[j];
-        }
-        alphas.push(alpha);
-        let beta = w.norm()?;
-        if !beta.is_finite() {
-            return Ok(non_finite(config.k, &q, j + 1));
-        }
-        let Some(ritz) = ritz_pairs(&alphas, &betas, beta, config.k) else {
-            return Ok(non_finite(config.k, &q, j + 1));
+        let steps = recurrence.basis.len() + 1;
+        let Step::Next { w, beta } = recurrence.step(op, q.clone())? else {
+            return Ok(non_finite(config.k, &q, steps));
         };
-        let steps = j + 1;
+        let Some(ritz) = ritz_pairs(&recurrence, beta, config.k) else {
+            return Ok(non_finite(config.k, &q, steps));
+        };
         let converged = steps >= config.k
             && ritz[..config.k].iter().all(|pair| {
                 pair.residual <= config.tolerance * pair.value.abs().max(EPS23 * ritz.norm)
             });
         if converged || steps == max_steps {
-            return finish(ritz, &basis, config.k, steps, converged);
+            return finish(ritz, &recurrence.basis, config.k, steps, converged);
         }
         if beta <= BREAKDOWN * ritz.norm || beta == 0.0 {
             restarts += 1;
-            q = orthogonal_random(op, config.seed.wrapping_add(restarts), &basis)?;
-            betas.push(0.0);
+            q = orthogonal_random(op, config.seed.wrapping_add(restarts), &recurrence.basis)?;
+            recurrence.betas.push(0.0);
         } else {
             q = w;
             q.scale(1.0 / beta)?;
-            betas.push(beta);
+            recurrence.betas.push(beta);
         }
     }
 }
@@ -200,19 +184,9 @@ impl std::ops::Deref for Ritz {
 /// Eigen-decomposes `T_j`; the top `k` pairs get refined vectors and the residual
 /// `√((β_j s_{j,i})² + ‖T s_i − θ_i s_i‖²)`, the exact residual of the Ritz pair for an
 /// orthonormal basis (the second term is ≈ 0 for an exact decomposition of `T`).
-fn ritz_pairs(alphas: &[f64], betas: &[f64], beta: f64, k: usize) -> Option<Ritz> {
-    let m = alphas.len();
-    let t = DMatrix::from_fn(m, m, |r, c| {
-        if r == c {
-            alphas[r]
-        } else if r + 1 == c {
-            betas[r]
-        } else if c + 1 == r {
-            betas[c]
-        } else {
-            0.0
-        }
-    });
+fn ritz_pairs<V: Vector>(recurrence: &Recurrence<V>, beta: f64, k: usize) -> Option<Ritz> {
+    let t = recurrence.tridiagonal();
+    let m = t.nrows();
     let eigen = SymmetricEigen::try_new(t.clone(), f64::EPSILON, 100 * m.max(10))?;
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));

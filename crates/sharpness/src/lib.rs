@@ -10,31 +10,64 @@
 //! - [`lanczos`] (top-`k`, full reorthogonalization, Ritz residuals) and [`power_iteration`]
 //!   (CDAT defaults), both for the largest *algebraic* eigenvalue, both with warm starts;
 //!   [`directional_curvature`] for `dᵀHd`. Every estimate reports its number of products.
+//! - Beyond `λ_max` (PyHessian's other two estimates): [`hutchinson_trace`] for `tr(H)` with a
+//!   standard error, and [`spectral_density`] for the eigenvalue density by stochastic
+//!   Lanczos quadrature.
+//! - [`SharpnessTracker`]: all of the above on a schedule, from a loss closure over your own
+//!   `Var`s, with the warm start carried between measurements ([`EigenSolver`] picks Lanczos
+//!   or power iteration).
+//!
+//! Features: `candle` (default) holds everything that needs Candle (the `Tensor` vector,
+//! the Hessian operators, the double-backward guard). Without it the solvers, the trace and
+//! the density build over any [`Vector`] and [`LinearOperator`] with no Candle dependency.
 #![warn(missing_docs)]
 
 mod curvature;
+mod density;
+#[cfg(feature = "candle")]
 mod double_backward;
 mod error;
+#[cfg(feature = "candle")]
 mod finite_difference;
+#[cfg(feature = "candle")]
 mod hessian;
 mod lanczos;
 mod operator;
+#[cfg(feature = "candle")]
 mod parameter_space;
 mod power;
+#[cfg(feature = "candle")]
 mod recomputing;
+mod recurrence;
+mod schedule;
+mod solver;
 mod spectrum;
+#[cfg(feature = "candle")]
 mod tensor;
+mod trace;
+#[cfg(feature = "candle")]
+mod tracker;
 
 pub use curvature::{DirectionalCurvature, directional_curvature};
+pub use density::{DensityConfig, Quadrature, SpectralDensity, spectral_density};
+#[cfg(feature = "candle")]
 pub use double_backward::{
     DO_NOT_DETACH_VARIABLE, SELF_TEST_TOLERANCE, SelfTestReport, double_backward_requested,
     enable_double_backward, ensure_exact_second_derivatives, self_test,
 };
 pub use error::SharpnessError;
+#[cfg(feature = "candle")]
 pub use finite_difference::FiniteDifferenceHvp;
+#[cfg(feature = "candle")]
 pub use hessian::HessianOperator;
 pub use lanczos::{LanczosConfig, lanczos};
 pub use operator::{LinearOperator, Vector};
 pub use power::{PowerConfig, power_iteration};
+#[cfg(feature = "candle")]
 pub use recomputing::RecomputingHessian;
+pub use schedule::Schedule;
+pub use solver::EigenSolver;
 pub use spectrum::{Eigenpair, Spectrum, residual};
+pub use trace::{TraceConfig, TraceEstimate, hutchinson_trace};
+#[cfg(feature = "candle")]
+pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig, WarmStart};

@@ -1,6 +1,7 @@
-//! What the eigen-solvers return, and the helpers they share (start vectors, residuals).
+//! What the eigen-solvers return, and the helpers they share (start vectors, random probes,
+//! residuals).
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -91,6 +92,19 @@ pub(crate) fn random_vector<O: LinearOperator>(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let values: Vec<f64> = (0..op.dim())
         .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
+    op.template()?.like(&values)
+}
+
+/// A Rademacher vector (independent entries ±1 with probability ½ each) drawn from `rng`,
+/// shaped like the operator's vectors: the probe of Hutchinson's estimator and of stochastic
+/// Lanczos quadrature (PyHessian draws the same).
+pub(crate) fn rademacher_vector<O: LinearOperator>(
+    op: &O,
+    rng: &mut ChaCha8Rng,
+) -> Result<O::Vector, SharpnessError> {
+    let values: Vec<f64> = (0..op.dim())
+        .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
         .collect();
     op.template()?.like(&values)
 }

@@ -3,12 +3,10 @@
 
 mod common;
 
-use common::{Dense, relative, with_spectrum};
+use common::{Dense, NanOperator, relative, with_spectrum};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
-use stepsharp_sharpness::{
-    LanczosConfig, LinearOperator, SharpnessError, Vector, lanczos, residual,
-};
+use stepsharp_sharpness::{LanczosConfig, SharpnessError, Vector, lanczos, residual};
 
 /// 60 eigenvalues: top 10, 9, 8, a bulk in [−5, 7], and −50, −40 (largest in magnitude).
 fn spectrum_with_negative_outliers() -> Vec<f64> {
@@ -178,24 +176,10 @@ fn one_dimensional_operator() {
     assert_eq!(spectrum.lambda_max(), -2.5);
 }
 
-struct NanOperator;
-impl LinearOperator for NanOperator {
-    type Vector = Vec<f64>;
-    fn dim(&self) -> usize {
-        4
-    }
-    fn template(&self) -> Result<Vec<f64>, SharpnessError> {
-        Ok(vec![0.0; 4])
-    }
-    fn apply(&mut self, _v: &Vec<f64>) -> Result<Vec<f64>, SharpnessError> {
-        Ok(vec![f64::NAN; 4])
-    }
-}
-
 #[test]
 fn non_finite_products_are_a_result_not_an_error() {
     let spectrum = lanczos(
-        &mut NanOperator,
+        &mut NanOperator(4),
         &LanczosConfig {
             k: 2,
             ..Default::default()

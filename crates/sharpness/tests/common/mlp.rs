@@ -147,3 +147,29 @@ impl Problem {
         Ok(Tensor::cat(&parts, 0)?)
     }
 }
+
+/// The dense Hessian of `loss` with respect to `vars`, column by column from exact products
+/// (symmetrized), and its eigenvalues sorted descending.
+pub fn dense_hessian(vars: &[Var], loss: Tensor) -> (nalgebra::DMatrix<f64>, Vec<f64>) {
+    use stepsharp_sharpness::{HessianOperator, LinearOperator, Vector};
+    let mut hessian = HessianOperator::new(vars, &[loss]).unwrap();
+    let n = hessian.dim();
+    let template = hessian.template().unwrap();
+    let columns: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let mut unit = vec![0.0; n];
+            unit[j] = 1.0;
+            let column = hessian.apply(&template.like(&unit).unwrap()).unwrap();
+            column.to_vec().unwrap()
+        })
+        .collect();
+    let h = nalgebra::DMatrix::from_fn(n, n, |r, c| columns[c][r]);
+    let dense = (&h + h.transpose()) * 0.5;
+    let mut eigenvalues: Vec<f64> = nalgebra::SymmetricEigen::new(dense.clone())
+        .eigenvalues
+        .iter()
+        .copied()
+        .collect();
+    eigenvalues.sort_by(|a, b| b.total_cmp(a));
+    (dense, eigenvalues)
+}

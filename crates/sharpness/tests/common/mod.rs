@@ -1,6 +1,7 @@
 //! Shared test fixtures: dense symmetric operators with a known spectrum, and a tiny MLP.
 #![allow(dead_code)]
 
+#[cfg(feature = "candle")]
 pub mod mlp;
 
 use nalgebra::DMatrix;
@@ -74,4 +75,20 @@ pub fn relative_vec(a: &[f64], b: &[f64]) -> f64 {
     let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
     let norm: f64 = b.iter().map(|y| y * y).sum();
     (diff / norm).sqrt()
+}
+
+/// An operator of dimension `.0` whose every product is NaN (a diverged model).
+pub struct NanOperator(pub usize);
+
+impl LinearOperator for NanOperator {
+    type Vector = Vec<f64>;
+    fn dim(&self) -> usize {
+        self.0
+    }
+    fn template(&self) -> Result<Vec<f64>, SharpnessError> {
+        Ok(vec![0.0; self.0])
+    }
+    fn apply(&mut self, _v: &Vec<f64>) -> Result<Vec<f64>, SharpnessError> {
+        Ok(vec![f64::NAN; self.0])
+    }
 }
