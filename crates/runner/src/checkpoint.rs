@@ -94,8 +94,8 @@ pub struct Checkpoint {
 pub enum Loaded {
     /// No checkpoint: start at step 0.
     Nothing,
-    /// A complete checkpoint.
-    Resumed(Checkpoint),
+    /// A complete checkpoint (boxed: it holds the tensors).
+    Resumed(Box<Checkpoint>),
     /// A checkpoint that cannot be trusted: start at step 0.
     Refused {
         /// Why, naming the file.
@@ -247,7 +247,7 @@ pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
         .filter_map(|(k, v)| k.strip_prefix(BUFFER_PREFIX).map(|k| (k.to_string(), v)))
         .collect();
     buffers.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Loaded::Resumed(Checkpoint {
+    Ok(Loaded::Resumed(Box::new(Checkpoint {
         state: manifest.state,
         status: manifest.status,
         tensors: CheckpointTensors {
@@ -255,5 +255,5 @@ pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
             buffers,
             warm_start,
         },
-    }))
+    })))
 }

@@ -153,11 +153,12 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A run folder with its metadata, or the error reading it.
+pub type ListedRun = (RunDir, Result<Metadata, StoreError>);
+
 /// All run folders under `results` with their metadata (unreadable ones reported as errors).
 /// A missing or unreadable results folder is an error.
-pub fn list_runs(
-    results: &Path,
-) -> Result<Vec<(RunDir, Result<Metadata, StoreError>)>, StoreError> {
+pub fn list_runs(results: &Path) -> Result<Vec<ListedRun>, StoreError> {
     let list = StoreError::io("list the results folder", results);
     let mut runs = Vec::new();
     for entry in std::fs::read_dir(results).map_err(list)? {

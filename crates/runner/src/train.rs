@@ -343,7 +343,7 @@ impl<'a> Run<'a> {
                 );
                 return Ok(());
             }
-            Loaded::Resumed(checkpoint) => checkpoint,
+            Loaded::Resumed(checkpoint) => *checkpoint,
         };
         let (state, tensors) = (checkpoint.state, checkpoint.tensors);
         self.ended = Some(checkpoint.status).filter(RunStatus::is_final);

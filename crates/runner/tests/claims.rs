@@ -175,21 +175,9 @@ fn seeds_that_disagree_make_a_claim_inconclusive() {
 fn runs_stuck_at_the_class_mean_loss_are_inconclusive_not_failures() {
     // MSE of predicting 1/10 for every class: 0.45. Every rule ends there.
     let stuck = stats(0.4476, 1.0, 1.0, 0.5);
-    let mut runs = seeds(
-        "VGG-11",
-        "constant",
-        [stuck.clone(), stuck.clone(), stuck.clone()],
-    );
-    runs.extend(seeds(
-        "VGG-11",
-        "armijo",
-        [stuck.clone(), stuck.clone(), stuck.clone()],
-    ));
-    runs.extend(seeds(
-        "VGG-11",
-        "polyak",
-        [stuck.clone(), stuck.clone(), stuck],
-    ));
+    let mut runs = seeds("VGG-11", "constant", [stuck; 3]);
+    runs.extend(seeds("VGG-11", "armijo", [stuck; 3]));
+    runs.extend(seeds("VGG-11", "polyak", [stuck; 3]));
     let claims = figure_claims(FigureKind::LossCurves, &runs);
     assert!(!claims.is_empty());
     for claim in &claims {
@@ -206,11 +194,7 @@ fn missing_measurements_leave_edge_claims_undecided() {
         sharpness_growth: None,
         ..stats(0.2, 1.0, 1.0, 2.0)
     };
-    let runs = seeds(
-        "full batch",
-        "polyak",
-        [unmeasured.clone(), unmeasured.clone(), unmeasured],
-    );
+    let runs = seeds("full batch", "polyak", [unmeasured; 3]);
     let claims = figure_claims(FigureKind::Interplay, &runs);
     let edge = find(&claims, "polyak", "slightly beyond");
     assert_eq!(edge.seeds.undecided, 3);
@@ -259,7 +243,7 @@ fn small_batches_judge_claim_4_and_medium_batches_claim_3() {
         "batch 20",
         "armijo",
         [
-            diverged.clone(),
+            diverged,
             stats(0.6, 1.0, 1.0, 4.0),
             stats(0.3, 1.0, 1.0, 1.0),
         ],
@@ -335,17 +319,16 @@ fn run_statistics_use_window_medians_not_the_last_iterate() {
     // A loss alternating between 0.45 and 3 on consecutive steps (full-batch Polyak), ending on
     // a high step; λ measured every 10 steps, doubling after a warm-up drop.
     let rows: Vec<Row> = (0..100)
-        .map(|t| {
-            let loss = if t % 2 == 0 { 0.45 } else { 3.0 };
-            let lambda = (t % 10 == 0).then(|| {
-                if t < 20 {
-                    50.0
-                } else if t < 50 {
-                    100.0
-                } else {
-                    200.0
-                }
-            });
+        .map(|t: usize| {
+            let loss = if t.is_multiple_of(2) { 0.45 } else { 3.0 };
+            let level = if t < 20 {
+                50.0
+            } else if t < 50 {
+                100.0
+            } else {
+                200.0
+            };
+            let lambda = t.is_multiple_of(10).then_some(level);
             row(t, loss, 0.01, lambda)
         })
         .collect();

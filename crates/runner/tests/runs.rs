@@ -242,7 +242,7 @@ set = { stepsize = { kind = "polyak" } }
     let mut sorted = along.clone();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let expected = if n % 2 == 0 {
+    let expected = if n.is_multiple_of(2) {
         (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     } else {
         sorted[n / 2]

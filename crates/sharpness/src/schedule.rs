@@ -33,7 +33,7 @@ impl Schedule {
     /// ```
     pub fn is_due(&self, step: usize) -> bool {
         match self {
-            Self::Every(interval) => *interval > 0 && step % interval == 0,
+            Self::Every(interval) => *interval > 0 && step.is_multiple_of(*interval),
             Self::Steps(steps) => steps.contains(&step),
         }
     }

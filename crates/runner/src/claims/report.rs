@@ -8,9 +8,9 @@ use stepsharp_quadratic::ModelPoint;
 use stepsharp_stepsize::RuleConfig;
 
 use super::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, FAR_BEYOND,
-    GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING, TIE_TOLERANCE,
-    UNTRAINED_FRACTION, fmt,
+    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
+    FAR_BEYOND, GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING,
+    TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
 };
 use crate::ModelSpec;
 use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale};
