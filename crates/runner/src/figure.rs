@@ -162,11 +162,6 @@ impl Regime {
             stepsharp_data::BatchSize::Size(_) => Regime::Medium,
         }
     }
-
-    /// Whether the regime is a mini-batch one.
-    pub fn is_mini_batch(self) -> bool {
-        self != Regime::FullBatch
-    }
 }
 
 /// A curve.
@@ -361,7 +356,8 @@ impl FigureConfig {
         }
     }
 
-    fn tune_of(&self, scale: Scale, series: &str) -> Option<&TuneSpec> {
+    /// The grid search of `series` at `scale`, if it is tuned.
+    pub(crate) fn tune_of(&self, scale: Scale, series: &str) -> Option<&TuneSpec> {
         self.scale(scale)
             .series
             .iter()

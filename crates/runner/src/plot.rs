@@ -130,11 +130,7 @@ pub fn measured_runs(
     let mut measured = Vec::new();
     for run in source.runs(scale)? {
         if run.config.training.batch_size != BatchSize::Full
-            || source
-                .scale(scale)
-                .series
-                .iter()
-                .any(|s| s.label == run.series && s.tune.is_some())
+            || source.tune_of(scale, &run.series).is_some()
         {
             continue;
         }

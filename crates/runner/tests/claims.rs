@@ -6,6 +6,7 @@ use stepsharp_runner::{
     Claim, ClaimRun, ClaimVerdict, EdgeClass, FigureKind, Regime, Row, RunStats, RunStatus,
     SeedTally, Windows, figure_claims, simple_model_claims,
 };
+use stepsharp_stepsize::{ConstantConfig, RuleConfig};
 
 /// Statistics of a run that trained and was measured enough.
 fn stats(final_loss: f64, growth: f64, eta_trend: f64, eta_lambda: f64) -> RunStats {
@@ -38,9 +39,12 @@ fn run(group: &str, rule: &'static str, seed: u64, stats: RunStats) -> ClaimRun 
             Some(_) => Regime::Medium,
         },
         batch_size,
-        rule,
-        constant_eta: (rule == "constant").then_some(0.04),
-        cdat_sigma: None,
+        rule: match rule {
+            "constant" => RuleConfig::Constant(ConstantConfig { eta: 0.04 }),
+            "armijo" => RuleConfig::Armijo(Default::default()),
+            "polyak" => RuleConfig::Polyak(Default::default()),
+            other => panic!("no rule `{other}` in these tests"),
+        },
         tuned: rule == "constant",
         loss: Some(Loss::Mse),
         stats,

@@ -13,6 +13,7 @@ mod regimes;
 mod report;
 
 use stepsharp_models::Loss;
+use stepsharp_stepsize::RuleConfig;
 
 use crate::figure::Regime;
 use crate::stats::RunStats;
@@ -108,12 +109,8 @@ pub struct ClaimRun {
     pub regime: Regime,
     /// Mini-batch size (None: full batch).
     pub batch_size: Option<usize>,
-    /// `RuleConfig::name()` of the run's stepsize rule.
-    pub rule: &'static str,
-    /// The rule's constant stepsize (constant rule only).
-    pub constant_eta: Option<f64>,
-    /// CDAT's σ (CDAT only).
-    pub cdat_sigma: Option<f64>,
+    /// The run's stepsize rule with its constants.
+    pub rule: RuleConfig,
     /// Whether the series is a tuned constant.
     pub tuned: bool,
     /// The training loss of a network (None for a quadratic).

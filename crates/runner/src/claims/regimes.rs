@@ -4,6 +4,7 @@
 //! edge; Cohen et al.'s edge-of-stability baseline).
 
 use stepsharp_quadratic::ModelPoint;
+use stepsharp_stepsize::RuleConfig;
 
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
@@ -52,7 +53,10 @@ fn groups(runs: &[ClaimRun]) -> Vec<(String, Regime, Option<usize>)> {
 /// The runs of the series judged for `rule` in `group`: the first series of that rule, except
 /// for the constant stepsize, where a tuned series comes first.
 fn series<'a>(runs: &'a [ClaimRun], group: &str, rule: &str) -> Option<SeriesRuns<'a>> {
-    let in_group = || runs.iter().filter(|r| r.group == group && r.rule == rule);
+    let in_group = || {
+        runs.iter()
+            .filter(|r| r.group == group && r.rule.name() == rule)
+    };
     let label = in_group()
         .find(|r| r.tuned)
         .or_else(|| in_group().next())?
@@ -334,7 +338,9 @@ fn small_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
 fn cdat_claim(runs: &[ClaimRun], at: (&str, Regime)) -> Option<Claim> {
     let label = runs
         .iter()
-        .find(|r| r.group == at.0 && r.cdat_sigma == Some(2.0))?
+        .find(|r| {
+            r.group == at.0 && matches!(&r.rule, RuleConfig::Cdat(cdat) if cdat.sigma == 2.0)
+        })?
         .series
         .clone();
     let cdat = SeriesRuns {
@@ -402,13 +408,7 @@ fn sensitivity_claims(runs: &[ClaimRun]) -> Vec<Claim> {
             statement,
             group: String::new(),
             regime: None,
-            rule: Some(if rule == "armijo" {
-                "armijo"
-            } else if rule == "polyak" {
-                "polyak"
-            } else {
-                "constant"
-            }),
+            rule: Some(rule),
             verdict: seeds.verdict(),
             seeds,
             evidence: format!(
@@ -431,7 +431,10 @@ fn sensitivity_claims(runs: &[ClaimRun]) -> Vec<Claim> {
 fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
     runs.iter()
         .filter_map(|r| {
-            let eta = r.constant_eta?;
+            let RuleConfig::Constant(constant) = &r.rule else {
+                return None;
+            };
+            let eta = constant.eta;
             let edge = 2.0 / eta;
             let test = r
                 .stats
@@ -478,7 +481,10 @@ pub fn simple_model_claims(
     measured: &[ClaimRun],
 ) -> Vec<Claim> {
     let tuners = SeriesRuns {
-        runs: measured.iter().filter(|r| r.rule != "constant").collect(),
+        runs: measured
+            .iter()
+            .filter(|r| !matches!(r.rule, RuleConfig::Constant(_)))
+            .collect(),
     };
     let seeds = tuners.tally(|r| {
         let growth = r.stats.sharpness_growth?;

@@ -5,7 +5,6 @@ use std::fmt::Write;
 
 use stepsharp_data::BatchSize;
 use stepsharp_quadratic::ModelPoint;
-use stepsharp_stepsize::RuleConfig;
 
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
@@ -30,15 +29,7 @@ impl ClaimRun {
             seed: result.run.seed,
             regime: result.run.regime,
             batch_size,
-            rule: config.stepsize.name(),
-            constant_eta: match &config.stepsize {
-                RuleConfig::Constant(c) => Some(c.eta),
-                _ => None,
-            },
-            cdat_sigma: match &config.stepsize {
-                RuleConfig::Cdat(c) => Some(c.sigma),
-                _ => None,
-            },
+            rule: config.stepsize.clone(),
             tuned,
             loss: matches!(config.model, ModelSpec::Network(_)).then_some(config.loss),
             stats: RunStats::of(
