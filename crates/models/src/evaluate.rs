@@ -2,6 +2,7 @@
 
 use candle_core::Tensor;
 
+use crate::line::{LineOrigin, OriginChunk};
 use crate::loss::correct;
 use crate::{BatchNormMode, Loss, ModelError, Network, loss};
 
@@ -14,6 +15,9 @@ pub struct Evaluation {
     pub accuracy: f64,
     /// ∇L as a flat tensor in [`Network::parameters`] order (detached), if requested.
     pub gradient: Option<Tensor>,
+    /// For an MLP whose gradient was requested: the examples with the first layer's outputs at
+    /// these parameters, from which [`crate::LineLoss`] evaluates a line search's trials.
+    pub line_origin: Option<LineOrigin>,
 }
 
 /// The chunks (start, length) that [`evaluate`] and [`chunk_losses`] use for `n` examples:
@@ -38,8 +42,8 @@ pub fn chunk_ranges(n: usize, chunk_size: usize) -> Result<Vec<(usize, usize)>, 
         .collect())
 }
 
-/// Runs `f(chunk_loss, logits, labels)` on every chunk; chunk_loss = (n_c/n)·mean_loss_c with
-/// its graph. Inputs are moved to the network's device and dtype chunk by chunk.
+/// Runs `f(chunk)` on every chunk (see [`ChunkTerm`]). Inputs are moved to the network's
+/// device and dtype chunk by chunk.
 fn for_each_chunk(
     net: &Network,
     inputs: &Tensor,
@@ -47,12 +51,11 @@ fn for_each_chunk(
     kind: Loss,
     chunk_size: usize,
     mode: BatchNormMode,
-    mut f: impl FnMut(Tensor, &Tensor, &Tensor) -> Result<(), ModelError>,
+    mut f: impl FnMut(ChunkTerm) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
     let n = example_count(inputs, labels)?;
     for range in chunk_ranges(n, chunk_size)? {
-        let (chunk_loss, logits, y) = chunk_term(net, inputs, labels, kind, mode, n, range)?;
-        f(chunk_loss, &logits, &y)?;
+        f(chunk_term(net, inputs, labels, kind, mode, n, range)?)?;
     }
     Ok(())
 }
@@ -69,8 +72,24 @@ fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> 
     Ok(n)
 }
 
-/// The term (n_c/n)·mean_loss_c of the chunk `(start, len)` with its graph, with the chunk's
-/// logits and labels. The inputs move to the network's device and dtype here.
+/// One chunk's share of the loss and what produced it.
+struct ChunkTerm {
+    /// (n_c/n)·mean_loss_c, with its graph.
+    term: Tensor,
+    /// The chunk's logits.
+    logits: Tensor,
+    /// The chunk's inputs, on the network's device and dtype.
+    inputs: Tensor,
+    /// The chunk's labels.
+    labels: Tensor,
+    /// For an MLP, the first layer's output.
+    first_layer: Option<Tensor>,
+    /// n_c/n.
+    weight: f64,
+}
+
+/// The term of the chunk `(start, len)` (see [`ChunkTerm`]). The inputs move to the network's
+/// device and dtype here.
 fn chunk_term(
     net: &Network,
     inputs: &Tensor,
@@ -79,15 +98,23 @@ fn chunk_term(
     mode: BatchNormMode,
     n: usize,
     (start, len): (usize, usize),
-) -> Result<(Tensor, Tensor, Tensor), ModelError> {
+) -> Result<ChunkTerm, ModelError> {
     let x = inputs
         .narrow(0, start, len)?
         .to_device(net.device())?
         .to_dtype(net.dtype())?;
     let y = labels.narrow(0, start, len)?;
-    let logits = net.forward(&x, mode)?;
-    let term = (loss(&logits, &y, kind)? * (len as f64 / n as f64))?;
-    Ok((term, logits, y))
+    let (logits, first_layer) = net.forward_keeping_first_layer(&x, mode)?;
+    let weight = len as f64 / n as f64;
+    let term = (loss(&logits, &y, kind)? * weight)?;
+    Ok(ChunkTerm {
+        term,
+        logits,
+        inputs: x,
+        labels: y,
+        first_layer,
+        weight,
+    })
 }
 
 /// Loss, accuracy and (if `with_gradient`) gradient over the whole dataset, computed on
@@ -110,39 +137,43 @@ pub fn evaluate(
     let mut total = 0.0;
     let mut hits = 0;
     let mut gradient: Option<Tensor> = None;
-    for_each_chunk(
-        net,
-        inputs,
-        labels,
-        loss,
-        chunk_size,
-        mode,
-        |l, logits, y| {
-            total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
-            hits += correct(logits, y)?;
-            if with_gradient {
-                let grads = l.backward()?;
-                let per_parameter = net
-                    .parameters()
-                    .iter()
-                    .map(|v| match grads.get(v.as_tensor()) {
-                        Some(g) => Ok(g.detach()),
-                        None => v.as_tensor().zeros_like(),
-                    })
-                    .collect::<candle_core::Result<Vec<_>>>()?;
-                let flat = net.flatten(&per_parameter)?;
-                gradient = Some(match gradient.take() {
-                    Some(acc) => (acc + flat)?,
-                    None => flat,
+    let mut origin = Vec::new();
+    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |chunk| {
+        let l = &chunk.term;
+        total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        hits += correct(&chunk.logits, &chunk.labels)?;
+        if with_gradient {
+            if let Some(first_layer) = &chunk.first_layer {
+                origin.push(OriginChunk {
+                    inputs: chunk.inputs.clone(),
+                    labels: chunk.labels.clone(),
+                    first_layer: first_layer.detach(),
+                    weight: chunk.weight,
                 });
             }
-            Ok(())
-        },
-    )?;
+            let grads = l.backward()?;
+            let per_parameter = net
+                .parameters()
+                .iter()
+                .map(|v| match grads.get(v.as_tensor()) {
+                    Some(g) => Ok(g.detach()),
+                    None => v.as_tensor().zeros_like(),
+                })
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            let flat = net.flatten(&per_parameter)?;
+            gradient = Some(match gradient.take() {
+                Some(acc) => (acc + flat)?,
+                None => flat,
+            });
+        }
+        Ok(())
+    })?;
+    let line_origin = (!origin.is_empty()).then(|| LineOrigin::new(origin, loss));
     Ok(Evaluation {
         loss: total,
         accuracy: hits as f64 / n as f64,
         gradient,
+        line_origin,
     })
 }
 
@@ -162,8 +193,8 @@ pub fn chunk_losses(
     mode: BatchNormMode,
 ) -> Result<Vec<Tensor>, ModelError> {
     let mut out = Vec::new();
-    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |l, _, _| {
-        out.push(l);
+    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |chunk| {
+        out.push(chunk.term);
         Ok(())
     })?;
     Ok(out)
@@ -187,6 +218,5 @@ pub fn chunk_loss(
         expected: format!("chunk index < {}", ranges.len()),
         found: index.to_string(),
     })?;
-    let (term, _, _) = chunk_term(net, inputs, labels, loss_kind, mode, n, range)?;
-    Ok(term)
+    Ok(chunk_term(net, inputs, labels, loss_kind, mode, n, range)?.term)
 }

@@ -28,6 +28,7 @@ mod error;
 mod evaluate;
 mod init;
 mod layers;
+mod line;
 mod loss;
 mod mlp;
 mod network;
@@ -39,6 +40,7 @@ pub use config::{Activation, Architecture, ResNetDepth};
 pub use error::ModelError;
 pub use evaluate::{Evaluation, chunk_loss, chunk_losses, chunk_ranges, evaluate};
 pub use init::seeded_uniform;
+pub use line::{LineLoss, LineOrigin};
 pub use loss::{Loss, accuracy, loss};
 pub use network::Network;
 

@@ -33,16 +33,24 @@ impl Mlp {
         Ok(Self { layers, activation })
     }
 
-    /// `x`: (n, 3072).
-    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
-        let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(&h)?;
-            if i < last {
-                h = activate(&h, self.activation)?;
-            }
+    /// Logits for `x`: (n, 3072), with the first layer's output `x·W₁ᵀ + b₁` (before the
+    /// activation), which a line search reuses ([`crate::LineLoss`]).
+    pub(crate) fn forward_keeping_first_layer(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+        let first = self.layers[0].forward(x)?;
+        let mut h = first.clone();
+        for layer in &self.layers[1..] {
+            h = layer.forward(&activate(&h, self.activation)?)?;
         }
-        Ok(h)
+        Ok((h, first))
+    }
+
+    /// The layers, input side first.
+    pub(crate) fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+
+    /// The activation between layers.
+    pub(crate) fn activation(&self) -> Activation {
+        self.activation
     }
 }

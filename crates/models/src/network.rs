@@ -132,22 +132,46 @@ impl Network {
     /// Logits (n, num_classes). `mode` selects BatchNorm statistics (see [`BatchNormMode`]);
     /// it is ignored by networks without BatchNorm.
     pub fn forward(&self, x: &Tensor, mode: BatchNormMode) -> Result<Tensor, ModelError> {
+        Ok(self.forward_keeping_first_layer(x, mode)?.0)
+    }
+
+    /// [`Network::forward`], plus for an MLP its first layer's output `x·W₁ᵀ + b₁` (the same
+    /// tensor the logits were computed from).
+    pub(crate) fn forward_keeping_first_layer(
+        &self,
+        x: &Tensor,
+        mode: BatchNormMode,
+    ) -> Result<(Tensor, Option<Tensor>), ModelError> {
         let dims = x.dims();
         let image = dims.len() == 4 && dims[1..] == [3, 32, 32];
         match &self.body {
             Body::Mlp(mlp) => {
-                let x = if image {
-                    x.flatten_from(1)?
-                } else if dims.len() == 2 && dims[1] == MLP_INPUT_DIM {
-                    x.clone()
-                } else {
-                    return Err(shape_err("(n, 3072) or (n, 3, 32, 32)", dims));
-                };
-                Ok(mlp.forward(&x)?)
+                let (logits, first) = mlp.forward_keeping_first_layer(&self.mlp_input(x)?)?;
+                Ok((logits, Some(first)))
             }
             Body::Vgg11(_) | Body::ResNet(_) if !image => Err(shape_err("(n, 3, 32, 32)", dims)),
-            Body::Vgg11(vgg) => vgg.forward(x, mode),
-            Body::ResNet(resnet) => resnet.forward(x, mode),
+            Body::Vgg11(vgg) => Ok((vgg.forward(x, mode)?, None)),
+            Body::ResNet(resnet) => Ok((resnet.forward(x, mode)?, None)),
+        }
+    }
+
+    /// `x` as the (n, 3072) input of an MLP: images (n, 3, 32, 32) are flattened.
+    pub(crate) fn mlp_input(&self, x: &Tensor) -> Result<Tensor, ModelError> {
+        let dims = x.dims();
+        if dims.len() == 4 && dims[1..] == [3, 32, 32] {
+            Ok(x.flatten_from(1)?)
+        } else if dims.len() == 2 && dims[1] == MLP_INPUT_DIM {
+            Ok(x.clone())
+        } else {
+            Err(shape_err("(n, 3072) or (n, 3, 32, 32)", dims))
+        }
+    }
+
+    /// The body when the network is an MLP.
+    pub(crate) fn mlp(&self) -> Option<&Mlp> {
+        match &self.body {
+            Body::Mlp(mlp) => Some(mlp),
+            Body::Vgg11(_) | Body::ResNet(_) => None,
         }
     }
 
@@ -237,29 +261,33 @@ impl Network {
     /// Overwrites every parameter from the flat vector `w` (length, dtype and device must
     /// match). The data is copied; `w` is not aliased.
     pub fn set_flat_parameters(&self, w: &Tensor) -> Result<(), ModelError> {
-        self.check_flat(w)?;
-        let mut offset = 0;
-        for v in &self.params {
-            let n = v.elem_count();
-            let part = w.narrow(0, offset, n)?.reshape(v.shape())?.contiguous()?;
-            v.set(&part.copy()?)?;
-            offset += n;
+        for (v, part) in self.params.iter().zip(self.split_flat(w)?) {
+            v.set(&part.contiguous()?.copy()?)?;
         }
         Ok(())
     }
 
     /// In-place update w ← w + η·u for a flat direction `u`.
     pub fn add_scaled(&self, eta: f64, u: &Tensor) -> Result<(), ModelError> {
-        self.check_flat(u)?;
-        let mut offset = 0;
-        for v in &self.params {
-            let n = v.elem_count();
-            let part = u.narrow(0, offset, n)?.reshape(v.shape())?;
+        for (v, part) in self.params.iter().zip(self.split_flat(u)?) {
             let updated = (v.as_tensor().detach() + (part * eta)?)?;
             v.set(&updated)?;
-            offset += n;
         }
         Ok(())
+    }
+
+    /// Views of a flat vector (checked like [`Network::set_flat_parameters`]) with the shape of
+    /// each parameter, in [`Network::parameters`] order.
+    pub(crate) fn split_flat(&self, w: &Tensor) -> Result<Vec<Tensor>, ModelError> {
+        self.check_flat(w)?;
+        let mut offset = 0;
+        let mut parts = Vec::with_capacity(self.params.len());
+        for v in &self.params {
+            let n = v.elem_count();
+            parts.push(w.narrow(0, offset, n)?.reshape(v.shape())?);
+            offset += n;
+        }
+        Ok(parts)
     }
 
     /// BatchNorm running statistics as (name, copy) pairs in layer order: for each layer

@@ -7,7 +7,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use stepsharp_data::Dataset;
-use stepsharp_models::{BatchNormMode, Loss, Network};
+use stepsharp_models::{BatchNormMode, LineLoss, LineOrigin, Loss, Network};
 use stepsharp_quadratic::Quadratic;
 
 use crate::QuadraticSpec;
@@ -51,6 +51,9 @@ pub struct Measurement {
     pub gradient: Option<Tensor>,
     /// Forward passes it took.
     pub forward_passes: u64,
+    /// With the gradient of an MLP: what [`Problem::line_loss`] needs to evaluate trial
+    /// stepsizes on the same examples without a full forward pass.
+    pub line_origin: Option<LineOrigin>,
 }
 
 /// The objective of a run (one value per run, so the size difference between variants is
@@ -142,6 +145,7 @@ impl Problem {
                     accuracy: evaluation.accuracy,
                     gradient: evaluation.gradient,
                     forward_passes: examples.len().div_ceil(*chunk_size) as u64,
+                    line_origin: evaluation.line_origin,
                 })
             }
             Problem::Quadratic { w, .. } => {
@@ -162,6 +166,7 @@ impl Problem {
                     accuracy: f64::NAN,
                     gradient,
                     forward_passes: 1,
+                    line_origin: None,
                 })
             }
         }
@@ -225,6 +230,16 @@ impl Problem {
                 index,
             )?),
             Problem::Quadratic { .. } => self.quadratic_loss(),
+        }
+    }
+
+    /// The loss `η ↦ f(w + η·direction)` on the examples of the measurement that returned
+    /// `origin`, at the current parameters `w` (see [`LineLoss`]: an MLP's trials skip the
+    /// product with the data).
+    pub fn line_loss(&self, origin: &LineOrigin, direction: &Tensor) -> anyhow::Result<LineLoss> {
+        match self {
+            Problem::Network { net, .. } => Ok(LineLoss::new(net, origin, direction)?),
+            Problem::Quadratic { .. } => anyhow::bail!("a quadratic has no line origin"),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{DType, Tensor};
 use stepsharp_data::{BatchSize, Batcher, DataSource, Prepared};
-use stepsharp_models::Network;
+use stepsharp_models::{LineLoss, LineOrigin, Network};
 use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
 
 use crate::checkpoint::{self, CheckpointState, CheckpointTensors, Loaded};
@@ -478,6 +478,7 @@ impl<'a> Run<'a> {
         let measured = self.problem.measure(&batch, true, true)?;
         self.counters[0] += measured.forward_passes;
         self.counters[1] += measured.forward_passes;
+        let line_origin = measured.line_origin;
         let gradient = measured.gradient.context("gradient missing")?;
         let grad_norm_sq = to_f64(&gradient.sqr()?.sum_all()?)?;
         let mut row = Row {
@@ -532,11 +533,16 @@ impl<'a> Run<'a> {
             slope: -grad_norm_sq,
             grad_norm_sq,
         };
+        // Trials on the step's own batch reuse its gradient evaluation (an MLP's first layer).
+        let trials = match (&trial_batch, &line_origin) {
+            (None, Some(origin)) => Trials::Line { origin, line: None },
+            _ => Trials::Forward(trial_batch.as_ref().unwrap_or(&batch)),
+        };
         let mut oracle = ParameterOracle {
             problem: &self.problem,
             w0: &w0,
             direction: &direction,
-            trial_batch: trial_batch.as_ref().unwrap_or(&batch),
+            trials,
             curvature_batch: &batch,
             moved: false,
             forward_passes: 0,
@@ -636,14 +642,28 @@ fn to_f64(scalar: &Tensor) -> anyhow::Result<f64> {
     Ok(scalar.to_dtype(DType::F64)?.to_scalar::<f64>()?)
 }
 
+/// How [`ParameterOracle`] evaluates `φ(η)`.
+enum Trials<'a> {
+    /// On the step's batch, along the [`LineLoss`] built (on the first trial) from the gradient
+    /// evaluation's origin: the parameters do not move.
+    Line {
+        origin: &'a LineOrigin,
+        line: Option<LineLoss>,
+    },
+    /// Moving the parameters to `w_t + ηu` and running a forward pass on these examples.
+    Forward(&'a Examples),
+}
+
 /// The stepsize oracles over the model's parameters: `φ(η) = f(w_t + ηu)` on the trial batch
 /// (BatchNorm without statistics update) and `uᵀHu` by one exact HVP on the step's batch.
-/// Errors are kept and reported after the rule returns (the rule sees NaN).
+/// Errors are kept and reported after the rule returns (the rule sees NaN). Every trial
+/// counts as one forward pass per chunk, also along a [`LineLoss`], where it costs a fraction
+/// of one.
 struct ParameterOracle<'a> {
     problem: &'a Problem,
     w0: &'a Tensor,
     direction: &'a Tensor,
-    trial_batch: &'a Examples,
+    trials: Trials<'a>,
     curvature_batch: &'a Examples,
     moved: bool,
     forward_passes: u64,
@@ -653,12 +673,24 @@ struct ParameterOracle<'a> {
 
 impl ParameterOracle<'_> {
     fn try_loss_at(&mut self, eta: f64) -> anyhow::Result<f64> {
-        let trial = (self.w0 + (self.direction * eta)?)?;
-        self.problem.set_flat_parameters(&trial)?;
-        self.moved = true;
-        let measured = self.problem.measure(self.trial_batch, false, false)?;
-        self.forward_passes += measured.forward_passes;
-        Ok(measured.loss)
+        match &mut self.trials {
+            Trials::Line { origin, line } => {
+                if line.is_none() {
+                    *line = Some(self.problem.line_loss(origin, self.direction)?);
+                }
+                let line = line.as_ref().expect("built above");
+                self.forward_passes += self.problem.chunk_count(self.curvature_batch) as u64;
+                Ok(line.loss_at(eta)?)
+            }
+            Trials::Forward(batch) => {
+                let trial = (self.w0 + (self.direction * eta)?)?;
+                self.problem.set_flat_parameters(&trial)?;
+                self.moved = true;
+                let measured = self.problem.measure(batch, false, false)?;
+                self.forward_passes += measured.forward_passes;
+                Ok(measured.loss)
+            }
+        }
     }
 
     fn try_curvature(&mut self) -> anyhow::Result<f64> {

@@ -1,0 +1,149 @@
+//! `LineLoss` against forward passes at `w₀ + t·d`: identical at t = 0, equal up to rounding
+//! elsewhere, parameters untouched, and clear errors for what it does not support.
+
+use candle_core::{DType, Device, Tensor};
+use stepsharp_models::{
+    Activation, Architecture, BatchNormMode, LineLoss, Loss, Network, ResNetDepth, evaluate,
+    seeded_uniform,
+};
+
+const EXAMPLES: usize = 8;
+
+fn data(dtype: DType) -> (Tensor, Tensor) {
+    let pixels = seeded_uniform(3, "line.images", EXAMPLES * 3 * 32 * 32, 1.0);
+    let x = Tensor::from_vec(pixels, (EXAMPLES, 3 * 32 * 32), &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap();
+    let labels: Vec<u32> = (0..EXAMPLES as u32).map(|i| (3 * i) % 10).collect();
+    (x, Tensor::new(labels, &Device::Cpu).unwrap())
+}
+
+fn mlp(activation: Activation, bias: bool) -> Architecture {
+    Architecture::Mlp {
+        hidden: vec![6, 5],
+        activation,
+        bias,
+    }
+}
+
+/// A direction that is not the gradient, so every layer moves differently.
+fn direction(net: &Network) -> Tensor {
+    let values = seeded_uniform(4, "line.direction", net.num_parameters(), 1.0);
+    Tensor::from_vec(values, net.num_parameters(), &Device::Cpu)
+        .unwrap()
+        .to_dtype(net.dtype())
+        .unwrap()
+}
+
+fn as_f64(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64).unwrap().to_vec1().unwrap()
+}
+
+fn loss_by_forward(net: &Network, x: &Tensor, y: &Tensor, kind: Loss, chunk: usize) -> f64 {
+    evaluate(net, x, y, kind, chunk, BatchNormMode::Train, false)
+        .unwrap()
+        .loss
+}
+
+#[test]
+fn matches_forward_passes_along_the_line() {
+    for (dtype, tolerance) in [(DType::F64, 1e-13), (DType::F32, 1e-5)] {
+        for (activation, bias) in [(Activation::Tanh, true), (Activation::Relu, false)] {
+            for kind in [Loss::Mse, Loss::CrossEntropy] {
+                // Chunks of 3: 8 examples make chunks of 3, 3 and 2.
+                let chunk = 3;
+                let net = Network::new(&mlp(activation, bias), 10, 1, dtype, &Device::Cpu).unwrap();
+                let (x, y) = data(dtype);
+                let at_w0 =
+                    evaluate(&net, &x, &y, kind, chunk, BatchNormMode::Train, true).unwrap();
+                let origin = at_w0
+                    .line_origin
+                    .as_ref()
+                    .expect("an MLP keeps its line origin");
+                let d = direction(&net);
+                let line = LineLoss::new(&net, origin, &d).unwrap();
+                let w0 = net.flat_parameters().unwrap();
+                assert_eq!(line.loss_at(0.0).unwrap(), at_w0.loss, "{dtype:?} t = 0");
+                for t in [1e-3, 0.05, 0.7, -0.2] {
+                    let value = line.loss_at(t).unwrap();
+                    assert_eq!(
+                        as_f64(&net.flat_parameters().unwrap()),
+                        as_f64(&w0),
+                        "loss_at must not move the parameters"
+                    );
+                    net.set_flat_parameters(&(&w0 + (&d * t).unwrap()).unwrap())
+                        .unwrap();
+                    let expected = loss_by_forward(&net, &x, &y, kind, chunk);
+                    net.set_flat_parameters(&w0).unwrap();
+                    let error = (value - expected).abs() / expected.abs();
+                    assert!(
+                        error < tolerance,
+                        "{dtype:?} {activation:?} bias {bias} {kind:?} t = {t}: {value} vs {expected}"
+                    );
+                    assert_ne!(value, at_w0.loss, "t = {t} must move the loss");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn keeps_no_origin_without_a_gradient_or_for_a_cnn() {
+    let (x, y) = data(DType::F32);
+    let net = Network::new(
+        &mlp(Activation::Tanh, true),
+        10,
+        0,
+        DType::F32,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let plain = evaluate(&net, &x, &y, Loss::Mse, 4, BatchNormMode::Train, false).unwrap();
+    assert!(plain.line_origin.is_none());
+
+    let cnn_arch = Architecture::ResNet {
+        depth: ResNetDepth::ResNet20,
+        batch_norm: false,
+        width: 1,
+    };
+    let cnn = Network::new(&cnn_arch, 10, 0, DType::F32, &Device::Cpu).unwrap();
+    let images = x.reshape((EXAMPLES, 3, 32, 32)).unwrap();
+    let graded = evaluate(&cnn, &images, &y, Loss::Mse, 4, BatchNormMode::Train, true).unwrap();
+    assert!(graded.line_origin.is_none());
+}
+
+#[test]
+fn rejects_a_cnn_or_a_direction_of_the_wrong_length() {
+    let (x, y) = data(DType::F32);
+    let net = Network::new(
+        &mlp(Activation::Tanh, true),
+        10,
+        0,
+        DType::F32,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let at_w0 = evaluate(&net, &x, &y, Loss::Mse, 8, BatchNormMode::Train, true).unwrap();
+    let origin = at_w0.line_origin.unwrap();
+    let short = Tensor::zeros(net.num_parameters() - 1, DType::F32, &Device::Cpu).unwrap();
+    let error = LineLoss::new(&net, &origin, &short)
+        .err()
+        .expect("wrong length");
+    assert!(
+        error
+            .to_string()
+            .contains(&net.num_parameters().to_string()),
+        "{error}"
+    );
+
+    let cnn_arch = Architecture::ResNet {
+        depth: ResNetDepth::ResNet20,
+        batch_norm: false,
+        width: 1,
+    };
+    let cnn = Network::new(&cnn_arch, 10, 0, DType::F32, &Device::Cpu).unwrap();
+    let d = Tensor::zeros(cnn.num_parameters(), DType::F32, &Device::Cpu).unwrap();
+    let error = LineLoss::new(&cnn, &origin, &d).err().expect("a CNN");
+    assert!(error.to_string().contains("MLP"), "{error}");
+}
