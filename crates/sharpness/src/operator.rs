@@ -49,6 +49,17 @@ pub trait Vector: Clone {
         }
         Ok(coefficients)
     }
+
+    /// `passes` passes of [`Vector::project_out`] against the same `basis`; returns the
+    /// coefficients of each pass. Implementations may share work between passes (tensors
+    /// stack the basis into one matrix once).
+    fn project_out_repeatedly(
+        &mut self,
+        basis: &[Self],
+        passes: usize,
+    ) -> Result<Vec<Vec<f64>>, SharpnessError> {
+        (0..passes).map(|_| self.project_out(basis)).collect()
+    }
 }
 
 /// A symmetric linear operator `v ↦ Hv` (typically a Hessian).

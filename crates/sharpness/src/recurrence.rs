@@ -51,8 +51,8 @@ impl<V: Vector> Recurrence<V> {
         if j > 0 {
             w.axpy(-self.betas[j - 1], &self.basis[j - 1])?;
         }
-        for _pass in 0..2 {
-            alpha += w.project_out(&self.basis)?[j];
+        for pass in w.project_out_repeatedly(&self.basis, 2)? {
+            alpha += pass[j];
         }
         self.alphas.push(alpha);
         let beta = w.norm()?;

@@ -64,8 +64,18 @@ impl Vector for Tensor {
     /// vectors accumulate these inner products in f32, with blocked summation; two passes
     /// in Lanczos restore orthogonality to that precision).
     fn project_out(&mut self, basis: &[Self]) -> Result<Vec<f64>, SharpnessError> {
+        Ok(self.project_out_repeatedly(basis, 1)?.remove(0))
+    }
+
+    /// [`Vector::project_out`] `passes` times with one stacked `Q`: the copy of the basis,
+    /// as large as a pass's two products together, is paid once.
+    fn project_out_repeatedly(
+        &mut self,
+        basis: &[Self],
+        passes: usize,
+    ) -> Result<Vec<Vec<f64>>, SharpnessError> {
         if basis.is_empty() {
-            return Ok(Vec::new());
+            return Ok(vec![Vec::new(); passes]);
         }
         for b in basis {
             check_compatible(self, b)?;
@@ -76,11 +86,15 @@ impl Vector for Tensor {
             .map(|b| b.reshape(n))
             .collect::<candle_core::Result<_>>()?;
         let q = Tensor::stack(&flat, 0)?;
-        let column = self.reshape((n, 1))?;
-        let coefficients = q.matmul(&column)?;
-        let projection = q.t()?.matmul(&coefficients)?;
-        *self = self.sub(&projection.reshape(self.shape())?)?;
-        Ok(as_f64(&coefficients)?.flatten_all()?.to_vec1::<f64>()?)
+        (0..passes)
+            .map(|_| {
+                let column = self.reshape((n, 1))?;
+                let coefficients = q.matmul(&column)?;
+                let projection = q.t()?.matmul(&coefficients)?;
+                *self = self.sub(&projection.reshape(self.shape())?)?;
+                Ok(as_f64(&coefficients)?.flatten_all()?.to_vec1::<f64>()?)
+            })
+            .collect()
     }
 }
 
