@@ -6,8 +6,10 @@
 //! cargo xtask plot figure3                 # re-plot from cached runs only
 //! cargo xtask list                         # experiments and cached runs with status
 //! cargo xtask verify                       # re-hash every cached run and check its files
+//! cargo xtask bench --jax .venv/bin/python  # step, HVP and Lanczos costs, side by side with JAX
 //! ```
 
+mod bench;
 mod list;
 mod progress;
 mod reproduce;
@@ -19,6 +21,24 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use stepsharp_runner::{DeviceKind, Interrupt, Interrupted, LockWait, SECOND_SIGNAL_EXIT, Scale};
+
+/// Training allocates and frees tensor buffers of megabytes at every operation; glibc's malloc
+/// maps and unmaps each one, so a step spent about 30% of its time in page faults (profiled
+/// with `perf`, see crates/models/README.md). mimalloc keeps freed memory for reuse once
+/// [`keep_freed_memory`] has turned off its purging.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc.h (v3): milliseconds before freed memory goes back to
+/// the OS (default 1000 in its options.c; -1: never). Not named by `libmimalloc-sys` 0.1.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keeps freed memory in the process: with mimalloc's default 1 s purge delay a step still
+/// page-faulted 16 thousand times per second (huge pages zeroed anew); with no purging, 100.
+fn keep_freed_memory() {
+    // SAFETY: sets a process-wide option; mimalloc reads options at every purge decision.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
 
 /// The stepsharp harness: reproduce "On the Interplay Between Stepsize Tuning and Progressive
 /// Sharpening" (Roulet, Agarwala, Pedregosa, 2023) from TOML configs under `experiments/`.
@@ -73,6 +93,8 @@ enum Command {
     List(list::ListCommand),
     /// Re-hash every cached run and check that its files are complete and consistent.
     Verify(verify::VerifyCommand),
+    /// Time the MLP's training step, line-search trial, HVP and Lanczos (optionally beside JAX).
+    Bench(bench::BenchCommand),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -115,6 +137,7 @@ impl Global {
 }
 
 fn main() -> anyhow::Result<()> {
+    keep_freed_memory();
     let mut cli = Cli::parse();
     cli.global.interrupt = Interrupt::on_signals().context("cannot install the Ctrl-C handler")?;
     if let Some(threads) = cli.global.threads {
@@ -128,6 +151,7 @@ fn main() -> anyhow::Result<()> {
         Command::Plot(command) => command.run(&cli.global),
         Command::List(command) => command.run(&cli.global),
         Command::Verify(command) => command.run(&cli.global),
+        Command::Bench(command) => command.run(&cli.global),
     };
     if let Some(interrupted) = result
         .as_ref()
@@ -138,4 +162,23 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(SECOND_SIGNAL_EXIT);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hard-coded option index is mimalloc's purge delay, whose default is 1000 (ms) in
+    /// mimalloc v3's options.c; [`keep_freed_memory`] sets it to -1.
+    #[test]
+    fn the_purge_option_index_names_the_purge_delay() {
+        // SAFETY: reads and sets process-wide options of the linked mimalloc.
+        let before = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(before, 1000, "mimalloc's default purge delay");
+        keep_freed_memory();
+        assert_eq!(
+            unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) },
+            -1
+        );
+    }
 }

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""JAX-on-CPU reference for `cargo xtask bench` (optional; the Rust benchmark runs without it).
+
+The same computations as stepsharp's MLP benchmark, on the same weights and images, which
+`cargo xtask bench` exports as .npy files into a folder:
+
+    x.npy       (n, 3072) float64 images (stepsharp's preprocessing)
+    y.npy       (n,) int64 labels
+    param_<i>.npy      float64 parameters, layer by layer: weight (out, in), then bias (out,)
+    direction_<i>.npy  the line-search direction, same layout
+    probe_<i>.npy      the Hessian-vector product's probe (and Lanczos start), same layout
+
+The MLP is y = W_L·tanh(…tanh(W_1·x + b_1)…) + b_L with the loss
+½·Σ_classes (logits − onehot)² averaged over examples (stepsharp-models' `Loss::Mse`).
+
+Protocol: one command per line on stdin, `<op> <dtype> <reps>`, answered on stdout by
+`<op> <dtype> <median seconds> <value>` (value: the loss, the sum of an HVP's entries, or λ for
+lanczos, to check that both sides compute the same thing). Ops:
+
+    value_and_grad  jit(value_and_grad(loss))
+    gd_step         jit(w ↦ (loss(w), w − η∇loss(w)))
+    trial           jit(t ↦ loss(w + t·d))           (one line-search trial forward)
+    hvp             jit(jvp(grad(loss), (w,), (v,)))  (from scratch, as JAX users write it)
+    hvp_linearized  the jitted linear map of jax.linearize(grad(loss), w), applied to v
+                    (the gradient's linearisation reused, like a kept gradient graph)
+    lanczos         20 Lanczos steps with full reorthogonalisation around the jitted hvp
+
+Threads: `--threads N` pins the process to N cores before JAX starts and, for N = 1, turns off
+XLA's multi-threaded Eigen. Setup: `python3 -m venv .venv && .venv/bin/pip install jax`.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+LANCZOS_STEPS = 20
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", help="folder written by `cargo xtask bench`")
+    parser.add_argument("--threads", type=int, default=0, help="cores to use (0: all)")
+    args = parser.parse_args()
+    if args.threads > 0:
+        os.sched_setaffinity(0, range(args.threads))
+        if args.threads == 1:
+            os.environ["XLA_FLAGS"] = (
+                os.environ.get("XLA_FLAGS", "")
+                + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            )
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+
+    folder = args.folder
+    count = len([f for f in os.listdir(folder) if f.startswith("param_")])
+    params64 = [np.load(os.path.join(folder, f"param_{i}.npy")) for i in range(count)]
+    d64 = [np.load(os.path.join(folder, f"direction_{i}.npy")) for i in range(count)]
+    v64 = [np.load(os.path.join(folder, f"probe_{i}.npy")) for i in range(count)]
+    x64 = np.load(os.path.join(folder, "x.npy"))
+    labels = np.load(os.path.join(folder, "y.npy")).astype(np.int32)
+    classes = params64[-1].shape[0]
+    eta = 0.04
+
+    def flat(tree):
+        return jnp.concatenate([t.reshape(-1) for t in tree])
+
+    def unflatten(flat_vector, like):
+        out, offset = [], 0
+        for p in like:
+            out.append(flat_vector[offset : offset + p.size].reshape(p.shape))
+            offset += p.size
+        return out
+
+    def loss(params, x, onehot):
+        h = x
+        layers = len(params) // 2
+        for i in range(layers):
+            h = h @ params[2 * i].T + params[2 * i + 1]
+            if i < layers - 1:
+                h = jnp.tanh(h)
+        return 0.5 * jnp.sum((h - onehot) ** 2) / x.shape[0]
+
+    value_and_grad = jax.jit(jax.value_and_grad(loss))
+
+    @jax.jit
+    def gd_step(params, x, onehot):
+        value, grads = jax.value_and_grad(loss)(params, x, onehot)
+        return value, [p - eta * g for p, g in zip(params, grads)]
+
+    @jax.jit
+    def trial(params, d, t, x, onehot):
+        return loss([p + t * q for p, q in zip(params, d)], x, onehot)
+
+    @jax.jit
+    def hvp(params, v, x, onehot):
+        return jax.jvp(lambda w: jax.grad(loss)(w, x, onehot), (params,), (v,))[1]
+
+    def hvp_flat(params, q, x, onehot):
+        tangent = unflatten(q, params)
+        return flat(jax.jvp(lambda w: jax.grad(loss)(w, x, onehot), (params,), (tangent,))[1])
+
+    @jax.jit
+    def lanczos_recurrence(params, v, x, onehot):
+        q0 = flat(v)
+        basis = jnp.zeros((LANCZOS_STEPS + 1, q0.size), q0.dtype).at[0].set(q0 / jnp.linalg.norm(q0))
+        coefficients = jnp.zeros((2, LANCZOS_STEPS), q0.dtype)
+
+        def body(i, state):
+            basis, coefficients = state
+            q = basis[i]
+            w = hvp_flat(params, q, x, onehot)
+            alpha = jnp.dot(w, q)
+            w = w - basis.T @ (basis @ w)  # full reorthogonalisation (unfilled rows are 0)
+            beta = jnp.linalg.norm(w)
+            basis = basis.at[i + 1].set(w / beta)
+            return basis, coefficients.at[0, i].set(alpha).at[1, i].set(beta)
+
+        return jax.lax.fori_loop(0, LANCZOS_STEPS, body, (basis, coefficients))[1]
+
+    def lanczos(params, v, x, onehot):
+        alphas, betas = np.asarray(lanczos_recurrence(params, v, x, onehot), np.float64)
+        tridiagonal = np.diag(alphas) + np.diag(betas[:-1], 1) + np.diag(betas[:-1], -1)
+        return float(np.linalg.eigvalsh(tridiagonal)[-1])
+
+    cases = {}
+    for name, dtype in (("f32", jnp.float32), ("f64", jnp.float64)):
+        params = [jnp.asarray(p, dtype) for p in params64]
+        x = jnp.asarray(x64, dtype)
+        onehot = jax.nn.one_hot(labels, classes, dtype=dtype)
+        d = [jnp.asarray(q, dtype) for q in d64]
+        v = [jnp.asarray(q, dtype) for q in v64]
+        linearized = jax.jit(jax.linearize(lambda w, x=x, o=onehot: jax.grad(loss)(w, x, o), params)[1])
+        t = jnp.asarray(0.01, dtype)
+        cases[name] = {
+            "value_and_grad": lambda p=params, x=x, o=onehot: value_and_grad(p, x, o)[0],
+            "gd_step": lambda p=params, x=x, o=onehot: gd_step(p, x, o)[0],
+            "trial": lambda p=params, d=d, t=t, x=x, o=onehot: trial(p, d, t, x, o),
+            "hvp": lambda p=params, v=v, x=x, o=onehot: flat(hvp(p, v, x, o)).sum(),
+            "hvp_linearized": lambda v=v, f=linearized: flat(f(v)).sum(),
+            "lanczos": lambda p=params, v=v, x=x, o=onehot: lanczos(p, v, x, o),
+        }
+
+    def run(op, dtype, reps):
+        f = cases[dtype][op]
+        value = jax.block_until_ready(f())  # compile / warm up
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            value = jax.block_until_ready(f())
+            times.append(time.perf_counter() - start)
+        return statistics.median(times), float(value)
+
+    print("ready", jax.__version__, flush=True)
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        op, dtype, reps = parts[0], parts[1], int(parts[2])
+        seconds, value = run(op, dtype, reps)
+        print(op, dtype, f"{seconds:.6e}", f"{value:.17e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
