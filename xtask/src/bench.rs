@@ -257,13 +257,7 @@ struct Reference {
 
 impl Reference {
     fn new(examples: usize, data_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let net = Network::new(
-            &Architecture::mlp_cohen(),
-            10,
-            SEED,
-            DType::F64,
-            &Device::Cpu,
-        )?;
+        let net = reference_network()?;
         let n = net.num_parameters();
         let vector = |stream: &str, scale: f64| {
             Tensor::from_vec(seeded_uniform(SEED, stream, n, scale), n, &Device::Cpu)
@@ -281,13 +275,7 @@ impl Reference {
 
     /// Writes the `.npy` files `jax_bench.py` reads (parameters as weight, bias per layer).
     fn export(&self, folder: &Path) -> anyhow::Result<()> {
-        let net = Network::new(
-            &Architecture::mlp_cohen(),
-            10,
-            SEED,
-            DType::F64,
-            &Device::Cpu,
-        )?;
+        let net = reference_network()?;
         let mut order: Vec<usize> = (0..net.parameters().len()).collect();
         let names = net.parameter_names();
         order.sort_by_key(|&i| {
@@ -314,6 +302,17 @@ impl Reference {
         self.labels.write_npy(folder.join("y.npy"))?;
         Ok(())
     }
+}
+
+/// Figure 3's MLP with the benchmark's seed, in f64 (the reference weights and their order).
+fn reference_network() -> anyhow::Result<Network> {
+    Ok(Network::new(
+        &Architecture::mlp_cohen(),
+        10,
+        SEED,
+        DType::F64,
+        &Device::Cpu,
+    )?)
 }
 
 /// The first `examples` CIFAR-10 training images (unit range, flat) in f64, or seeded

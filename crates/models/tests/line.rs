@@ -36,6 +36,27 @@ fn direction(net: &Network) -> Tensor {
         .unwrap()
 }
 
+fn small_f32_mlp() -> Network {
+    Network::new(
+        &mlp(Activation::Tanh, true),
+        10,
+        0,
+        DType::F32,
+        &Device::Cpu,
+    )
+    .unwrap()
+}
+
+/// ResNet-20 of width 1 without BatchNorm: a CNN small enough for a test.
+fn narrow_resnet() -> Network {
+    let arch = Architecture::ResNet {
+        depth: ResNetDepth::ResNet20,
+        batch_norm: false,
+        width: 1,
+    };
+    Network::new(&arch, 10, 0, DType::F32, &Device::Cpu).unwrap()
+}
+
 fn as_f64(t: &Tensor) -> Vec<f64> {
     t.to_dtype(DType::F64).unwrap().to_vec1().unwrap()
 }
@@ -91,23 +112,11 @@ fn matches_forward_passes_along_the_line() {
 #[test]
 fn keeps_no_origin_without_a_gradient_or_for_a_cnn() {
     let (x, y) = data(DType::F32);
-    let net = Network::new(
-        &mlp(Activation::Tanh, true),
-        10,
-        0,
-        DType::F32,
-        &Device::Cpu,
-    )
-    .unwrap();
+    let net = small_f32_mlp();
     let plain = evaluate(&net, &x, &y, Loss::Mse, 4, BatchNormMode::Train, false).unwrap();
     assert!(plain.line_origin.is_none());
 
-    let cnn_arch = Architecture::ResNet {
-        depth: ResNetDepth::ResNet20,
-        batch_norm: false,
-        width: 1,
-    };
-    let cnn = Network::new(&cnn_arch, 10, 0, DType::F32, &Device::Cpu).unwrap();
+    let cnn = narrow_resnet();
     let images = x.reshape((EXAMPLES, 3, 32, 32)).unwrap();
     let graded = evaluate(&cnn, &images, &y, Loss::Mse, 4, BatchNormMode::Train, true).unwrap();
     assert!(graded.line_origin.is_none());
@@ -116,14 +125,7 @@ fn keeps_no_origin_without_a_gradient_or_for_a_cnn() {
 #[test]
 fn rejects_a_cnn_or_a_direction_of_the_wrong_length() {
     let (x, y) = data(DType::F32);
-    let net = Network::new(
-        &mlp(Activation::Tanh, true),
-        10,
-        0,
-        DType::F32,
-        &Device::Cpu,
-    )
-    .unwrap();
+    let net = small_f32_mlp();
     let at_w0 = evaluate(&net, &x, &y, Loss::Mse, 8, BatchNormMode::Train, true).unwrap();
     let origin = at_w0.line_origin.unwrap();
     let short = Tensor::zeros(net.num_parameters() - 1, DType::F32, &Device::Cpu).unwrap();
@@ -137,12 +139,7 @@ fn rejects_a_cnn_or_a_direction_of_the_wrong_length() {
         "{error}"
     );
 
-    let cnn_arch = Architecture::ResNet {
-        depth: ResNetDepth::ResNet20,
-        batch_norm: false,
-        width: 1,
-    };
-    let cnn = Network::new(&cnn_arch, 10, 0, DType::F32, &Device::Cpu).unwrap();
+    let cnn = narrow_resnet();
     let d = Tensor::zeros(cnn.num_parameters(), DType::F32, &Device::Cpu).unwrap();
     let error = LineLoss::new(&cnn, &origin, &d).err().expect("a CNN");
     assert!(error.to_string().contains("MLP"), "{error}");
