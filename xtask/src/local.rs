@@ -96,7 +96,15 @@ fn run_children(
     loop {
         let stop = global.interrupt.is_requested() || !failures.is_empty();
         while !stop && running.len() < jobs && next < missing.len() {
-            running.push(start(&missing[next], next, missing.len(), global, threads, folder, &bars)?);
+            running.push(start(
+                &missing[next],
+                next,
+                missing.len(),
+                global,
+                threads,
+                folder,
+                &bars,
+            )?);
             next += 1;
         }
         if running.is_empty() {
@@ -112,7 +120,10 @@ fn run_children(
             job.bar.finish_and_clear();
             let run = &missing[job.run];
             if status.success() {
-                let status = run.dir.metadata()?.map_or("ended".into(), |m| m.status.describe());
+                let status = run
+                    .dir
+                    .metadata()?
+                    .map_or("ended".into(), |m| m.status.describe());
                 say(format!(
                     "[{}/{}] {} {} {status}",
                     job.run + 1,
@@ -188,7 +199,12 @@ fn start(
         ProgressStyle::with_template("{spinner} {prefix} running {elapsed}")
             .expect("valid template"),
     );
-    bar.set_prefix(format!("[{}/{total}] {} {}", index + 1, run.label, run.dir.id()));
+    bar.set_prefix(format!(
+        "[{}/{total}] {} {}",
+        index + 1,
+        run.label,
+        run.dir.id()
+    ));
     bar.enable_steady_tick(POLL);
     Ok(Running {
         child,
@@ -216,7 +232,10 @@ pub fn forwarded_args(global: &Global) -> anyhow::Result<Vec<OsString>> {
         let name = device.to_possible_value().expect("no skipped variants");
         args.extend(["--device".into(), name.get_name().into()]);
     }
-    let scale = global.scale.to_possible_value().expect("no skipped variants");
+    let scale = global
+        .scale
+        .to_possible_value()
+        .expect("no skipped variants");
     args.extend(["--scale".into(), scale.get_name().into()]);
     Ok(args)
 }

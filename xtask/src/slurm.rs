@@ -103,10 +103,11 @@ pub fn submit(
         return Ok(Submitted::NothingMissing);
     }
     let folder = fresh_folder(&std::path::absolute(
-        global
-            .results
-            .join(SUBMISSIONS_DIR)
-            .join(format!("{name}-{}-{}", scale.name(), unix_now())),
+        global.results.join(SUBMISSIONS_DIR).join(format!(
+            "{name}-{}-{}",
+            scale.name(),
+            unix_now()
+        )),
     )?)?;
     for sub in ["configs", "logs"] {
         let path = folder.join(sub);
@@ -152,7 +153,10 @@ pub fn submit(
     }
     if args.dry_run {
         println!("--- {}\n{array}", folder.join("array.sh").display());
-        println!("sbatch --parsable {}", command_line(&extra, &folder.join("array.sh")));
+        println!(
+            "sbatch --parsable {}",
+            command_line(&extra, &folder.join("array.sh"))
+        );
         if let Some(plot) = &plot {
             println!("--- {}\n{plot}", folder.join("plot.sh").display());
             println!(
@@ -164,7 +168,10 @@ pub fn submit(
         return Ok(Submitted::Jobs);
     }
     let array_id = sbatch(&[], &extra, &folder.join("array.sh"))?;
-    println!("submitted job array {array_id} ({} tasks)", plan.missing.len());
+    println!(
+        "submitted job array {array_id} ({} tasks)",
+        plan.missing.len()
+    );
     let mut follow = array_id.clone();
     if plot.is_some() {
         let dependency = format!("--dependency=afterany:{array_id}");
@@ -188,9 +195,7 @@ fn array_script(
     forwarded: &[OsString],
 ) -> anyhow::Result<String> {
     let mut text = header(
-        &format!(
-            "one task per missing run of `{name}`; task i runs configs/i.toml (see runs.txt)"
-        ),
+        &format!("one task per missing run of `{name}`; task i runs configs/i.toml (see runs.txt)"),
         &format!("stepsharp-{name}"),
     );
     writeln!(text, "#SBATCH --array=0-{}", tasks - 1)?;
@@ -277,7 +282,12 @@ fn sbatch(options: &[String], extra: &[String], script: &Path) -> anyhow::Result
     );
     // `--parsable` prints `<job id>[;<cluster>]`.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let id = stdout.trim().split(';').next().unwrap_or_default().to_string();
+    let id = stdout
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     anyhow::ensure!(
         !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
         "sbatch {} printed no job id: {stdout:?}",

@@ -67,7 +67,9 @@ fn mixed_cpu_features(global: &Global) -> Vec<String> {
             let plan = match plan {
                 Ok(plan) => plan,
                 Err(error) => {
-                    lines.push(format!("note     {label}: CPU features not checked: {error:#}"));
+                    lines.push(format!(
+                        "note     {label}: CPU features not checked: {error:#}"
+                    ));
                     continue;
                 }
             };

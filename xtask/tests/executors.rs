@@ -73,14 +73,31 @@ fn the_local_executor_gives_the_sequential_trajectories() {
     scratch.xtask("sequential", &["--threads", "1", "reproduce", "tiny"]);
     let output = scratch.xtask(
         "local",
-        &["--threads", "2", "reproduce", "tiny", "--executor", "local", "--jobs", "2"],
+        &[
+            "--threads",
+            "2",
+            "reproduce",
+            "tiny",
+            "--executor",
+            "local",
+            "--jobs",
+            "2",
+        ],
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("round 1: 4 runs, 2 at a time, 1 threads each"), "{stderr}");
+    assert!(
+        stderr.contains("round 1: 4 runs, 2 at a time, 1 threads each"),
+        "{stderr}"
+    );
     let sequential = scratch.trajectories("sequential");
     assert_eq!(sequential.len(), 4);
     assert_eq!(scratch.trajectories("local"), sequential);
-    assert!(scratch.root.join("local/figures/tiny-quick/claims.md").exists());
+    assert!(
+        scratch
+            .root
+            .join("local/figures/tiny-quick/claims.md")
+            .exists()
+    );
 }
 
 /// The submission folders under `<results>/slurm`, oldest first (named
@@ -110,7 +127,10 @@ fn submitted_hashes(folder: &Path) -> Vec<String> {
 #[test]
 fn a_slurm_dry_run_writes_an_array_over_the_missing_runs_only() {
     let scratch = Scratch::new();
-    let output = scratch.xtask("results", &["reproduce", "tiny", "--executor", "slurm", "--dry-run"]);
+    let output = scratch.xtask(
+        "results",
+        &["reproduce", "tiny", "--executor", "slurm", "--dry-run"],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results = scratch.root.join("results");
     let first = submissions(&results);
@@ -145,14 +165,25 @@ fn a_slurm_dry_run_writes_an_array_over_the_missing_runs_only() {
     scratch.xtask(
         "results",
         &[
-            "reproduce", "tiny", "--executor", "slurm", "--dry-run", "--time", "5", "--gres",
+            "reproduce",
+            "tiny",
+            "--executor",
+            "slurm",
+            "--dry-run",
+            "--time",
+            "5",
+            "--gres",
             "gpu:1",
         ],
     );
     let second = submissions(&results);
     assert_eq!(second.len(), 2);
     let array = std::fs::read_to_string(second[1].join("array.sh")).unwrap();
-    for line in ["#SBATCH --array=0-2", "#SBATCH --time=5", "#SBATCH --gres=gpu:1"] {
+    for line in [
+        "#SBATCH --array=0-2",
+        "#SBATCH --time=5",
+        "#SBATCH --gres=gpu:1",
+    ] {
         assert!(array.contains(line), "no `{line}` in\n{array}");
     }
     assert_eq!(submitted_hashes(&second[1]), hashes[1..]);
@@ -163,7 +194,15 @@ fn an_invalid_resource_override_names_the_field() {
     let scratch = Scratch::new();
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .current_dir(&scratch.root)
-        .args(["--data", "cifar", "reproduce", "tiny", "--executor", "slurm", "--dry-run"])
+        .args([
+            "--data",
+            "cifar",
+            "reproduce",
+            "tiny",
+            "--executor",
+            "slurm",
+            "--dry-run",
+        ])
         .args(["--mem", "4GB"])
         .output()
         .unwrap();

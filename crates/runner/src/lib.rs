@@ -15,8 +15,8 @@ mod fsio;
 mod hash;
 mod interrupt;
 mod lock;
-mod plot;
 mod plan;
+mod plot;
 mod problem;
 mod provenance;
 mod stats;
@@ -47,10 +47,10 @@ pub use fsio::{RESULT_FILE_MODE, StoreError, write_atomic};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
 pub use interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
 pub use lock::LockWait;
-pub use stats::{RunStats, TAIL_FRACTION, Windows};
-pub use status::RunStatus;
 pub use plan::{FigurePlan, MissingRun, plan_figure};
 pub use provenance::{KERNEL_FEATURES, Machine, SlurmJob};
+pub use stats::{RunStats, TAIL_FRACTION, Windows};
+pub use status::RunStatus;
 pub use store::{FIGURES_DIR, Metadata, RunDir, SUBMISSIONS_DIR, StoredConfigError, list_runs};
 pub use train::{
     CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of, lookup, prepare_data,

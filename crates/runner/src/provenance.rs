@@ -109,7 +109,9 @@ fn cpu_features() -> Vec<String> {
         };
     }
     #[cfg(target_arch = "x86_64")]
-    detect!("sse4.1", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl");
+    detect!(
+        "sse4.1", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl"
+    );
     #[cfg(target_arch = "aarch64")]
     detect!("neon", "fp16", "sve");
     found

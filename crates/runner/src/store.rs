@@ -164,7 +164,10 @@ pub fn list_runs(results: &Path) -> Result<Vec<ListedRun>, StoreError> {
     for entry in std::fs::read_dir(results).map_err(list)? {
         let entry = entry.map_err(StoreError::io("list the results folder", results))?;
         let path = entry.path();
-        if !path.is_dir() || entry.file_name() == FIGURES_DIR || entry.file_name() == SUBMISSIONS_DIR {
+        if !path.is_dir()
+            || entry.file_name() == FIGURES_DIR
+            || entry.file_name() == SUBMISSIONS_DIR
+        {
             continue;
         }
         let metadata = read_metadata(&path.join(METADATA_FILE));

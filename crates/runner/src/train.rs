@@ -22,9 +22,7 @@ use crate::interrupt::{Interrupt, Interrupted};
 use crate::lock::{LockKind, LockWait, RunLock};
 use crate::problem::{Examples, Problem};
 use crate::provenance::{Machine, host_name};
-use crate::store::{
-    CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now,
-};
+use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
 use crate::tracking::{SharpnessTracker, curvature_along};
 use crate::trajectory::{Row, read_trajectory, trajectory_csv};
 use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, RunStatus, faults, run_hash};
