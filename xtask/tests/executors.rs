@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use stepsharp_runner::{RunConfig, read_trajectory, run_hash};
+use stepsharp_runner::{RunConfig, list_runs, read_trajectory, run_hash};
 
 /// The figure file, shared with `slurm.sh`.
 const TINY: &str = include_str!("tiny.toml");
@@ -209,4 +209,30 @@ fn an_invalid_resource_override_names_the_field() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("quick.slurm.mem"), "{stderr}");
+}
+
+#[test]
+fn verify_warns_about_a_figure_computed_on_mixed_cpu_features() {
+    let scratch = Scratch::new();
+    scratch.xtask("results", &["--threads", "1", "reproduce", "tiny"]);
+    let output = scratch.xtask("results", &["verify"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("warning"), "{stdout}");
+    // One run as if computed on another CPU (metadata is not part of what `verify` hashes).
+    let (dir, metadata) = list_runs(&scratch.root.join("results")).unwrap().remove(0);
+    let mut metadata = metadata.unwrap();
+    metadata.machines[0].cpu_features = vec!["some-other-feature".into()];
+    dir.write_metadata(&metadata).unwrap();
+    let output = scratch.xtask("results", &["verify"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "warning  tiny (quick scale): runs computed on CPUs with different kernel features"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[some-other-feature] (1 attempts)"),
+        "{stdout}"
+    );
 }
