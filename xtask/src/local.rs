@@ -38,9 +38,20 @@ pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyho
     let scratch = tempfile::tempdir().context("cannot create a folder for run configs")?;
     let options = global.options();
     let mut round = 0;
+    let mut previous: Vec<String> = Vec::new();
     loop {
         round += 1;
         let plan = plan_figure(figure, global.scale(), &options)?;
+        // A run that ran without error in the previous round has ended: if it is still
+        // missing, the child computed another run id (it would loop forever).
+        if let Some(run) = plan.missing.iter().find(|m| previous.contains(&m.dir.hash)) {
+            anyhow::bail!(
+                "run `{}` ({}) is still missing after its child process succeeded",
+                run.label,
+                run.dir.id()
+            );
+        }
+        previous = plan.missing.iter().map(|m| m.dir.hash.clone()).collect();
         if plan.missing.is_empty() {
             anyhow::ensure!(
                 plan.waiting.is_empty(),
