@@ -31,6 +31,11 @@ tmp=$(mktemp -d /tmp/stepsharp-slurm.XXXXXX)
 pids=()
 cleanup() {
     local status=$?
+    # Jobs still in this (temporary) cluster are cancelled first, so that no task outlives it.
+    if [ -n "${SLURM_CONF:-}" ] && jobs=$(squeue -h -o %i 2>/dev/null) && [ -n "$jobs" ]; then
+        scancel $jobs 2>/dev/null || true
+        for _ in $(seq 50); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.2; done
+    fi
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
