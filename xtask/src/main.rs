@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cargo xtask reproduce figure3            # run what is missing, plot, write claims.md
+//! cargo xtask reproduce figure3 --executor local --jobs 2  # two runs at once
+//! cargo xtask reproduce figure3 --executor slurm           # a job array, then a plot job
 //! cargo xtask run experiments/figure3.toml # run every run of a figure (or one run config)
 //! cargo xtask plot figure3                 # re-plot from cached runs only
 //! cargo xtask list                         # experiments and cached runs with status
@@ -11,9 +13,11 @@
 
 mod bench;
 mod list;
+mod local;
 mod progress;
 mod reproduce;
 mod run;
+mod slurm;
 mod verify;
 
 use std::path::PathBuf;

@@ -1,10 +1,11 @@
-//! `cargo xtask reproduce <figure>` and `cargo xtask plot <figure>`.
+//! `cargo xtask reproduce <figure>` (with the sequential, local or SLURM executor) and
+//! `cargo xtask plot <figure>`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use stepsharp_runner::{RunOptions, load_figure, reproduce};
+use stepsharp_runner::{FigureConfig, RunOptions, load_figure, reproduce};
 
 use crate::Global;
 use crate::progress::Bars;
@@ -15,9 +16,30 @@ pub struct ReproduceCommand {
     /// Figure names (files `experiments/<name>.toml`), or `all`.
     #[arg(required = true)]
     figures: Vec<String>,
-    /// Recompute every run even if cached.
+    /// Recompute every run even if cached (sequential executor only).
     #[arg(long)]
     force: bool,
+    /// Where the missing runs execute: in this process one after another, as `--jobs` child
+    /// processes at once, or as a SLURM job array followed by a plotting job.
+    #[arg(long, value_enum, default_value = "sequential")]
+    executor: Executor,
+    /// Runs at once with `--executor local`; each gets `--threads` (default: all cores)
+    /// divided by this many threads.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: u64,
+    #[command(flatten)]
+    slurm: crate::slurm::SlurmArgs,
+}
+
+/// Where a figure's missing runs execute.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Executor {
+    /// In this process, one run after another.
+    Sequential,
+    /// As child processes of this binary, `--jobs` at once.
+    Local,
+    /// As a SLURM job array (one task per run) and a dependent plotting job.
+    Slurm,
 }
 
 /// Arguments of `plot`.
@@ -30,12 +52,35 @@ pub struct PlotCommand {
 
 impl ReproduceCommand {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.force || self.executor == Executor::Sequential,
+            "--force works with the sequential executor only"
+        );
+        anyhow::ensure!(
+            self.jobs == 1 || self.executor == Executor::Local,
+            "--jobs works with --executor local only"
+        );
         let options = RunOptions {
             force: self.force,
             ..global.options()
         };
         for name in expand(&self.figures)? {
-            reproduce_one(&name, global, &options)?;
+            match self.executor {
+                Executor::Sequential => reproduce_one(&name, global, &options)?,
+                Executor::Local => {
+                    let figure = load(&name)?;
+                    crate::local::run_missing(&figure, global, self.jobs as usize)?;
+                    plot(&name, global)?;
+                }
+                Executor::Slurm => {
+                    let figure = load(&name)?;
+                    if crate::slurm::submit(&name, &figure, global, &self.slurm)?
+                        == crate::slurm::Submitted::NothingMissing
+                    {
+                        plot(&name, global)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -43,15 +88,31 @@ impl ReproduceCommand {
 
 impl PlotCommand {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let options = RunOptions {
-            reuse_only: true,
-            ..global.options()
-        };
         for name in expand(&self.figures)? {
-            reproduce_one(&name, global, &options)?;
+            plot(&name, global)?;
         }
         Ok(())
     }
+}
+
+/// Plots `name` from cached runs only, and writes its claims report.
+fn plot(name: &str, global: &Global) -> anyhow::Result<()> {
+    let options = RunOptions {
+        reuse_only: true,
+        ..global.options()
+    };
+    reproduce_one(name, global, &options)
+}
+
+/// Loads `experiments/<name>.toml`.
+fn load(name: &str) -> anyhow::Result<FigureConfig> {
+    let path = Path::new(EXPERIMENTS).join(format!("{name}.toml"));
+    anyhow::ensure!(
+        path.exists(),
+        "no experiment `{name}`: {} does not exist (see `cargo xtask list`)",
+        path.display()
+    );
+    load_figure(&path)
 }
 
 /// The folder of figure files.
@@ -68,13 +129,7 @@ fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {
 }
 
 fn reproduce_one(name: &str, global: &Global, options: &RunOptions) -> anyhow::Result<()> {
-    let path = Path::new(EXPERIMENTS).join(format!("{name}.toml"));
-    anyhow::ensure!(
-        path.exists(),
-        "no experiment `{name}`: {} does not exist (see `cargo xtask list`)",
-        path.display()
-    );
-    let figure = load_figure(&path)?;
+    let figure = load(name)?;
     let scale = global.scale();
     let out_dir: PathBuf = options
         .results

@@ -161,9 +161,14 @@ fn a_kill_at_every_write_point_then_a_rerun_gives_the_uninterrupted_trajectory()
 }
 
 #[test]
-fn ctrl_c_writes_a_checkpoint_and_the_rerun_resumes_bit_for_bit() {
+fn ctrl_c_or_sigterm_writes_a_checkpoint_and_the_rerun_resumes_bit_for_bit() {
     let expected = reference();
-    for fault in ["signal-after-step:2", "signal-twice-after-step:2"] {
+    // SIGTERM: what SLURM sends a task at its time limit or on preemption.
+    for fault in [
+        "signal-after-step:2",
+        "sigterm-after-step:2",
+        "signal-twice-after-step:2",
+    ] {
         let scratch = Scratch::new();
         let output = scratch.run(Some(fault));
         assert_eq!(
@@ -172,7 +177,7 @@ fn ctrl_c_writes_a_checkpoint_and_the_rerun_resumes_bit_for_bit() {
             "{fault}: {}",
             stderr(&output)
         );
-        if fault.starts_with("signal-after") {
+        if !fault.starts_with("signal-twice") {
             let message = stderr(&output);
             assert!(message.contains("run the same command again"), "{message}");
             let checkpoint = std::fs::read_to_string(scratch.run_dir().join("checkpoint.json"));

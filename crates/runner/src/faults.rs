@@ -6,12 +6,16 @@
 //!   power loss leaves) just before its K-th write point (1-based; a write point is a rename
 //!   into place or a removal in a run folder);
 //! - `signal-after-step:K` sends the process one SIGINT once step K is recorded (a Ctrl-C);
-//! - `signal-twice-after-step:K` sends two (a second Ctrl-C aborts at once).
+//! - `signal-twice-after-step:K` sends two (a second Ctrl-C aborts at once);
+//! - `sigterm-after-step:K` sends one SIGTERM instead (a scheduler's time limit or
+//!   preemption).
 //!
 //! Unset (always, outside tests) every hook is a no-op.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 /// The environment variable that selects a fault.
 pub const FAULT_VAR: &str = "STEPSHARP_FAULT";
@@ -20,7 +24,11 @@ pub const FAULT_VAR: &str = "STEPSHARP_FAULT";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
     AbortBeforeWrite(usize),
-    SignalsAfterStep { step: usize, signals: usize },
+    SignalsAfterStep {
+        step: usize,
+        signals: usize,
+        signal: i32,
+    },
 }
 
 /// The fault chosen by [`FAULT_VAR`], parsed once.
@@ -35,10 +43,17 @@ fn fault() -> Option<Fault> {
             "signal-after-step" => Some(Fault::SignalsAfterStep {
                 step: k,
                 signals: 1,
+                signal: SIGINT,
             }),
             "signal-twice-after-step" => Some(Fault::SignalsAfterStep {
                 step: k,
                 signals: 2,
+                signal: SIGINT,
+            }),
+            "sigterm-after-step" => Some(Fault::SignalsAfterStep {
+                step: k,
+                signals: 1,
+                signal: SIGTERM,
             }),
             _ => None,
         }
@@ -54,14 +69,18 @@ pub fn write_point() {
     }
 }
 
-/// Marks the end of step `step`: sends the chosen SIGINTs after that step.
+/// Marks the end of step `step`: sends the chosen signals after that step.
 pub fn step_recorded(step: usize) {
-    if let Some(Fault::SignalsAfterStep { step: at, signals }) = fault()
+    if let Some(Fault::SignalsAfterStep {
+        step: at,
+        signals,
+        signal,
+    }) = fault()
         && at == step
     {
         for _ in 0..signals {
-            // The handler only sets a flag (or exits); raising cannot fail for SIGINT.
-            let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
+            // The handler only sets a flag (or exits); raising cannot fail for these signals.
+            let _ = signal_hook::low_level::raise(signal);
         }
     }
 }

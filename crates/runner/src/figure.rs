@@ -118,6 +118,10 @@ pub struct ScaleSpec {
     /// steps and window fraction). Default: no warm-up, 10% windows.
     #[serde(default)]
     pub claims: crate::stats::Windows,
+    /// What each run asks a SLURM cluster for (`[<scale>.slurm]`, used by `cargo xtask
+    /// reproduce --executor slurm`). Default: [`crate::SlurmResources::default`].
+    #[serde(default)]
+    pub slurm: crate::SlurmResources,
 }
 
 /// A group of runs.
@@ -289,6 +293,11 @@ pub fn load_figure(path: &Path) -> anyhow::Result<FigureConfig> {
         figure
             .runs(scale)
             .with_context(|| format!("{}: scale `{}`", path.display(), scale.name()))?;
+        figure
+            .scale(scale)
+            .slurm
+            .validate(scale)
+            .with_context(|| format!("{}", path.display()))?;
     }
     Ok(figure)
 }
@@ -462,49 +471,27 @@ pub fn reproduce(
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
 ) -> anyhow::Result<FigureOutput> {
-    let runs = figure.runs(scale)?;
-    let total = runs.len();
-    let mut results = Vec::new();
-    let mut tunings: Vec<Tuning> = Vec::new();
+    let total = figure.runs(scale)?.len();
     let mut index = 0;
-    let mut run_one =
-        |run: FigureRun, events: &mut dyn FnMut(FigureEvent)| -> anyhow::Result<FigureResult> {
-            events(FigureEvent::RunStarted {
-                index,
-                total,
-                label: run.label(),
-            });
-            index += 1;
-            let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
-                .with_context(|| format!("run `{}`", run.label()))?;
-            events(FigureEvent::RunFinished { outcome: &outcome });
-            Ok(FigureResult { run, outcome })
-        };
-    for mut run in runs {
-        let Some(tune) = figure.tune_of(scale, &run.series).cloned() else {
-            results.push(run_one(run, events)?);
-            continue;
-        };
-        let tuned = tunings
-            .iter()
-            .find(|t| t.group == run.group && t.series == run.series);
-        match tuned {
-            Some(tuning) => {
-                run.config.stepsize = constant_rule(tuning.best_eta);
-                results.push(run_one(run, events)?);
-            }
-            None => {
-                let (best, tuning) = tune_constant(&run, &tune, &mut run_one, events)?;
-                tunings.push(tuning);
-                results.push(best);
-            }
-        }
-    }
+    let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
+        events(FigureEvent::RunStarted {
+            index,
+            total,
+            label: run.label(),
+        });
+        index += 1;
+        let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
+            .with_context(|| format!("run `{}`", run.label()))?;
+        events(FigureEvent::RunFinished { outcome: &outcome });
+        Ok(Some(FigureResult { run, outcome }))
+    };
+    let resolved = resolve(figure, scale, &mut run_one)?;
+    debug_assert!(resolved.waiting.is_empty(), "an executed run never waits");
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the figure folder {}", out_dir.display()))?;
     let output = FigureOutput {
-        results,
-        tunings,
+        results: resolved.results,
+        tunings: resolved.tunings,
         out_dir: out_dir.to_path_buf(),
     };
     let simple = crate::plot::simple_model_trajectories(figure)?;
@@ -519,25 +506,88 @@ pub fn reproduce(
     Ok(output)
 }
 
-type RunOne<'r> =
-    dyn FnMut(FigureRun, &mut dyn FnMut(FigureEvent)) -> anyhow::Result<FigureResult> + 'r;
+/// The runs of a figure as far as they could be resolved.
+pub(crate) struct Resolved {
+    /// One entry per plotted run whose outcome is known.
+    pub results: Vec<FigureResult>,
+    /// Grid searches that ended.
+    pub tunings: Vec<Tuning>,
+    /// Labels of runs that cannot be asked for yet: they wait for a tuning round to complete
+    /// (their stepsize is the grid's best, or the grid may widen). Runs that were asked for
+    /// and not given are not listed: `run_one` knows them.
+    pub waiting: Vec<String>,
+}
+
+/// Obtains the outcome of a run: `None` when it is not available (not run yet).
+pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> anyhow::Result<Option<FigureResult>> + 'r;
+
+/// Resolves every run of `figure` at `scale` through `run_one`, tuning constant stepsizes
+/// round by round. A tuning round with a run `run_one` cannot give stops that grid search:
+/// its later rounds and the runs at its best stepsize are `waiting`.
+pub(crate) fn resolve(
+    figure: &FigureConfig,
+    scale: Scale,
+    run_one: &mut RunOne,
+) -> anyhow::Result<Resolved> {
+    let mut resolved = Resolved {
+        results: Vec::new(),
+        tunings: Vec::new(),
+        waiting: Vec::new(),
+    };
+    // (group, series) of grid searches whose current round is not complete.
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for mut run in figure.runs(scale)? {
+        let Some(tune) = figure.tune_of(scale, &run.series).cloned() else {
+            resolved.results.extend(run_one(run)?);
+            continue;
+        };
+        let key = (run.group.clone(), run.series.clone());
+        if pending.contains(&key) {
+            resolved.waiting.push(run.label());
+            continue;
+        }
+        let tuned = resolved
+            .tunings
+            .iter()
+            .find(|t| t.group == run.group && t.series == run.series);
+        match tuned {
+            Some(tuning) => {
+                run.config.stepsize = constant_rule(tuning.best_eta);
+                resolved.results.extend(run_one(run)?);
+            }
+            None => match tune_constant(&run, &tune, run_one)? {
+                Some((best, tuning)) => {
+                    resolved.tunings.push(tuning);
+                    resolved.results.push(best);
+                }
+                None => {
+                    pending.push(key);
+                    resolved.waiting.push(run.label());
+                }
+            },
+        }
+    }
+    Ok(resolved)
+}
 
 fn constant_rule(eta: f64) -> stepsharp_stepsize::RuleConfig {
     stepsharp_stepsize::RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta })
 }
 
+/// The grid search of `tune` from `template`: the best run and the search's record, or `None`
+/// when a round has a run that `run_one` cannot give (every run of that round is asked for).
 fn tune_constant(
     template: &FigureRun,
     tune: &TuneSpec,
     run_one: &mut RunOne,
-    events: &mut dyn FnMut(FigureEvent),
-) -> anyhow::Result<(FigureResult, Tuning)> {
+) -> anyhow::Result<Option<(FigureResult, Tuning)>> {
     let mut exponents = tune.exponents.clone();
     exponents.sort_unstable();
     exponents.dedup();
     let mut tried: Vec<(i32, f64, FigureResult)> = Vec::new();
     let mut widenings = 0;
     loop {
+        let mut round_complete = true;
         for &i in &exponents {
             if tried.iter().any(|(j, ..)| *j == i) {
                 continue;
@@ -546,9 +596,16 @@ fn tune_constant(
             let mut run = template.clone();
             run.config.stepsize = constant_rule(eta);
             run.series = format!("{} (η = {eta:.4})", template.series);
-            let result = run_one(run, events)?;
-            let score = tune.rank.score(&result.outcome);
-            tried.push((i, score, result));
+            match run_one(run)? {
+                Some(result) => {
+                    let score = tune.rank.score(&result.outcome);
+                    tried.push((i, score, result));
+                }
+                None => round_complete = false,
+            }
+        }
+        if !round_complete {
+            return Ok(None);
         }
         let best = tried
             .iter()
@@ -583,7 +640,7 @@ fn tune_constant(
             };
             let mut best_result = result;
             best_result.run.series = template.series.clone();
-            return Ok((best_result, tuning));
+            return Ok(Some((best_result, tuning)));
         }
         exponents.push(if best == lo { lo - 1 } else { hi + 1 });
         exponents.sort_unstable();

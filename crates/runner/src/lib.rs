@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod claims;
+mod cluster;
 mod config;
 mod error;
 mod faults;
@@ -14,8 +15,10 @@ mod fsio;
 mod hash;
 mod interrupt;
 mod lock;
+mod plan;
 mod plot;
 mod problem;
+mod provenance;
 mod stats;
 mod status;
 mod store;
@@ -28,6 +31,7 @@ pub use claims::{
     Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, claims_report, constant_predictor_loss,
     figure_claims, simple_model_claims,
 };
+pub use cluster::SlurmResources;
 pub use config::{
     DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec,
     RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
@@ -43,9 +47,13 @@ pub use fsio::{RESULT_FILE_MODE, StoreError, write_atomic};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
 pub use interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
 pub use lock::LockWait;
+pub use plan::{FigurePlan, MissingRun, plan_figure};
+pub use provenance::{KERNEL_FEATURES, Machine, SlurmJob};
 pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use status::RunStatus;
-pub use store::{Metadata, RunDir, StoredConfigError, list_runs};
-pub use train::{CODE_REVISION, Progress, RunOptions, RunOutcome, execute, hash_of, prepare_data};
+pub use store::{FIGURES_DIR, Metadata, RunDir, SUBMISSIONS_DIR, StoredConfigError, list_runs};
+pub use train::{
+    CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of, lookup, prepare_data,
+};
 pub use trajectory::{Row, read_trajectory, trajectory_csv};
 pub use verify::{NO_CONTENT_HASH, Verified, verify_runs};

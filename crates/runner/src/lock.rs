@@ -102,7 +102,7 @@ fn holder_line() -> String {
     format!(
         "pid {} on {} since unix time {}: {}",
         std::process::id(),
-        crate::store::host_name(),
+        crate::provenance::host_name(),
         unix_now(),
         command.join(" ")
     )

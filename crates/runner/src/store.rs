@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fsio::{StoreError, read_text, write_atomic};
 use crate::hash::RUN_ID_LEN;
+use crate::provenance::Machine;
 use crate::{ConfigError, RunConfig, RunStatus};
 
 /// Provenance of a run, stored as `metadata.json`.
@@ -51,6 +52,10 @@ pub struct Metadata {
     /// recorded once the run is final (absent in runs written by older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_blake3: Option<String>,
+    /// The machine of every attempt: the first, then one per resume (absent in runs written
+    /// by older versions). Not part of the run hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<Machine>,
 }
 
 /// File names inside a run folder.
@@ -63,6 +68,9 @@ pub const TRAJECTORY_FILE: &str = "trajectory.csv";
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// The folder of figures under the results folder (not a run).
 pub const FIGURES_DIR: &str = "figures";
+/// The folder of cluster submissions (scripts, configs, logs) under the results folder (not a
+/// run).
+pub const SUBMISSIONS_DIR: &str = "slurm";
 
 /// A run's folder `results/<id>/`.
 #[derive(Clone, Debug)]
@@ -138,14 +146,6 @@ fn read_metadata(path: &Path) -> Result<Metadata, StoreError> {
     })
 }
 
-/// The host name, or `unknown`.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -164,7 +164,10 @@ pub fn list_runs(results: &Path) -> Result<Vec<ListedRun>, StoreError> {
     for entry in std::fs::read_dir(results).map_err(list)? {
         let entry = entry.map_err(StoreError::io("list the results folder", results))?;
         let path = entry.path();
-        if !path.is_dir() || entry.file_name() == FIGURES_DIR {
+        if !path.is_dir()
+            || entry.file_name() == FIGURES_DIR
+            || entry.file_name() == SUBMISSIONS_DIR
+        {
             continue;
         }
         let metadata = read_metadata(&path.join(METADATA_FILE));

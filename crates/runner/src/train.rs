@@ -21,9 +21,8 @@ use crate::fsio::{self, StoreError, write_atomic};
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::lock::{LockKind, LockWait, RunLock};
 use crate::problem::{Examples, Problem};
-use crate::store::{
-    CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, host_name, unix_now,
-};
+use crate::provenance::{Machine, host_name};
+use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
 use crate::tracking::{SharpnessTracker, curvature_along};
 use crate::trajectory::{Row, read_trajectory, trajectory_csv};
 use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, RunStatus, faults, run_hash};
@@ -156,12 +155,10 @@ pub fn execute(
         config.check_batch_fits(prepared.train.len())?;
     }
     let dir = RunDir::new(&options.results, &hash_of(config, data.as_ref()));
-    if !options.force && dir.metadata()?.is_some_and(|m| m.status.is_final()) {
-        let _shared = RunLock::acquire(&dir, LockKind::Shared, options.lock_wait)?;
-        // Read again under the lock: a `--force` rerun may have cleared it meanwhile.
-        if let Some(metadata) = dir.metadata()?.filter(|m| m.status.is_final()) {
-            return reused(dir, metadata.status);
-        }
+    if !options.force
+        && let Some(outcome) = ended(&dir, options.lock_wait)?
+    {
+        return Ok(outcome);
     }
     anyhow::ensure!(
         !options.reuse_only,
@@ -189,6 +186,7 @@ pub fn execute(
     let mut metadata = match existing.filter(|_| !options.force) {
         Some(mut m) => {
             m.resumes += 1;
+            m.machines.push(Machine::current());
             m
         }
         None => new_metadata(config, &dir, data.as_ref()),
@@ -210,6 +208,45 @@ pub fn execute(
         dir,
         reused: false,
     })
+}
+
+/// A run looked up without computing ([`lookup`]).
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    /// The config with the options' overrides applied (what a run of it would compute).
+    pub config: RunConfig,
+    /// Its folder.
+    pub dir: RunDir,
+    /// Its outcome, if the run has ended (completed or diverged).
+    pub outcome: Option<RunOutcome>,
+}
+
+/// Finds the run of `config` under the results folder without computing anything: its folder
+/// and, if it has ended, its outcome. A run in progress or never started has no outcome.
+pub fn lookup(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
+    let config = options.resolve(config);
+    config.validate()?;
+    let data = prepare_data(&config, options)?;
+    let dir = RunDir::new(&options.results, &hash_of(&config, data.as_ref()));
+    let outcome = ended(&dir, options.lock_wait)?;
+    Ok(Lookup {
+        config,
+        dir,
+        outcome,
+    })
+}
+
+/// The outcome of the run in `dir` if it has ended, read with its shared lock held.
+fn ended(dir: &RunDir, wait: LockWait) -> anyhow::Result<Option<RunOutcome>> {
+    if !dir.metadata()?.is_some_and(|m| m.status.is_final()) {
+        return Ok(None);
+    }
+    let _shared = RunLock::acquire(dir, LockKind::Shared, wait)?;
+    // Read again under the lock: a `--force` rerun may have cleared it meanwhile.
+    match dir.metadata()?.filter(|m| m.status.is_final()) {
+        Some(metadata) => reused(dir.clone(), metadata.status).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The outcome of the run in `dir`, which ended with `status` (read with its lock held).
@@ -242,6 +279,7 @@ fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Me
         status: RunStatus::Running,
         trajectory_blake3: None,
         checkpoint_blake3: None,
+        machines: vec![Machine::current()],
     }
 }
 

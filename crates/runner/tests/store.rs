@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use stepsharp_runner::{
-    NO_CONTENT_HASH, Row, RunConfig, RunDir, RunOptions, RunStatus, execute, verify_runs,
+    Machine, NO_CONTENT_HASH, Row, RunConfig, RunDir, RunOptions, RunStatus, execute, verify_runs,
 };
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
@@ -198,12 +198,38 @@ fn runs_written_by_an_older_version_are_read_and_verified_with_a_note() {
     let object = metadata.as_object_mut().unwrap();
     object.remove("trajectory_blake3");
     object.remove("checkpoint_blake3");
+    object.remove("machines");
     std::fs::write(&path, serde_json::to_string_pretty(&metadata).unwrap()).unwrap();
     let again = execute(&config, &options, &mut |_| {}).unwrap();
     assert!(again.reused);
+    assert!(run.metadata().unwrap().unwrap().machines.is_empty());
     assert_eq!(
         run.verify().unwrap().notes,
         vec![NO_CONTENT_HASH.to_string()]
+    );
+}
+
+#[test]
+fn metadata_records_the_machine_of_every_attempt_outside_the_run_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        results: dir.path().join("results"),
+        ..Default::default()
+    };
+    let config = common::tiny_quadratic("stepsize = { kind = \"constant\", eta = 0.1 }");
+    let run = interrupted(&config, &options, 2);
+    let first = run.metadata().unwrap().unwrap();
+    assert_eq!(first.machines, vec![Machine::current()]);
+    let resumed = execute(&config, &options, &mut |_| {}).unwrap();
+    assert_eq!(
+        resumed.dir.hash, run.hash,
+        "the machine is not part of the run id"
+    );
+    let metadata = run.metadata().unwrap().unwrap();
+    assert_eq!(metadata.resumes, 1);
+    assert_eq!(
+        metadata.machines,
+        vec![Machine::current(), Machine::current()]
     );
 }
 

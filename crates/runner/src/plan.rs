@@ -1,0 +1,76 @@
+//! What a figure still needs: its runs looked up in the results folder without computing
+//! anything, for executors that run them elsewhere (child processes, a SLURM job array).
+//!
+//! A tuned series is resolved round by round as [`crate::reproduce`] does: a round whose runs
+//! have all ended is ranked (and the grid widened or the best stepsize chosen); a round with a
+//! run that has not ended lists its missing runs, and everything after that round (wider grids,
+//! the other seeds at the best stepsize) waits. Planning again once the missing runs have
+//! ended moves on by one round.
+
+use anyhow::Context;
+
+use crate::figure::{FigureResult, FigureRun, resolve};
+use crate::{FigureConfig, RunConfig, RunDir, RunOptions, Scale, lookup};
+
+/// A run a figure needs that has not ended (never started, in progress or interrupted).
+#[derive(Clone, Debug)]
+pub struct MissingRun {
+    /// `group / series / seed`.
+    pub label: String,
+    /// The config a run of it computes (the options' overrides applied).
+    pub config: RunConfig,
+    /// Its folder.
+    pub dir: RunDir,
+}
+
+/// The state of a figure's runs in a results folder.
+#[derive(Clone, Debug, Default)]
+pub struct FigurePlan {
+    /// Runs that can start now, each once.
+    pub missing: Vec<MissingRun>,
+    /// Runs that cannot be named yet: they wait for a tuning round among `missing` to end.
+    pub waiting: Vec<String>,
+    /// Folders of the runs that have ended (plotted runs and tuning candidates).
+    pub ended: Vec<RunDir>,
+}
+
+impl FigurePlan {
+    /// Whether every run of the figure has ended (it can be plotted).
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty() && self.waiting.is_empty()
+    }
+}
+
+/// Looks up every run of `figure` at `scale` under `options.results` (see the module docs).
+pub fn plan_figure(
+    figure: &FigureConfig,
+    scale: Scale,
+    options: &RunOptions,
+) -> anyhow::Result<FigurePlan> {
+    let mut plan = FigurePlan::default();
+    let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
+        let found =
+            lookup(&run.config, options).with_context(|| format!("run `{}`", run.label()))?;
+        match found.outcome {
+            Some(outcome) => {
+                if !plan.ended.iter().any(|d| d.hash == outcome.dir.hash) {
+                    plan.ended.push(outcome.dir.clone());
+                }
+                Ok(Some(FigureResult { run, outcome }))
+            }
+            None => {
+                if !plan.missing.iter().any(|m| m.dir.hash == found.dir.hash) {
+                    plan.missing.push(MissingRun {
+                        label: run.label(),
+                        config: found.config,
+                        dir: found.dir,
+                    });
+                }
+                Ok(None)
+            }
+        }
+    };
+    let resolved = resolve(figure, scale, &mut run_one)?;
+    plan.waiting = resolved.waiting;
+    Ok(plan)
+}
