@@ -7,6 +7,7 @@
 mod checkpoint;
 mod claims;
 mod config;
+mod density;
 mod error;
 mod faults;
 mod figure;
@@ -29,9 +30,11 @@ pub use claims::{
     figure_claims, simple_model_claims,
 };
 pub use config::{
-    DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec,
-    RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
+    DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
+    QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
+    TrainingConfig, WarmStart,
 };
+pub use density::{DensityLine, DensityLineKind, read_density};
 pub use error::ConfigError;
 pub use faults::FAULT_VAR;
 pub use figure::{

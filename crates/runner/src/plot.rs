@@ -86,7 +86,7 @@ pub fn plot_figure(
         FigureKind::Interplay => interplay_panels(output),
         FigureKind::LossCurves => loss_curve_panels(output),
         FigureKind::BatchSensitivity => batch_sensitivity_panels(output),
-        FigureKind::EdgeOfStability => eos_panels(output),
+        FigureKind::EdgeOfStability | FigureKind::Spectrum => eos_panels(output),
         FigureKind::SimpleModel => simple_model_panels(simple_model, measured),
     };
     let title = format!("{} ({} scale)", figure.title, scale.name());

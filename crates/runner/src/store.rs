@@ -51,6 +51,10 @@ pub struct Metadata {
     /// recorded once the run is final (absent in runs written by older versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_blake3: Option<String>,
+    /// blake3 of `density.csv`, recorded once the run is final, for runs that measure the
+    /// spectral density (`sharpness.density`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_blake3: Option<String>,
 }
 
 /// File names inside a run folder.
@@ -59,6 +63,8 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const METADATA_FILE: &str = "metadata.json";
 /// Trajectory file name.
 pub const TRAJECTORY_FILE: &str = "trajectory.csv";
+/// Spectral densities file name (runs with `sharpness.density`).
+pub const DENSITY_FILE: &str = "density.csv";
 /// Checkpoint manifest file name (its rename into place commits a checkpoint).
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// The folder of figures under the results folder (not a run).

@@ -66,8 +66,8 @@ pub use power::{PowerConfig, power_iteration};
 #[cfg(feature = "candle")]
 pub use recomputing::RecomputingHessian;
 pub use schedule::Schedule;
-pub use solver::EigenSolver;
+pub use solver::{EigenSolver, WarmStart, WarmStartedSolver};
 pub use spectrum::{Eigenpair, Spectrum, residual};
 pub use trace::{TraceConfig, TraceEstimate, hutchinson_trace};
 #[cfg(feature = "candle")]
-pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig, WarmStart};
+pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig};
