@@ -140,3 +140,58 @@ fn extra_estimates_do_not_change_training_and_resume_bit_for_bit() {
         std::fs::read(straight.dir.file("density.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_spectrum_figure_draws_densities_and_reports_the_top_against_two_over_eta() {
+    let dir = tempfile::tempdir().unwrap();
+    let figure_path = dir.path().join("spectrum.toml");
+    std::fs::write(
+        &figure_path,
+        r#"
+title = "tiny spectrum"
+kind = "spectrum"
+[quick.base]
+model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
+training = { max_steps = 10 }
+sharpness = { measure = { every = 5 }, max_iterations = 5, tolerance = 1e-8, trace = { steps = [0, 9] }, density = { steps = [0, 9], lanczos_steps = 5 } }
+dtype = "f64"
+[[quick.series]]
+label = "constant"
+set = { stepsize = { kind = "constant", eta = 0.25 } }
+[[quick.series]]
+label = "armijo"
+[paper]
+"#,
+    )
+    .unwrap();
+    let figure = stepsharp_runner::load_figure(&figure_path).unwrap();
+    let out = dir.path().join("out");
+    let output = stepsharp_runner::reproduce(
+        &figure,
+        "spectrum",
+        stepsharp_runner::Scale::Quick,
+        &options(dir.path()),
+        &out,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(output.results.len(), 2);
+    for file in ["figure.png", "figure.svg", "claims.md", "runs.md"] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+    let claims = std::fs::read_to_string(out.join("claims.md")).unwrap();
+    assert!(
+        claims.contains("No claim of the paper is tested"),
+        "{claims}"
+    );
+    // η = 0.25: 2/η = 8, and the quadratic's top Ritz node is its λ_max = 10, one node above.
+    let line = claims
+        .lines()
+        .find(|l| l.starts_with("| constant | 0 |"))
+        .unwrap_or_else(|| panic!("{claims}"));
+    assert!(
+        line.contains("| 8.0 |") && line.contains("10.00, 3.00, 1.00"),
+        "{line}"
+    );
+    assert!(line.contains("| 1 (1 probes) |"), "{line}");
+}
