@@ -802,6 +802,9 @@ where
     Ok(())
 }
 
+/// Tick labels of smaller magnitude are written as powers of ten.
+const SCIENTIFIC_BELOW: f64 = 1e-3;
+
 /// Labelled ticks of a log axis on `[lo, hi]`: `m·10^k` for every digit `m` when the range
 /// spans less than a decade, for `m ∈ {1, 2, 5}` up to three decades, `m = 1` beyond.
 /// (plotters' own log key points leave ranges below 1 without any label.)
@@ -832,10 +835,14 @@ fn decade_multiples(lo: f64, hi: f64, multiples: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// A tick value with three significant digits and no trailing zeros: 0.26, 0.01, 2.5, 100.
+/// A tick value with three significant digits and no trailing zeros: 0.26, 0.01, 2.5, 100;
+/// below [`SCIENTIFIC_BELOW`] in magnitude as a power of ten, 1e-7 (log density axes).
 fn tick_label(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
+    }
+    if value.abs() < SCIENTIFIC_BELOW {
+        return format!("{value:.0e}");
     }
     let decimals = (2 - value.abs().log10().floor() as i32).max(0) as usize;
     let text = format!("{value:.decimals$}");
@@ -907,12 +914,14 @@ mod tests {
             1234.0,
             0.0,
             -0.5,
+            1e-7,
+            2e-5,
         ]
         .map(tick_label)
         .to_vec();
         assert_eq!(
             labels,
-            ["0.26", "0.01", "0.3", "2.5", "100", "1234", "0", "-0.5"]
+            ["0.26", "0.01", "0.3", "2.5", "100", "1234", "0", "-0.5", "1e-7", "2e-5"]
         );
     }
 }

@@ -151,6 +151,7 @@ fn spectrum_trains_exactly_as_figure3s_full_batch_row_on_seed_0() {
         toml::from_str("kind = \"constant\"\neta = 0.04").unwrap();
     let runs = spectrum.runs(Scale::Quick).unwrap();
     assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r.config.training.max_steps == 1000));
     for run in runs {
         let mut config = run.config.clone();
         assert!(config.sharpness.trace.is_some() && config.sharpness.density.is_some());
@@ -160,6 +161,8 @@ fn spectrum_trains_exactly_as_figure3s_full_batch_row_on_seed_0() {
             .filter(|r| r.group == "full batch" && r.seed == Some(0))
             .any(|r| {
                 let mut theirs = r.config.clone();
+                // The quick scale runs figure3's first 1000 steps.
+                theirs.training.max_steps = config.training.max_steps;
                 if is_tuned(&r.series) {
                     theirs.stepsize = tuned.clone();
                 }
