@@ -193,5 +193,5 @@ label = "armijo"
         line.contains("| 8.0 |") && line.contains("10.00, 3.00, 1.00"),
         "{line}"
     );
-    assert!(line.contains("| 1 (1 probes) |"), "{line}");
+    assert!(line.contains("| 1 of 5 |"), "{line}");
 }

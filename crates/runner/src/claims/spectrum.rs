@@ -18,8 +18,8 @@ pub fn spectrum_section(results: &[FigureResult]) -> anyhow::Result<String> {
     writeln!(
         out,
         "## Spectrum\n\nPer run and density step: the stepsize η_t and the edge 2/η_t; λ_max by \
-         Lanczos; the {TOP_NODES} largest Ritz nodes of the density's probes; the nodes above \
-         2/η_t and their share of the spectrum (quadrature weight, mean over probes: about \
+         Lanczos; the {TOP_NODES} largest Ritz nodes of the density's probes; how many of the nodes \
+         (all probes) lie above 2/η_t, and their share of the spectrum (quadrature weight, mean over probes: about \
          (number of eigenvalues above 2/η_t) / (number of parameters)); tr(H) ± its standard \
          error (Hutchinson); the HVPs of λ_max (Lanczos), the trace and the density.\n"
     )?;
@@ -51,8 +51,11 @@ pub fn spectrum_section(results: &[FigureResult]) -> anyhow::Result<String> {
                 .map(|v| format!("{v:.2}"))
                 .collect();
             let above = nodes.iter().filter(|&&v| v > edge).count();
-            let share: f64 =
-                ritz.iter().filter(|r| r.1 > edge).map(|r| r.2).sum::<f64>() / probes as f64;
+            let share = ritz
+                .iter()
+                .filter(|r| r.1 > edge)
+                .fold(0.0, |total, r| total + r.2)
+                / probes as f64;
             let trace = match (row.trace, row.trace_standard_error) {
                 (Some(t), Some(se)) => format!("{t:.1} ± {se:.1}"),
                 _ => "-".into(),
@@ -60,12 +63,13 @@ pub fn spectrum_section(results: &[FigureResult]) -> anyhow::Result<String> {
             let count = |v: Option<u64>| v.map_or("-".into(), |n| n.to_string());
             writeln!(
                 out,
-                "| {} | {step} | {:.4} | {edge:.1} | {} | {} | {above} ({probes} probes) | {share:.1e} \
+                "| {} | {step} | {:.4} | {edge:.1} | {} | {} | {above} of {} | {share:.1e} \
                  | {trace} | {} / {} / {} |",
                 result.run.series,
                 row.eta,
                 fmt(row.lambda_max),
                 top.join(", "),
+                nodes.len(),
                 count(row.lambda_hvps),
                 count(row.trace_hvps),
                 count(row.density_hvps),
