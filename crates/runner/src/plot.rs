@@ -454,24 +454,15 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     (1, 2, vec![loss, sharpness])
 }
 
-/// Where a log-scale density panel is floored: the density is drawn as `max(φ̂, floor)`, so
-/// that the empty gaps between the bulk and the outliers stay on the axis (PyHessian plots
-/// `φ̂ + 1e-7` for the same reason).
+/// The bottom of a log-scale density panel: smaller densities (the empty gaps between the
+/// bulk and the outliers, where the Gaussian kernels underflow) are not drawn. PyHessian plots
+/// `φ̂ + 1e-7` for the same reason.
 const DENSITY_FLOOR: f64 = 1e-7;
 
-/// `points` (ascending in x) reduced to at most `n` by keeping the largest y of each run of
-/// consecutive points: the peaks of narrow outliers survive, and the curve is drawn as a line.
-fn downsample_max(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
-    let per = points.len().div_ceil(n.max(1)).max(1);
-    points
-        .chunks(per)
-        .filter_map(|chunk| chunk.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1)))
-        .collect()
-}
-
 /// The `density` panel of one run: the spectral density at each step of `sharpness.density`
-/// (log scale, floored at [`DENSITY_FLOOR`]) with a dashed vertical line at `2/η_t` at those
-/// steps (one line for a constant η).
+/// (log scale, down to [`DENSITY_FLOOR`]; its grid points are drawn as dots, which keeps the
+/// narrow peaks of outliers visible) with a dashed vertical line at `2/η_t` at those steps
+/// (one line for a constant η).
 fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
     let path = result.outcome.dir.file(crate::store::DENSITY_FILE);
     let lines = crate::read_density(&path)?;
@@ -489,16 +480,12 @@ fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
         let points: Vec<(f64, f64)> = lines
             .iter()
             .filter(|l| l.step == *step && l.kind == crate::DensityLineKind::Density)
-            .map(|l| (l.lambda, l.value.max(DENSITY_FLOOR)))
+            .filter(|l| l.value >= DENSITY_FLOOR)
+            .map(|l| (l.lambda, l.value))
             .collect();
         top = points.iter().map(|p| p.1).fold(top, f64::max);
         let color = color_of(label, &labels);
-        curves.push(Curve::line(
-            label.clone(),
-            color,
-            downsample_max(&points, DENSE_POINTS),
-            false,
-        ));
+        curves.push(Curve::line(label.clone(), color, points, false));
         if let Some(eta) = result.outcome.rows.get(*step).map(|r| r.eta) {
             edges.push((
                 2.0 / eta,
