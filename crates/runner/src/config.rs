@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use stepsharp_data::{BatchSize, DataConfig, Subset};
 use stepsharp_models::{Architecture, Loss};
+pub use stepsharp_sharpness::WarmStart;
+use stepsharp_sharpness::{DensityConfig, SharpnessError, TraceConfig};
 use stepsharp_stepsize::RuleConfig;
 
 use crate::ConfigError;
@@ -199,16 +201,6 @@ pub enum SharpnessMethod {
     Power,
 }
 
-/// Whether each sharpness measurement starts from the previous top eigenvector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WarmStart {
-    /// Start from the previous measurement's top eigenvector (fewer HVPs).
-    Previous,
-    /// Start every measurement from a fresh seeded random vector.
-    Cold,
-}
-
 /// What the Hessian operator of a sharpness measurement keeps in memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -254,6 +246,193 @@ pub struct SharpnessConfig {
     /// for bounded memory (large CNNs). Default: keep.
     #[serde(skip_serializing_if = "GraphMemory::is_default")]
     pub graphs: GraphMemory,
+    /// The Hutchinson trace `tr(H)` on the evaluation set, on its own schedule, e.g.
+    /// `trace = { every = 500 }`; stored in the trajectory. Default: none (left out of the
+    /// canonical form, so run ids from before this field existed stay valid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceOptions>,
+    /// The spectral density (SLQ) on the evaluation set, on its own schedule, e.g.
+    /// `density = { steps = [0, 1500, 2999] }`; stored in `density.csv`. Default: none (left
+    /// out of the canonical form like `trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<DensityOptions>,
+}
+
+/// `sharpness.trace`: when and how the Hessian trace is estimated ([`TraceConfig`], with the
+/// probes seeded from `seeds.probe`).
+///
+/// An estimate is taken at step `t` (at `w_t`, before the update, like `λ_max`) when `every`
+/// fires (steps `0, n, 2n, …` and the last step) or `t` is in `steps`; at least one of the two
+/// must be given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceOptions {
+    /// Estimate every this many steps (and at step 0 and the last step). Default: none.
+    #[serde(default)]
+    pub every: Option<usize>,
+    /// Estimate at these steps. Default: none.
+    #[serde(default)]
+    pub steps: Vec<usize>,
+    /// Stop once the standard error is at most this fraction of `|tr(H)|`. Default: 1e-2
+    /// ([`TraceConfig::default`]).
+    #[serde(default = "default_relative_standard_error")]
+    pub relative_standard_error: f64,
+    /// Probes before the stopping test applies. Default: 10 ([`TraceConfig::default`]).
+    #[serde(default = "default_min_probes")]
+    pub min_probes: usize,
+    /// Cap on probes (= HVPs) per estimate. Default: 100 (PyHessian, [`TraceConfig::default`]).
+    #[serde(default = "default_max_probes")]
+    pub max_probes: usize,
+}
+
+/// `sharpness.density`: when and how the spectral density is estimated by stochastic Lanczos
+/// quadrature ([`DensityConfig`], with the probes seeded from `seeds.probe`); scheduled like
+/// [`TraceOptions`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DensityOptions {
+    /// Estimate every this many steps (and at step 0 and the last step). Default: none.
+    #[serde(default)]
+    pub every: Option<usize>,
+    /// Estimate at these steps. Default: none.
+    #[serde(default)]
+    pub steps: Vec<usize>,
+    /// Rademacher probes `n_v` averaged. Default: 1 (PyHessian, [`DensityConfig::default`]).
+    #[serde(default = "default_density_probes")]
+    pub probes: usize,
+    /// Lanczos steps `m` (= HVPs) per probe. Default: 100 (PyHessian,
+    /// [`DensityConfig::default`]).
+    #[serde(default = "default_lanczos_steps")]
+    pub lanczos_steps: usize,
+    /// Points of the smoothed density's grid. Default: 10000 (PyHessian,
+    /// [`DensityConfig::default`]).
+    #[serde(default = "default_grid_points")]
+    pub grid_points: usize,
+    /// Kernel variance relative to the width of the Ritz nodes. Default: 1e-5 (PyHessian,
+    /// [`DensityConfig::default`]).
+    #[serde(default = "default_kernel_variance")]
+    pub kernel_variance: f64,
+}
+
+fn default_relative_standard_error() -> f64 {
+    TraceConfig::default().relative_standard_error
+}
+fn default_min_probes() -> usize {
+    TraceConfig::default().min_probes
+}
+fn default_max_probes() -> usize {
+    TraceConfig::default().max_probes
+}
+fn default_density_probes() -> usize {
+    DensityConfig::default().probes
+}
+fn default_lanczos_steps() -> usize {
+    DensityConfig::default().steps
+}
+fn default_grid_points() -> usize {
+    DensityConfig::default().grid_points
+}
+fn default_kernel_variance() -> f64 {
+    DensityConfig::default().kernel_variance
+}
+
+/// Whether an estimate scheduled by `every` and `steps` is due at `step` of `max_steps`.
+fn scheduled(every: Option<usize>, steps: &[usize], step: usize, max_steps: usize) -> bool {
+    every.is_some_and(|n| Schedule::Every(n).fires(step, max_steps)) || steps.contains(&step)
+}
+
+/// Checks a schedule `every`/`steps` of the table `field` against `max_steps`.
+fn validate_schedule(
+    field: &str,
+    every: Option<usize>,
+    steps: &[usize],
+    max_steps: usize,
+) -> Result<(), ConfigError> {
+    if every.is_none() && steps.is_empty() {
+        return Err(ConfigError::invalid(
+            field,
+            "",
+            "`every = n` or `steps = [...]` (or leave the table out)",
+        ));
+    }
+    if let Some(n) = every {
+        positive(&format!("{field}.every"), n)?;
+    }
+    if let Some(&step) = steps.iter().find(|&&s| s >= max_steps) {
+        return Err(ConfigError::invalid(
+            &format!("{field}.steps"),
+            step,
+            format!("steps below training.max_steps = {max_steps}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The error of a sharpness-crate config as one of `table`'s fields (renamed by `rename`).
+fn estimator_error(table: &str, error: SharpnessError, rename: &[(&str, &str)]) -> ConfigError {
+    match error {
+        SharpnessError::InvalidConfig {
+            field,
+            value,
+            expected,
+        } => {
+            let name = rename
+                .iter()
+                .find(|(from, _)| *from == field)
+                .map_or(field, |(_, to)| to);
+            ConfigError::invalid(&format!("{table}.{name}"), value, expected)
+        }
+        other => ConfigError::invalid(table, "", other),
+    }
+}
+
+impl TraceOptions {
+    /// Whether an estimate is due at `step` of a run of `max_steps` steps.
+    pub fn fires(&self, step: usize, max_steps: usize) -> bool {
+        scheduled(self.every, &self.steps, step, max_steps)
+    }
+
+    /// The estimator's settings, its probes seeded by `seed`.
+    pub fn estimator(&self, seed: u64) -> TraceConfig {
+        TraceConfig {
+            relative_standard_error: self.relative_standard_error,
+            min_probes: self.min_probes,
+            max_probes: self.max_probes,
+            seed,
+        }
+    }
+
+    fn validate(&self, max_steps: usize) -> Result<(), ConfigError> {
+        validate_schedule("sharpness.trace", self.every, &self.steps, max_steps)?;
+        self.estimator(0)
+            .validate()
+            .map_err(|e| estimator_error("sharpness.trace", e, &[]))
+    }
+}
+
+impl DensityOptions {
+    /// Whether an estimate is due at `step` of a run of `max_steps` steps.
+    pub fn fires(&self, step: usize, max_steps: usize) -> bool {
+        scheduled(self.every, &self.steps, step, max_steps)
+    }
+
+    /// The estimator's settings, its probes seeded by `seed`.
+    pub fn estimator(&self, seed: u64) -> DensityConfig {
+        DensityConfig {
+            probes: self.probes,
+            steps: self.lanczos_steps,
+            grid_points: self.grid_points,
+            kernel_variance: self.kernel_variance,
+            seed,
+        }
+    }
+
+    fn validate(&self, max_steps: usize) -> Result<(), ConfigError> {
+        validate_schedule("sharpness.density", self.every, &self.steps, max_steps)?;
+        self.estimator(0)
+            .validate()
+            .map_err(|e| estimator_error("sharpness.density", e, &[("steps", "lanczos_steps")]))
+    }
 }
 
 impl Default for SharpnessConfig {
@@ -267,6 +446,8 @@ impl Default for SharpnessConfig {
             max_iterations: 50,
             warm_start: WarmStart::Previous,
             graphs: GraphMemory::Keep,
+            trace: None,
+            density: None,
         }
     }
 }
@@ -450,6 +631,12 @@ impl RunConfig {
                 sharpness.tolerance,
                 "a number in (0, 1)",
             ));
+        }
+        if let Some(trace) = &sharpness.trace {
+            trace.validate(training.max_steps)?;
+        }
+        if let Some(density) = &sharpness.density {
+            density.validate(training.max_steps)?;
         }
         Ok(())
     }

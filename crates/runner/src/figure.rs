@@ -52,6 +52,9 @@ pub enum FigureKind {
     EdgeOfStability,
     /// The simple model's η–λ trajectories beside measured ones (figure4).
     SimpleModel,
+    /// Per run: the Hessian's spectral density at the steps of `sharpness.density` (log
+    /// scale, a line at 2/η), and λ_max against steps (spectrum).
+    Spectrum,
 }
 
 /// Run-size presets of a figure.

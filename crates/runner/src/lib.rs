@@ -8,6 +8,7 @@ mod checkpoint;
 mod claims;
 mod cluster;
 mod config;
+mod density;
 mod error;
 mod faults;
 mod figure;
@@ -33,9 +34,11 @@ pub use claims::{
 };
 pub use cluster::SlurmResources;
 pub use config::{
-    DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind, QuadraticSpec,
-    RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TrainingConfig, WarmStart,
+    DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
+    QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
+    TrainingConfig, WarmStart,
 };
+pub use density::{DensityLine, DensityLineKind, read_density};
 pub use error::ConfigError;
 pub use faults::FAULT_VAR;
 pub use figure::{

@@ -1,6 +1,7 @@
 //! Figures with plotters, as PNG and SVG: one panel per (group, metric), one color per series
 //! label across all panels, log axes for losses and stepsizes, a dashed line at 2 on every
-//! η·λ_max panel (the edge of stability), and a cross where a run diverged. A series run with
+//! η·λ_max panel (the edge of stability), and a cross where a run diverged. Density panels
+//! (figure kind `spectrum`) draw the Hessian's spectral density of `density.csv` against λ. A series run with
 //! several seeds is drawn as the median over seeds at each step with a shaded min–max band.
 
 use std::path::Path;
@@ -87,6 +88,7 @@ pub fn plot_figure(
         FigureKind::LossCurves => loss_curve_panels(output),
         FigureKind::BatchSensitivity => batch_sensitivity_panels(output),
         FigureKind::EdgeOfStability => eos_panels(output),
+        FigureKind::Spectrum => spectrum_panels(output)?,
         FigureKind::SimpleModel => simple_model_panels(simple_model, measured),
     };
     let title = format!("{} ({} scale)", figure.title, scale.name());
@@ -452,6 +454,102 @@ fn eos_panels(output: &FigureOutput) -> (usize, usize, Vec<Panel>) {
     (1, 2, vec![loss, sharpness])
 }
 
+/// The bottom of a log-scale density panel: smaller densities (the empty gaps between the
+/// bulk and the outliers, where the Gaussian kernels underflow) are not drawn. PyHessian plots
+/// `φ̂ + 1e-7` for the same reason.
+const DENSITY_FLOOR: f64 = 1e-7;
+
+/// The `density` panel of one run: the spectral density at each step of `sharpness.density`
+/// (log scale, down to [`DENSITY_FLOOR`]; its grid points are drawn as dots, which keeps the
+/// narrow peaks of outliers visible) with a dashed vertical line at `2/η_t` at those steps
+/// (one line for a constant η).
+fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
+    let path = result.outcome.dir.file(crate::store::DENSITY_FILE);
+    let lines = crate::read_density(&path)?;
+    let steps: Vec<usize> = lines.iter().fold(Vec::new(), |mut steps, line| {
+        if !steps.contains(&line.step) {
+            steps.push(line.step);
+        }
+        steps
+    });
+    let labels: Vec<String> = steps.iter().map(|s| format!("step {s}")).collect();
+    let mut curves = Vec::new();
+    let mut edges: Vec<(f64, String, RGBColor)> = Vec::new();
+    let mut top = DENSITY_FLOOR;
+    for (step, label) in steps.iter().zip(&labels) {
+        let points: Vec<(f64, f64)> = lines
+            .iter()
+            .filter(|l| l.step == *step && l.kind == crate::DensityLineKind::Density)
+            .filter(|l| l.value >= DENSITY_FLOOR)
+            .map(|l| (l.lambda, l.value))
+            .collect();
+        top = points.iter().map(|p| p.1).fold(top, f64::max);
+        let color = color_of(label, &labels);
+        curves.push(Curve::line(label.clone(), color, points, false));
+        if let Some(eta) = result.outcome.rows.get(*step).map(|r| r.eta) {
+            edges.push((
+                2.0 / eta,
+                format!("2/η = {:.1} ({label})", 2.0 / eta),
+                color,
+            ));
+        }
+    }
+    let constant = edges.windows(2).all(|w| w[0].0 == w[1].0);
+    for (i, (x, label, color)) in edges.into_iter().enumerate() {
+        if constant && i > 0 {
+            break;
+        }
+        let (label, color) = if constant {
+            (format!("2/η = {x:.1}"), BLACK)
+        } else {
+            (label, color)
+        };
+        curves.push(Curve::line(
+            label,
+            color,
+            vec![(x, DENSITY_FLOOR), (x, top)],
+            true,
+        ));
+    }
+    Ok(Panel {
+        title: format!("{}: spectral density of H", result.run.series),
+        x_label: "eigenvalue λ".into(),
+        y_label: "density".into(),
+        log_y: true,
+        curves,
+        hlines: Vec::new(),
+    })
+}
+
+/// Per run (a row): its [`density_panel`], and λ_max against steps with `2/η_t` dashed.
+fn spectrum_panels(output: &FigureOutput) -> anyhow::Result<(usize, usize, Vec<Panel>)> {
+    let labels = series_labels(output);
+    let mut panels = Vec::new();
+    for result in &output.results {
+        panels.push(density_panel(result)?);
+        let label = &result.run.series;
+        let edge: Vec<(f64, f64)> = result
+            .outcome
+            .rows
+            .iter()
+            .filter(|r| r.lambda_max.is_some() && r.eta > 0.0)
+            .map(|r| (r.step as f64, 2.0 / r.eta))
+            .collect();
+        panels.push(Panel {
+            title: format!("{label}: sharpness λ_max (dashed: 2/η)"),
+            x_label: "step".into(),
+            y_label: "λ_max".into(),
+            log_y: false,
+            curves: vec![
+                curve(label, &labels, &[result], |r| r.lambda_max, true),
+                Curve::line("2/η".into(), color_of(label, &labels), edge, true),
+            ],
+            hlines: Vec::new(),
+        });
+    }
+    Ok((output.results.len(), 2, panels))
+}
+
 fn simple_model_panels(
     model: &[(String, Vec<ModelPoint>)],
     measured: &[FigureResult],
@@ -538,8 +636,10 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
 ) -> anyhow::Result<()> {
     let points = panel.curves.iter().flat_map(|c| c.points.iter());
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x_min, mut x_max) = (0.0f64, 1.0f64);
+    let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points.filter(|p| !panel.log_y || p.1 > 0.0) {
+        x_min = x_min.min(x);
         x_max = x_max.max(x);
         y_min = y_min.min(y);
         y_max = y_max.max(y);
@@ -561,27 +661,27 @@ fn draw_panel<DB: DrawingBackend>(
         let (lo, hi) = (y_min * 0.8, (y_max * 1.25).max(y_min * 1.01));
         let chart = chart
             .build_cartesian_2d(
-                0.0..x_max,
+                x_min..x_max,
                 (lo..hi)
                     .log_scale()
                     .with_key_points(log_ticks(lo, hi))
                     .with_light_points(log_ticks_every_digit(lo, hi)),
             )
             .map_err(plot_error)?;
-        draw_curves(chart, panel, x_max)
+        draw_curves(chart, panel, x_min..x_max)
     } else {
         let pad = ((y_max - y_min) * 0.08).max(1e-9);
         let chart = chart
-            .build_cartesian_2d(0.0..x_max, (y_min - pad)..(y_max + pad))
+            .build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))
             .map_err(plot_error)?;
-        draw_curves(chart, panel, x_max)
+        draw_curves(chart, panel, x_min..x_max)
     }
 }
 
 fn draw_curves<'a, DB, Y>(
     mut chart: ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     panel: &Panel,
-    x_max: f64,
+    x_range: std::ops::Range<f64>,
 ) -> anyhow::Result<()>
 where
     DB: DrawingBackend + 'a,
@@ -601,7 +701,7 @@ where
     for (value, label) in &panel.hlines {
         chart
             .draw_series(DashedLineSeries::new(
-                vec![(0.0, *value), (x_max, *value)],
+                vec![(x_range.start, *value), (x_range.end, *value)],
                 6,
                 4,
                 BLACK.stroke_width(1),
@@ -689,6 +789,9 @@ where
     Ok(())
 }
 
+/// Tick labels of smaller magnitude are written as powers of ten.
+const SCIENTIFIC_BELOW: f64 = 1e-3;
+
 /// Labelled ticks of a log axis on `[lo, hi]`: `m·10^k` for every digit `m` when the range
 /// spans less than a decade, for `m ∈ {1, 2, 5}` up to three decades, `m = 1` beyond.
 /// (plotters' own log key points leave ranges below 1 without any label.)
@@ -719,10 +822,14 @@ fn decade_multiples(lo: f64, hi: f64, multiples: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// A tick value with three significant digits and no trailing zeros: 0.26, 0.01, 2.5, 100.
+/// A tick value with three significant digits and no trailing zeros: 0.26, 0.01, 2.5, 100;
+/// below [`SCIENTIFIC_BELOW`] in magnitude as a power of ten, 1e-7 (log density axes).
 fn tick_label(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return format!("{value}");
+    }
+    if value.abs() < SCIENTIFIC_BELOW {
+        return format!("{value:.0e}");
     }
     let decimals = (2 - value.abs().log10().floor() as i32).max(0) as usize;
     let text = format!("{value:.decimals$}");
@@ -794,12 +901,16 @@ mod tests {
             1234.0,
             0.0,
             -0.5,
+            1e-7,
+            2e-5,
         ]
         .map(tick_label)
         .to_vec();
         assert_eq!(
             labels,
-            ["0.26", "0.01", "0.3", "2.5", "100", "1234", "0", "-0.5"]
+            [
+                "0.26", "0.01", "0.3", "2.5", "100", "1234", "0", "-0.5", "1e-7", "2e-5"
+            ]
         );
     }
 }

@@ -56,6 +56,10 @@ pub struct Metadata {
     /// by older versions). Not part of the run hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<Machine>,
+    /// blake3 of `density.csv`, recorded once the run is final, for runs that measure the
+    /// spectral density (`sharpness.density`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_blake3: Option<String>,
 }
 
 /// File names inside a run folder.
@@ -64,6 +68,8 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const METADATA_FILE: &str = "metadata.json";
 /// Trajectory file name.
 pub const TRAJECTORY_FILE: &str = "trajectory.csv";
+/// Spectral densities file name (runs with `sharpness.density`).
+pub const DENSITY_FILE: &str = "density.csv";
 /// Checkpoint manifest file name (its rename into place commits a checkpoint).
 pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// The folder of figures under the results folder (not a run).

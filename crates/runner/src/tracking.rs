@@ -1,30 +1,85 @@
 //! Sharpness tracking: λ_max (top-k) of the training-loss Hessian on a fixed evaluation set by
-//! exact Hessian-vector products, with Ritz residuals, warm starts across measurements, and
-//! the directional sharpness along the update.
+//! exact Hessian-vector products, with Ritz residuals, warm starts across measurements
+//! ([`WarmStartedSolver`], shared with the public `SharpnessTracker`), the directional
+//! sharpness along the update, and on their own schedules the Hutchinson trace and the
+//! spectral density.
 
 use candle_core::Tensor;
 use stepsharp_sharpness::{
-    DirectionalCurvature, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
-    RecomputingHessian, Spectrum, directional_curvature, lanczos, power_iteration,
+    DensityConfig, EigenSolver, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
+    RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate, WarmStartedSolver,
+    directional_curvature, hutchinson_trace, spectral_density,
 };
 
 use crate::problem::{Examples, Problem};
-use crate::{GraphMemory, SharpnessConfig, SharpnessMethod, WarmStart};
+use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 
-/// One sharpness measurement at `w_t`.
+/// The stream names that seed the trace's and the density's probes from `seeds.probe`
+/// (`stepsharp_data::derive_seed`), so that they draw other numbers than the solver's start.
+const TRACE_STREAM: &str = "trace";
+/// See [`TRACE_STREAM`].
+const DENSITY_STREAM: &str = "density";
+
+/// Which estimates are due at a step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Due {
+    /// λ_max (top-k) and the directional sharpness (`sharpness.measure`).
+    pub spectrum: bool,
+    /// The trace (`sharpness.trace`).
+    pub trace: bool,
+    /// The spectral density (`sharpness.density`).
+    pub density: bool,
+}
+
+impl Due {
+    /// The estimates `config` schedules at `step` of a run of `max_steps` steps.
+    pub fn at(config: &SharpnessConfig, step: usize, max_steps: usize) -> Self {
+        Self {
+            spectrum: config.measure.fires(step, max_steps),
+            trace: config
+                .trace
+                .as_ref()
+                .is_some_and(|t| t.fires(step, max_steps)),
+            density: config
+                .density
+                .as_ref()
+                .is_some_and(|d| d.fires(step, max_steps)),
+        }
+    }
+
+    /// Whether anything is due.
+    pub fn any(self) -> bool {
+        self.spectrum || self.trace || self.density
+    }
+}
+
+/// λ_max and what comes with it, at one measured step.
 #[derive(Clone, Debug)]
-pub struct SharpnessReading {
-    /// Loss on the evaluation set.
-    pub eval_loss: f64,
+pub struct SpectrumReading {
     /// Top-k eigenvalues, descending.
     pub top_k: Vec<f64>,
     /// Ritz residual of the top eigenpair.
     pub residual: f64,
     /// Whether the solver met its tolerance.
     pub converged: bool,
+    /// HVPs of the eigen-solver.
+    pub hvps: u64,
     /// `uᵀHu/‖u‖²` along the update direction `u`.
     pub directional: f64,
-    /// HVPs used (solver and directional).
+}
+
+/// The estimates taken at `w_t` on the evaluation set.
+#[derive(Clone, Debug)]
+pub struct SharpnessReading {
+    /// Loss on the evaluation set.
+    pub eval_loss: f64,
+    /// λ_max (top-k) and the directional sharpness, when due.
+    pub spectrum: Option<SpectrumReading>,
+    /// The trace, when due.
+    pub trace: Option<TraceEstimate>,
+    /// The spectral density, when due.
+    pub density: Option<SpectralDensity>,
+    /// HVPs used (solver, directional, trace and density).
     pub hvps: u64,
     /// Forward passes used to build the graphs (and, when recomputing, to evaluate the loss).
     pub forward_passes: u64,
@@ -33,35 +88,71 @@ pub struct SharpnessReading {
     pub backward_passes: u64,
 }
 
-/// Measures sharpness repeatedly, carrying the warm-start vector between measurements.
-pub struct SharpnessTracker {
-    config: SharpnessConfig,
-    probe_seed: u64,
-    /// Top eigenvector of the previous measurement (warm start).
-    pub warm_start: Option<Tensor>,
+/// Measures the evaluation-set Hessian repeatedly, carrying the solver's warm start between
+/// measurements. Measurement at step `t` seeds the solver with `seeds.probe + t`, the trace
+/// and the density with their derived seeds plus `t`.
+pub struct Tracking {
+    graphs: GraphMemory,
+    solver: WarmStartedSolver<Tensor>,
+    trace: Option<TraceConfig>,
+    density: Option<DensityConfig>,
 }
 
-impl SharpnessTracker {
-    /// A tracker with no previous measurement.
-    pub fn new(config: SharpnessConfig, probe_seed: u64, warm_start: Option<Tensor>) -> Self {
-        Self {
-            config,
-            probe_seed,
-            warm_start,
-        }
+impl Tracking {
+    /// The tracking of `config`'s `sharpness` table, with no previous measurement.
+    pub fn new(config: &RunConfig) -> anyhow::Result<Self> {
+        let sharpness = &config.sharpness;
+        let probe = config.seeds.probe;
+        let solver = match sharpness.method {
+            SharpnessMethod::Lanczos => EigenSolver::Lanczos(LanczosConfig {
+                k: sharpness.k,
+                max_iterations: sharpness.max_iterations,
+                tolerance: sharpness.tolerance,
+                seed: probe,
+            }),
+            SharpnessMethod::Power => EigenSolver::Power(PowerConfig {
+                max_iterations: sharpness.max_iterations,
+                relative_tolerance: sharpness.tolerance,
+                seed: probe,
+            }),
+        };
+        let derived = |stream| stepsharp_data::derive_seed(probe, stream);
+        Ok(Self {
+            graphs: sharpness.graphs,
+            solver: WarmStartedSolver::new(solver, sharpness.warm_start)?,
+            trace: sharpness
+                .trace
+                .as_ref()
+                .map(|t| t.estimator(derived(TRACE_STREAM))),
+            density: sharpness
+                .density
+                .as_ref()
+                .map(|d| d.estimator(derived(DENSITY_STREAM))),
+        })
     }
 
-    /// Measures at the problem's current parameters on `examples`, with `direction` the update.
-    /// `measurement` numbers the measurement so that each gets its own seeded start vector.
+    /// The top eigenvector of the last measurement (saved with checkpoints).
+    pub fn warm_start(&self) -> Option<&Tensor> {
+        self.solver.warm_start()
+    }
+
+    /// Restores a saved warm start.
+    pub fn set_warm_start(&mut self, warm_start: Option<Tensor>) {
+        self.solver.set_warm_start(warm_start);
+    }
+
+    /// Takes the `due` estimates at the problem's current parameters on `examples`, with
+    /// `direction` the update, at training step `step`.
     pub fn measure(
         &mut self,
         problem: &Problem,
         examples: &Examples,
         direction: &Tensor,
-        measurement: u64,
+        step: u64,
+        due: Due,
     ) -> anyhow::Result<SharpnessReading> {
         let params = problem.parameters();
-        let (eval_loss, estimate, passes) = match self.config.graphs {
+        match self.graphs {
             GraphMemory::Keep => {
                 let losses = problem.chunk_losses(examples)?;
                 let eval_loss = losses
@@ -69,9 +160,15 @@ impl SharpnessTracker {
                     .map(|l| l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>())
                     .sum::<Result<f64, _>>()?;
                 let mut operator = HessianOperator::new(&params, &losses)?;
-                let estimate = self.estimate(&mut operator, direction, measurement)?;
                 let chunks = losses.len() as u64;
-                (eval_loss, estimate, (chunks, chunks))
+                self.estimate(
+                    &mut operator,
+                    direction,
+                    step,
+                    due,
+                    eval_loss,
+                    (chunks, chunks),
+                )
             }
             GraphMemory::Recompute => {
                 let evaluation = problem.measure(examples, false, false)?;
@@ -81,64 +178,67 @@ impl SharpnessTracker {
                             .chunk_loss(examples, c)
                             .map_err(|e| candle_core::Error::msg(format!("{e:#}")))
                     })?;
-                let estimate = self.estimate(&mut operator, direction, measurement)?;
+                let mut reading =
+                    self.estimate(&mut operator, direction, step, due, evaluation.loss, (0, 0))?;
                 let rebuilt = operator.forward_passes() as u64;
-                let forward = evaluation.forward_passes + rebuilt;
-                (evaluation.loss, estimate, (forward, rebuilt))
+                reading.forward_passes = evaluation.forward_passes + rebuilt;
+                reading.backward_passes = rebuilt;
+                Ok(reading)
             }
-        };
-        let (spectrum, directional) = estimate;
-        let top = &spectrum.eigenpairs[0];
-        self.warm_start = Some(top.vector.clone());
-        Ok(SharpnessReading {
-            eval_loss,
-            top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
-            residual: top.residual,
-            converged: spectrum.converged,
-            directional: directional.normalized,
-            hvps: (spectrum.hvps + directional.hvps) as u64,
-            forward_passes: passes.0,
-            backward_passes: passes.1,
-        })
+        }
     }
 
-    /// The configured eigen-solver and the directional sharpness on one operator (each reports
-    /// the HVPs it used).
+    /// The due estimates on one operator (each reports the HVPs it used); `passes` are the
+    /// forward and backward passes that built it.
     fn estimate<O>(
-        &self,
+        &mut self,
         operator: &mut O,
         direction: &Tensor,
-        measurement: u64,
-    ) -> anyhow::Result<(Spectrum<Tensor>, DirectionalCurvature)>
+        step: u64,
+        due: Due,
+        eval_loss: f64,
+        passes: (u64, u64),
+    ) -> anyhow::Result<SharpnessReading>
     where
         O: LinearOperator<Vector = Tensor>,
     {
-        let seed = self.probe_seed.wrapping_add(measurement);
-        let warm = match self.config.warm_start {
-            WarmStart::Previous => self.warm_start.as_ref(),
-            WarmStart::Cold => None,
+        let mut hvps = 0;
+        let spectrum = if due.spectrum {
+            let spectrum = self.solver.solve(operator, step)?;
+            let directional = directional_curvature(operator, direction)?;
+            hvps += spectrum.hvps + directional.hvps;
+            let top = spectrum
+                .eigenpairs
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the eigen-solver returned no eigenpair"))?;
+            Some(SpectrumReading {
+                top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
+                residual: top.residual,
+                converged: spectrum.converged,
+                hvps: spectrum.hvps as u64,
+                directional: directional.normalized,
+            })
+        } else {
+            None
         };
-        let spectrum: Spectrum<Tensor> = match self.config.method {
-            SharpnessMethod::Lanczos => {
-                let config = LanczosConfig {
-                    k: self.config.k,
-                    max_iterations: self.config.max_iterations,
-                    tolerance: self.config.tolerance,
-                    seed,
-                };
-                lanczos(operator, &config, warm)?
-            }
-            SharpnessMethod::Power => {
-                let config = PowerConfig {
-                    max_iterations: self.config.max_iterations,
-                    relative_tolerance: self.config.tolerance,
-                    seed,
-                };
-                power_iteration(operator, &config, warm)?
-            }
+        let trace = match self.trace.as_ref().filter(|_| due.trace) {
+            Some(config) => Some(hutchinson_trace(operator, &config.for_measurement(step))?),
+            None => None,
         };
-        let directional = directional_curvature(operator, direction)?;
-        Ok((spectrum, directional))
+        let density = match self.density.as_ref().filter(|_| due.density) {
+            Some(config) => Some(spectral_density(operator, &config.for_measurement(step))?),
+            None => None,
+        };
+        hvps += trace.as_ref().map_or(0, |t| t.hvps) + density.as_ref().map_or(0, |d| d.hvps);
+        Ok(SharpnessReading {
+            eval_loss,
+            spectrum,
+            trace,
+            density,
+            hvps: hvps as u64,
+            forward_passes: passes.0,
+            backward_passes: passes.1,
+        })
     }
 }
 

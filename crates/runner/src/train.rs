@@ -17,13 +17,16 @@ use stepsharp_models::{LineLoss, LineOrigin, Network};
 use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
 
 use crate::checkpoint::{self, CheckpointState, CheckpointTensors, Loaded};
+use crate::density::{DensityLine, density_csv, density_lines, read_density};
 use crate::fsio::{self, StoreError, write_atomic};
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::lock::{LockKind, LockWait, RunLock};
 use crate::problem::{Examples, Problem};
 use crate::provenance::{Machine, host_name};
-use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
-use crate::tracking::{SharpnessTracker, curvature_along};
+use crate::store::{
+    CHECKPOINT_FILE, CONFIG_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now,
+};
+use crate::tracking::{Due, SharpnessReading, Tracking, curvature_along};
 use crate::trajectory::{Row, read_trajectory, trajectory_csv};
 use crate::{DeviceKind, LineSearchBatch, ModelSpec, RunConfig, RunStatus, faults, run_hash};
 
@@ -198,6 +201,9 @@ pub fn execute(
         metadata.ended_unix = Some(unix_now());
         metadata.trajectory_blake3 = Some(fsio::blake3_file(&dir.file(TRAJECTORY_FILE))?);
         metadata.checkpoint_blake3 = Some(fsio::blake3_file(&dir.file(CHECKPOINT_FILE))?);
+        if config.sharpness.density.is_some() {
+            metadata.density_blake3 = Some(fsio::blake3_file(&dir.file(DENSITY_FILE))?);
+        }
     }
     metadata.status = status.clone();
     dir.write_metadata(&metadata)?;
@@ -280,6 +286,7 @@ fn new_metadata(config: &RunConfig, dir: &RunDir, data: Option<&Prepared>) -> Me
         trajectory_blake3: None,
         checkpoint_blake3: None,
         machines: vec![Machine::current()],
+        density_blake3: None,
     }
 }
 
@@ -293,8 +300,10 @@ struct Run<'a> {
     rule: Stepsize,
     batcher: Option<Batcher>,
     line_search_batcher: Option<Batcher>,
-    tracker: SharpnessTracker,
+    tracking: Tracking,
     rows: Vec<Row>,
+    /// The lines of `density.csv` so far (runs with `sharpness.density`).
+    densities: Vec<DensityLine>,
     next_step: usize,
     counters: [u64; 3],
     seconds: [f64; 2],
@@ -351,7 +360,7 @@ impl<'a> Run<'a> {
         };
         let mut run = Self {
             rule: Stepsize::new(config.stepsize.clone())?,
-            tracker: SharpnessTracker::new(config.sharpness.clone(), config.seeds.probe, None),
+            tracking: Tracking::new(config)?,
             config,
             dir,
             problem,
@@ -360,6 +369,7 @@ impl<'a> Run<'a> {
             batcher,
             line_search_batcher,
             rows: Vec::new(),
+            densities: Vec::new(),
             next_step: 0,
             counters: [0; 3],
             seconds: [0.0; 2],
@@ -387,7 +397,7 @@ impl<'a> Run<'a> {
         self.ended = Some(checkpoint.status).filter(RunStatus::is_final);
         self.problem.set_flat_parameters(&tensors.parameters)?;
         self.problem.set_buffers(&tensors.buffers)?;
-        self.tracker.warm_start = tensors.warm_start;
+        self.tracking.set_warm_start(tensors.warm_start);
         self.rule.restore(state.rule)?;
         if let Some(data) = &self.data {
             let n = data.train.len();
@@ -413,6 +423,11 @@ impl<'a> Run<'a> {
         );
         rows.truncate(state.rows);
         self.rows = rows;
+        if self.config.sharpness.density.is_some() && self.dir.file(DENSITY_FILE).exists() {
+            let mut densities = read_density(&self.dir.file(DENSITY_FILE))?;
+            densities.retain(|line| line.step < state.next_step);
+            self.densities = densities;
+        }
         self.next_step = state.next_step;
         self.counters = state.counters;
         self.seconds = state.seconds;
@@ -425,6 +440,9 @@ impl<'a> Run<'a> {
             &self.dir.file(TRAJECTORY_FILE),
             &trajectory_csv(&self.rows)?,
         )?;
+        if self.config.sharpness.density.is_some() {
+            write_atomic(&self.dir.file(DENSITY_FILE), &density_csv(&self.densities)?)?;
+        }
         let state = CheckpointState {
             next_step: self.next_step,
             rows: self.rows.len(),
@@ -437,7 +455,7 @@ impl<'a> Run<'a> {
         let tensors = CheckpointTensors {
             parameters: self.problem.flat_parameters()?,
             buffers: self.problem.buffers()?,
-            warm_start: self.tracker.warm_start.clone(),
+            warm_start: self.tracking.warm_start().cloned(),
         };
         checkpoint::save(self.dir, &state, &tensors, status)
     }
@@ -540,10 +558,11 @@ impl<'a> Run<'a> {
 
         let tracking = Instant::now();
         let max_steps = self.config.training.max_steps;
-        let reading = if self.config.sharpness.measure.fires(t, max_steps) {
-            let reading = self
-                .tracker
-                .measure(&self.problem, &self.eval, &direction, t as u64)?;
+        let due = Due::at(&self.config.sharpness, t, max_steps);
+        let reading = if due.any() {
+            let reading =
+                self.tracking
+                    .measure(&self.problem, &self.eval, &direction, t as u64, due)?;
             self.counters[0] += reading.forward_passes;
             self.counters[1] += reading.backward_passes;
             self.counters[2] += reading.hvps;
@@ -606,24 +625,41 @@ impl<'a> Run<'a> {
         row.failed = record.failed;
         row.diagnostics = serde_json::to_string(&record.diagnostics)?;
         if let Some(reading) = reading {
-            let lambda = reading.top_k[0];
-            row.eval_loss = Some(reading.eval_loss);
+            self.record_reading(&mut row, reading);
+        }
+        self.finish_row(&mut row);
+        Ok(row)
+    }
+
+    /// Writes the estimates of step `row.step` into its row (and the density's lines).
+    fn record_reading(&mut self, row: &mut Row, reading: SharpnessReading) {
+        row.eval_loss = Some(reading.eval_loss);
+        if let Some(spectrum) = reading.spectrum {
+            let lambda = spectrum.top_k[0];
             row.lambda_max = Some(lambda);
             row.top_k = Some(
-                reading
+                spectrum
                     .top_k
                     .iter()
                     .map(|v| format!("{v:e}"))
                     .collect::<Vec<_>>()
                     .join(";"),
             );
-            row.residual = Some(reading.residual);
-            row.converged = Some(reading.converged);
-            row.eta_lambda = Some(record.eta * lambda);
-            row.directional = Some(reading.directional);
+            row.residual = Some(spectrum.residual);
+            row.converged = Some(spectrum.converged);
+            row.eta_lambda = Some(row.eta * lambda);
+            row.directional = Some(spectrum.directional);
+            row.lambda_hvps = Some(spectrum.hvps);
         }
-        self.finish_row(&mut row);
-        Ok(row)
+        if let Some(trace) = reading.trace {
+            row.trace = Some(trace.value);
+            row.trace_standard_error = Some(trace.standard_error);
+            row.trace_hvps = Some(trace.hvps as u64);
+        }
+        if let Some(density) = reading.density {
+            row.density_hvps = Some(density.hvps as u64);
+            self.densities.extend(density_lines(row.step, &density));
+        }
     }
 
     fn finish_row(&self, row: &mut Row) {

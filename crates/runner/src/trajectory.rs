@@ -1,6 +1,8 @@
 //! The per-step record of a run, written as CSV (one row per step, readable by pandas).
 //!
-//! Columns that are only measured on some steps (sharpness, test metrics) are empty elsewhere.
+//! Columns that are only measured on some steps (sharpness, test metrics) are empty elsewhere;
+//! the trace and density columns (last) are empty unless `sharpness.trace` / `.density` are
+//! configured. Files written before a column existed read it as empty.
 //! Wall-time columns are the only ones that differ between two runs of the same config.
 
 use std::path::Path;
@@ -57,6 +59,18 @@ pub struct Row {
     pub train_seconds: f64,
     /// Seconds spent measuring sharpness and test metrics so far.
     pub tracking_seconds: f64,
+    /// HVPs of the eigen-solver's λ_max estimate at this step (measured steps; the
+    /// directional sharpness adds one).
+    pub lambda_hvps: Option<u64>,
+    /// Hutchinson estimate of `tr(H)` on the evaluation set (`sharpness.trace` steps).
+    pub trace: Option<f64>,
+    /// Standard error of `trace`.
+    pub trace_standard_error: Option<f64>,
+    /// HVPs (= probes) of the trace estimate.
+    pub trace_hvps: Option<u64>,
+    /// HVPs of the spectral density taken at this step (`sharpness.density` steps; the
+    /// density itself is in `density.csv`).
+    pub density_hvps: Option<u64>,
 }
 
 impl Row {

@@ -1,6 +1,7 @@
 //! `verify`: what a run folder promises, checked again from its files — the stored config
 //! hashes to the run id, the trajectory has one row per step and as many as the status says,
-//! and the trajectory and final checkpoint still have the blake3 recorded at completion.
+//! and the trajectory, the final checkpoint and the density file (when the run has one) still
+//! have the blake3 recorded at completion.
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use anyhow::Context;
 use crate::checkpoint::{self, CHECKPOINT_FORMAT};
 use crate::fsio::{StoreError, blake3_file};
 use crate::hash::RUN_ID_LEN;
-use crate::store::{CHECKPOINT_FILE, Metadata, RunDir, TRAJECTORY_FILE, list_runs};
+use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, list_runs};
 use crate::{RunStatus, read_trajectory, run_hash};
 
 /// A run that passed [`RunDir::verify`].
@@ -72,6 +73,9 @@ impl RunDir {
                 (Some(trajectory_hash), Some(checkpoint_hash)) => {
                     same_blake3(&trajectory, trajectory_hash)?;
                     same_blake3(&self.file(CHECKPOINT_FILE), checkpoint_hash)?;
+                    if let Some(density_hash) = &metadata.density_blake3 {
+                        same_blake3(&self.file(DENSITY_FILE), density_hash)?;
+                    }
                 }
                 _ => notes.push(NO_CONTENT_HASH.to_string()),
             }

@@ -315,6 +315,7 @@ fn row(step: usize, loss: f64, eta: f64, lambda: Option<f64>) -> Row {
         hvps: 0,
         train_seconds: 0.0,
         tracking_seconds: 0.0,
+        ..Row::default()
     }
 }
 

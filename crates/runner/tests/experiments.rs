@@ -40,6 +40,7 @@ fn every_experiment_file_is_valid_at_both_scales() {
         "cdat",
         "armijo-long",
         "figure3-ce",
+        "spectrum",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -127,6 +128,50 @@ fn figure3_at_paper_scale_adds_vgg_and_resnet_rows() {
         assert!(
             models.iter().any(|m| m.contains(architecture)),
             "figure3 at paper scale lacks {architecture}: {models:?}"
+        );
+    }
+}
+
+#[test]
+fn spectrum_trains_exactly_as_figure3s_full_batch_row_on_seed_0() {
+    let spectrum = figure("spectrum");
+    assert_eq!(spectrum.kind, FigureKind::Spectrum);
+    let figure3_file = figure("figure3");
+    let figure3 = figure3_file.runs(Scale::Quick).unwrap();
+    let is_tuned = |series: &str| {
+        figure3_file
+            .quick
+            .series
+            .iter()
+            .any(|s| s.label == series && s.tune.is_some())
+    };
+    // figure3's constant is tuned from η0 = 0.01; at quick scale the search chose 0.04
+    // (experiments/gallery/figure3-runs.md).
+    let tuned: stepsharp_stepsize::RuleConfig =
+        toml::from_str("kind = \"constant\"\neta = 0.04").unwrap();
+    let runs = spectrum.runs(Scale::Quick).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r.config.training.max_steps == 1000));
+    for run in runs {
+        let mut config = run.config.clone();
+        assert!(config.sharpness.trace.is_some() && config.sharpness.density.is_some());
+        (config.sharpness.trace, config.sharpness.density) = (None, None);
+        let same = figure3
+            .iter()
+            .filter(|r| r.group == "full batch" && r.seed == Some(0))
+            .any(|r| {
+                let mut theirs = r.config.clone();
+                // The quick scale runs figure3's first 1000 steps.
+                theirs.training.max_steps = config.training.max_steps;
+                if is_tuned(&r.series) {
+                    theirs.stepsize = tuned.clone();
+                }
+                theirs == config
+            });
+        assert!(
+            same,
+            "spectrum run `{}` differs from figure3's",
+            run.label()
         );
     }
 }

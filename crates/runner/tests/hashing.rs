@@ -66,3 +66,26 @@ fn canonical_form_sorts_keys_and_is_stable() {
     );
     assert_eq!(text, canonical_json(&parse(BASE)));
 }
+
+#[test]
+fn runs_without_trace_or_density_keep_their_ids() {
+    // The id of this config as written by the version before `sharpness.trace` and
+    // `sharpness.density` existed (commit ac10784, `xtask run` of this text).
+    let old = parse(
+        r#"
+model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
+training = { max_steps = 2 }
+stepsize = { kind = "constant", eta = 0.1 }
+dtype = "f64"
+"#,
+    );
+    assert_eq!(&run_hash(&old, "no data")[..16], "74a7ce67e97e405d");
+    let text = canonical_json(&old);
+    assert!(
+        !text.contains("trace") && !text.contains("density"),
+        "{text}"
+    );
+    let mut traced = old.clone();
+    traced.sharpness.trace = Some(toml::from_str("every = 10").expect("a valid trace table"));
+    assert_ne!(run_hash(&traced, "no data"), run_hash(&old, "no data"));
+}

@@ -19,6 +19,8 @@ fn unknown_keys_are_rejected_with_their_name_and_file() {
     );
     let message = error_of("stepsize = { kind = \"armijo\", shrinkk = 0.5 }");
     assert!(message.contains("shrinkk"), "{message}");
+    let message = error_of("sharpness = { density = { every = 5, stepz = 3 } }");
+    assert!(message.contains("stepz"), "{message}");
 }
 
 #[test]
@@ -44,6 +46,36 @@ fn out_of_range_values_name_the_field_path_and_range() {
             "training = { divergence_threshold = -1.0 }",
             "training.divergence_threshold",
             "positive",
+        ),
+        (
+            "sharpness = { trace = {} }",
+            "sharpness.trace",
+            "`every = n`",
+        ),
+        (
+            "sharpness = { trace = { every = 0 } }",
+            "sharpness.trace.every",
+            "≥ 1",
+        ),
+        (
+            "sharpness = { trace = { every = 5, min_probes = 1 } }",
+            "sharpness.trace.min_probes",
+            "at least 2",
+        ),
+        (
+            "sharpness = { density = { steps = [0, 100] } }",
+            "sharpness.density.steps",
+            "below training.max_steps = 100",
+        ),
+        (
+            "sharpness = { density = { every = 5, lanczos_steps = 0 } }",
+            "sharpness.density.lanczos_steps",
+            "at least 1",
+        ),
+        (
+            "sharpness = { density = { every = 5, kernel_variance = 0.0 } }",
+            "sharpness.density.kernel_variance",
+            "above 0",
         ),
     ];
     for (text, field, range) in cases {

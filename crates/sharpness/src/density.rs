@@ -43,6 +43,15 @@ impl Default for DensityConfig {
 }
 
 impl DensityConfig {
+    /// The same settings for measurement `index` (from 0) of a sequence: seed `seed + index`,
+    /// so that every measurement draws its own probes and a resumed run draws the same ones.
+    pub fn for_measurement(&self, index: u64) -> Self {
+        Self {
+            seed: self.seed.wrapping_add(index),
+            ..self.clone()
+        }
+    }
+
     /// Checks the ranges: `probes ≥ 1`, `steps ≥ 1`, `grid_points ≥ 2`, `kernel_variance`
     /// finite and positive.
     pub fn validate(&self) -> Result<(), SharpnessError> {

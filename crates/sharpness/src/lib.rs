@@ -15,7 +15,8 @@
 //!   Lanczos quadrature.
 //! - [`SharpnessTracker`]: all of the above on a schedule, from a loss closure over your own
 //!   `Var`s, with the warm start carried between measurements ([`EigenSolver`] picks Lanczos
-//!   or power iteration).
+//!   or power iteration). [`WarmStartedSolver`] is its Candle-free core (the solver and the
+//!   warm start across measurements), for loops that build their own operators.
 //!
 //! Features: `candle` (default) holds everything that needs Candle (the `Tensor` vector,
 //! the Hessian operators, the double-backward guard). Without it the solvers, the trace and
@@ -66,8 +67,8 @@ pub use power::{PowerConfig, power_iteration};
 #[cfg(feature = "candle")]
 pub use recomputing::RecomputingHessian;
 pub use schedule::Schedule;
-pub use solver::EigenSolver;
+pub use solver::{EigenSolver, WarmStart, WarmStartedSolver};
 pub use spectrum::{Eigenpair, Spectrum, residual};
 pub use trace::{TraceConfig, TraceEstimate, hutchinson_trace};
 #[cfg(feature = "candle")]
-pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig, WarmStart};
+pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig};

@@ -39,6 +39,15 @@ impl Default for TraceConfig {
 }
 
 impl TraceConfig {
+    /// The same settings for measurement `index` (from 0) of a sequence: seed `seed + index`,
+    /// so that every measurement draws its own probes and a resumed run draws the same ones.
+    pub fn for_measurement(&self, index: u64) -> Self {
+        Self {
+            seed: self.seed.wrapping_add(index),
+            ..self.clone()
+        }
+    }
+
     /// Checks the ranges: `relative_standard_error` finite and non-negative,
     /// `min_probes ≥ 2` (a standard error needs two samples), `max_probes ≥ min_probes`.
     pub fn validate(&self) -> Result<(), SharpnessError> {

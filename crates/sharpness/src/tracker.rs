@@ -5,19 +5,8 @@ use candle_core::{DType, Tensor, Var};
 use crate::parameter_space::ParameterSpace;
 use crate::{
     DensityConfig, EigenSolver, HessianOperator, Schedule, SharpnessError, SpectralDensity,
-    TraceConfig, TraceEstimate, hutchinson_trace, spectral_density,
+    TraceConfig, TraceEstimate, WarmStart, WarmStartedSolver, hutchinson_trace, spectral_density,
 };
-
-/// Where each measurement's solver starts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WarmStart {
-    /// From the previous measurement's top eigenvector: the Hessian changes little between
-    /// measurements, so this saves products (`tests/warm_start.rs`).
-    #[default]
-    Previous,
-    /// From a fresh seeded random vector every time.
-    Cold,
-}
 
 /// Settings of a [`SharpnessTracker`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -114,8 +103,10 @@ impl SharpnessRecord {
 pub struct SharpnessTracker<F> {
     params: Vec<Var>,
     loss: F,
-    config: TrackerConfig,
-    warm_start: Option<Tensor>,
+    schedule: Schedule,
+    solver: WarmStartedSolver<Tensor>,
+    trace: Option<TraceConfig>,
+    density: Option<DensityConfig>,
     measurements: u64,
 }
 
@@ -131,15 +122,17 @@ where
         Ok(Self {
             params: params.to_vec(),
             loss,
-            config,
-            warm_start: None,
+            schedule: config.schedule,
+            solver: WarmStartedSolver::new(config.solver, config.warm_start)?,
+            trace: config.trace,
+            density: config.density,
             measurements: 0,
         })
     }
 
     /// Measures if `step` is due by the schedule.
     pub fn step(&mut self, step: usize) -> Result<Option<SharpnessRecord>, SharpnessError> {
-        if self.config.schedule.is_due(step) {
+        if self.schedule.is_due(step) {
             self.measure(step).map(Some)
         } else {
             Ok(None)
@@ -151,42 +144,23 @@ where
         let loss = (self.loss)()?;
         let loss_value = loss.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
         let mut hessian = HessianOperator::new(&self.params, &[loss])?;
-        let offset = self.measurements;
+        let index = self.measurements;
         self.measurements += 1;
-        let seed = self.config.solver.seed().wrapping_add(offset);
-        let solver = self.config.solver.clone().with_seed(seed);
-        let warm = match self.config.warm_start {
-            WarmStart::Previous => self.warm_start.as_ref(),
-            WarmStart::Cold => None,
-        };
-        let spectrum = solver.solve(&mut hessian, warm)?;
-        let trace = match &self.config.trace {
-            Some(config) => {
-                let seed = config.seed.wrapping_add(offset);
-                Some(hutchinson_trace(
-                    &mut hessian,
-                    &TraceConfig {
-                        seed,
-                        ..config.clone()
-                    },
-                )?)
-            }
+        let spectrum = self.solver.solve(&mut hessian, index)?;
+        let trace = match &self.trace {
+            Some(config) => Some(hutchinson_trace(
+                &mut hessian,
+                &config.for_measurement(index),
+            )?),
             None => None,
         };
-        let density = match &self.config.density {
-            Some(config) => {
-                let seed = config.seed.wrapping_add(offset);
-                Some(spectral_density(
-                    &mut hessian,
-                    &DensityConfig {
-                        seed,
-                        ..config.clone()
-                    },
-                )?)
-            }
+        let density = match &self.density {
+            Some(config) => Some(spectral_density(
+                &mut hessian,
+                &config.for_measurement(index),
+            )?),
             None => None,
         };
-        self.warm_start = spectrum.eigenpairs.first().map(|pair| pair.vector.clone());
         Ok(SharpnessRecord {
             step,
             loss: loss_value,
@@ -202,13 +176,13 @@ where
     /// The top eigenvector of the last measurement (the next warm start), flat in parameter
     /// order; save it with a checkpoint to resume bit for bit.
     pub fn warm_start(&self) -> Option<&Tensor> {
-        self.warm_start.as_ref()
+        self.solver.warm_start()
     }
 
     /// Restores a saved warm start and the number of measurements already taken (which
     /// decides the next seeds).
     pub fn resume(&mut self, warm_start: Option<Tensor>, measurements: u64) {
-        self.warm_start = warm_start;
+        self.solver.set_warm_start(warm_start);
         self.measurements = measurements;
     }
 }

@@ -11,6 +11,7 @@
 
 mod regimes;
 mod report;
+mod spectrum;
 
 use stepsharp_models::Loss;
 use stepsharp_stepsize::RuleConfig;

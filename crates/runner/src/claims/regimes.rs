@@ -21,7 +21,7 @@ pub fn figure_claims(kind: FigureKind, runs: &[ClaimRun]) -> Vec<Claim> {
         FigureKind::Interplay | FigureKind::LossCurves => interplay_claims(runs),
         FigureKind::BatchSensitivity => sensitivity_claims(runs),
         FigureKind::EdgeOfStability => eos_claims(runs),
-        FigureKind::SimpleModel => Vec::new(),
+        FigureKind::SimpleModel | FigureKind::Spectrum => Vec::new(),
     };
     for claim in claims.iter_mut().filter(|c| !c.group.is_empty()) {
         if !runs.iter().any(|r| r.group == claim.group && r.trained()) {

@@ -111,6 +111,13 @@ pub fn claims_report(
     for claim in &claims {
         write_claim(&mut out, claim)?;
     }
+    if figure.kind == FigureKind::Spectrum {
+        writeln!(
+            out,
+            "\n{}",
+            super::spectrum::spectrum_section(&output.results)?
+        )?;
+    }
     Ok(out)
 }
 
