@@ -3,9 +3,12 @@
 //! that names what is wrong. Faults are injected at chosen points (`STEPSHARP_FAULT`, see
 //! `crates/runner/src/faults.rs`), never by timing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use common::Scratch;
 use stepsharp_runner::{FAULT_VAR, Row, read_trajectory};
 
 /// A tiny mini-batch MLP run: 6 steps, a checkpoint every 2, a sharpness reading every 3.
@@ -22,19 +25,10 @@ dtype = "f64"
 /// fault that is never reached).
 const MAX_WRITE_POINTS: usize = 60;
 
-/// A scratch folder with fixture data, the config and a results folder.
-struct Scratch {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
 impl Scratch {
+    /// Fixture data and the config as `run.toml`.
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        stepsharp_data::write_fixture(&root.join("cifar"), 20, 10, 7).unwrap();
-        std::fs::write(root.join("run.toml"), CONFIG).unwrap();
-        Self { _dir: dir, root }
+        Scratch::with_files(&[("run.toml", CONFIG)])
     }
 
     fn results(&self) -> PathBuf {
@@ -43,14 +37,9 @@ impl Scratch {
 
     /// `xtask <args> --results <results> --data <fixture>` in the scratch folder.
     fn xtask(&self, args: &[&str], fault: Option<&str>) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        let mut command = self.command(&self.results());
         command
-            .current_dir(&self.root)
             .args(args)
-            .arg("--results")
-            .arg(self.results())
-            .arg("--data")
-            .arg(self.root.join("cifar"))
             .env("RAYON_NUM_THREADS", "1")
             .env_remove(FAULT_VAR);
         if let Some(fault) = fault {

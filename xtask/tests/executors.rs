@@ -3,40 +3,28 @@
 //! --dry-run` writes one config per missing run, an array over exactly those, the figure's
 //! resources and the plotting job's dependency. (A real SLURM cluster: `xtask/tests/slurm.sh`.)
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::Scratch;
 use stepsharp_runner::{RunConfig, list_runs, read_trajectory, run_hash};
 
 /// The figure file, shared with `slurm.sh`.
 const TINY: &str = include_str!("tiny.toml");
 
-/// A scratch folder with fixture data and `experiments/tiny.toml`.
-struct Scratch {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
 impl Scratch {
+    /// Fixture data and `experiments/tiny.toml`.
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        stepsharp_data::write_fixture(&root.join("cifar"), 20, 10, 7).unwrap();
-        std::fs::create_dir(root.join("experiments")).unwrap();
-        std::fs::write(root.join("experiments/tiny.toml"), TINY).unwrap();
-        Self { _dir: dir, root }
+        Scratch::with_files(&[("experiments/tiny.toml", TINY)])
     }
 
     /// `xtask --results <root>/<results> --data <fixture> <args>`, run in the scratch folder.
     fn xtask(&self, results: &str, args: &[&str]) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .current_dir(&self.root)
-            .arg("--results")
-            .arg(self.root.join(results))
-            .arg("--data")
-            .arg(self.root.join("cifar"))
+        let output = self
+            .command(&self.root.join(results))
             .args(args)
-            .env_remove("STEPSHARP_DATA")
             .output()
             .unwrap();
         assert!(
