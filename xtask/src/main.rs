@@ -6,8 +6,10 @@
 //! cargo xtask plot figure3                 # re-plot from cached runs only
 //! cargo xtask list                         # experiments and cached runs with status
 //! cargo xtask verify                       # re-hash every cached run and check its files
+//! cargo xtask gpu-check --out DIR          # CPU against CUDA, and timings (--features cuda)
 //! ```
 
+mod gpu_check;
 mod list;
 mod progress;
 mod reproduce;
@@ -73,6 +75,9 @@ enum Command {
     List(list::ListCommand),
     /// Re-hash every cached run and check that its files are complete and consistent.
     Verify(verify::VerifyCommand),
+    /// Compare the CPU with `--device` (default cuda) on seeded problems and time a step, an
+    /// HVP and Lanczos at paper scale; writes gpu-check.json and gpu-check.md.
+    GpuCheck(gpu_check::GpuCheckCommand),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -128,6 +133,7 @@ fn main() -> anyhow::Result<()> {
         Command::Plot(command) => command.run(&cli.global),
         Command::List(command) => command.run(&cli.global),
         Command::Verify(command) => command.run(&cli.global),
+        Command::GpuCheck(command) => command.run(&cli.global),
     };
     if let Some(interrupted) = result
         .as_ref()
