@@ -27,13 +27,16 @@ use candle_core::{DType, Device, Tensor};
 use clap::Args;
 use serde::Serialize;
 use stepsharp_models::{
-    Architecture, BatchNormMode, Loss, Network, ResNetDepth, chunk_losses, evaluate,
-    seeded_uniform,
+    Architecture, BatchNormMode, Loss, Network, ResNetDepth, chunk_losses, evaluate, seeded_uniform,
 };
 use stepsharp_runner::DeviceKind;
 use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, Vector, lanczos};
 
 use crate::Global;
+
+mod report;
+
+use report::{Agreement, Report, Timing};
 
 /// Largest relative CPU/device difference accepted in f32: reductions and matrix products
 /// sum in a different order on a GPU (cuBLAS, no TF32), which moves f32 results by about
@@ -155,7 +158,7 @@ pub struct GpuCheckCommand {
     /// Folder for `gpu-check.json` and `gpu-check.md` (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// Problem sizes of the timings.
+    /// Problem sizes: `paper` on a GPU, `tiny` for a dry run on a CPU (`--device cpu`).
     #[arg(long, value_enum, default_value = "paper")]
     size: Size,
 }
@@ -175,47 +178,6 @@ impl GpuCheckCommand {
     }
 }
 
-/// One problem in one dtype: relative CPU/device differences and the two top eigenvalues.
-#[derive(Debug, Serialize)]
-struct Agreement {
-    problem: &'static str,
-    dtype: &'static str,
-    parameters: usize,
-    loss_cpu: f64,
-    loss: f64,
-    gradient: f64,
-    hvp: f64,
-    lambda_max_cpu: f64,
-    lambda_max_device: f64,
-    lambda_max: f64,
-    tolerance: f64,
-    passed: bool,
-}
-
-/// Seconds per operation (median) on the device under test.
-#[derive(Debug, Serialize)]
-struct Timing {
-    problem: &'static str,
-    examples: usize,
-    parameters: usize,
-    step_s: f64,
-    gradient_with_graph_s: f64,
-    hvp_s: f64,
-    lanczos_s: f64,
-}
-
-/// Everything `gpu-check` measured (the JSON file).
-#[derive(Debug, Serialize)]
-struct Report {
-    device: String,
-    size: Size,
-    lanczos_steps: usize,
-    timing_repeats: usize,
-    agreement: Vec<Agreement>,
-    timings: Vec<Timing>,
-    passed: bool,
-}
-
 /// Runs the agreement checks and the timings on `device` and writes the report into `out`.
 fn check(device: DeviceKind, size: Size, out: &Path) -> anyhow::Result<Report> {
     stepsharp_sharpness::enable_double_backward();
@@ -226,7 +188,10 @@ fn check(device: DeviceKind, size: Size, out: &Path) -> anyhow::Result<Report> {
             let reference = measure(&problem, dtype, &Device::Cpu, size)?;
             let tested = measure(&problem, dtype, &target, size)?;
             let entry = compare(&problem, dtype, tolerance, &reference, &tested);
-            eprintln!("agreement: {} {}: passed = {}", entry.problem, entry.dtype, entry.passed);
+            eprintln!(
+                "agreement: {} {}: passed = {}",
+                entry.problem, entry.dtype, entry.passed
+            );
             agreement.push(entry);
         }
     }
@@ -422,7 +387,9 @@ fn time(problem: &Problem, device: &Device, size: Size) -> anyhow::Result<Timing
             BatchNormMode::TrainUpdate,
             true,
         )?;
-        let gradient = evaluation.gradient.context("evaluate returned no gradient")?;
+        let gradient = evaluation
+            .gradient
+            .context("evaluate returned no gradient")?;
         Ok(net.add_scaled(-STEP_ETA, &gradient)?)
     })?;
     let gradient_with_graph_s = median_seconds(device, repeats, || {
@@ -450,60 +417,6 @@ fn time(problem: &Problem, device: &Device, size: Size) -> anyhow::Result<Timing
     })
 }
 
-impl Report {
-    fn markdown(&self) -> String {
-        let mut text = format!(
-            "# gpu-check: CPU against {} ({} timings)\n\n\
-             Relative differences CPU vs device (vectors: ‖a − b‖/‖a‖); λ_max after {} \
-             Lanczos steps from the same start.\n\n\
-             | problem | dtype | parameters | loss (CPU) | loss | gradient | HVP | λ_max CPU | \
-             λ_max device | λ_max | tolerance | passed |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|\n",
-            self.device,
-            serde_json::to_string(&self.size).unwrap_or_default().trim_matches('"'),
-            self.lanczos_steps
-        );
-        for a in &self.agreement {
-            text += &format!(
-                "| {} | {} | {} | {:.6} | {:.1e} | {:.1e} | {:.1e} | {:.6} | {:.6} | {:.1e} | \
-                 {:.0e} | {} |\n",
-                a.problem,
-                a.dtype,
-                a.parameters,
-                a.loss_cpu,
-                a.loss,
-                a.gradient,
-                a.hvp,
-                a.lambda_max_cpu,
-                a.lambda_max_device,
-                a.lambda_max,
-                a.tolerance,
-                if a.passed { "yes" } else { "**NO**" }
-            );
-        }
-        text += &format!(
-            "\nSeconds on {} (f32, median of {}): a full-batch step (forward, backward, \
-             update), the gradient with its graph kept, one HVP, {} Lanczos steps.\n\n\
-             | problem | examples | parameters | step | gradient + graph | HVP | Lanczos |\n\
-             |---|---|---|---|---|---|---|\n",
-            self.device, self.timing_repeats, self.lanczos_steps
-        );
-        for t in &self.timings {
-            text += &format!(
-                "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.3} |\n",
-                t.problem,
-                t.examples,
-                t.parameters,
-                t.step_s,
-                t.gradient_with_graph_s,
-                t.hvp_s,
-                t.lanczos_s
-            );
-        }
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,12 +437,16 @@ mod tests {
             let times = [t.step_s, t.gradient_with_graph_s, t.hvp_s, t.lanczos_s];
             assert!(times.iter().all(|&s| s > 0.0), "{t:?}");
         }
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("gpu-check.json")).unwrap())
-                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("gpu-check.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(json["passed"], true);
         let markdown = std::fs::read_to_string(dir.path().join("gpu-check.md")).unwrap();
-        assert!(markdown.contains("CPU against cpu (tiny timings)"), "{markdown}");
+        assert!(
+            markdown.contains("CPU against cpu (tiny timings)"),
+            "{markdown}"
+        );
     }
 
     #[test]

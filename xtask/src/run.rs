@@ -109,11 +109,7 @@ mod tests {
     fn labels(groups: &[&str], series: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
         let figure = load_figure("../experiments/figure3.toml".as_ref())?;
         let owned = |labels: &[&str]| labels.iter().map(|l| l.to_string()).collect::<Vec<_>>();
-        let runs = select(
-            figure.runs(Scale::Paper)?,
-            &owned(groups),
-            &owned(series),
-        )?;
+        let runs = select(figure.runs(Scale::Paper)?, &owned(groups), &owned(series))?;
         Ok(runs.into_iter().map(|r| (r.group, r.series)).collect())
     }
 
