@@ -53,7 +53,7 @@ say "built in $(( $(date +%s) - start )) s"
 # 2. A GPU is needed from here on.
 if ! nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
   say "no NVIDIA GPU visible (nvidia-smi lists none); the CUDA build says:"
-  "$XTASK" gpu-check --out "$OUT/check" 2>&1 | tail -3 >&2
+  RUST_BACKTRACE=0 "$XTASK" gpu-check --out "$OUT/check" 2>&1 | tail -3 >&2
   say "stopped before the CPU/CUDA comparison, which needs a GPU (exit 3)"
   exit 3
 fi
