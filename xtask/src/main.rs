@@ -9,9 +9,11 @@
 //! cargo xtask list                         # experiments and cached runs with status
 //! cargo xtask verify                       # re-hash every cached run and check its files
 //! cargo xtask bench --jax .venv/bin/python  # step, HVP and Lanczos costs, side by side with JAX
+//! cargo xtask gpu-check --out DIR          # CPU against CUDA, and timings (--features cuda)
 //! ```
 
 mod bench;
+mod gpu_check;
 mod list;
 mod local;
 mod progress;
@@ -99,6 +101,9 @@ enum Command {
     Verify(verify::VerifyCommand),
     /// Time the MLP's training step, line-search trial, HVP and Lanczos (optionally beside JAX).
     Bench(bench::BenchCommand),
+    /// Compare the CPU with `--device` (default cuda) on seeded problems and time a step, an
+    /// HVP and Lanczos at paper scale; writes gpu-check.json and gpu-check.md.
+    GpuCheck(gpu_check::GpuCheckCommand),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -156,6 +161,7 @@ fn main() -> anyhow::Result<()> {
         Command::List(command) => command.run(&cli.global),
         Command::Verify(command) => command.run(&cli.global),
         Command::Bench(command) => command.run(&cli.global),
+        Command::GpuCheck(command) => command.run(&cli.global),
     };
     if let Some(interrupted) = result
         .as_ref()

@@ -45,7 +45,13 @@ pub(crate) fn data_product(data: &Tensor, weight: &Tensor) -> Result<Tensor> {
 /// Candle's custom-op interface for [`data_product`].
 struct DataProduct;
 
-/// `data · weight` on any backend: Candle's own matmul kernel with `(b, m, n, k) = (1, m, n, k)`.
+/// `data · weight` on any backend: Candle's own matmul kernel with `(b, m, n, k) = (1, m, n, k)`,
+/// called exactly as `Tensor::matmul` calls it (the layouts as they are, no copy). On CUDA
+/// that is cuBLAS gemm, which takes either operand transposed, as the backward passes
+/// produce them (`Xᵀ` as the data of the gradient, a transposed probe in the second
+/// backward); layouts it cannot take give Candle's `MatMulNonContiguous` error, as they would
+/// in `Tensor::matmul`. The backward (`bwd` below) is built from tensor ops only, so the
+/// double backward is the same on every device.
 fn product<S: BackendStorage>(
     data: &S,
     data_layout: &Layout,

@@ -495,15 +495,32 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
-    /// Opens the device.
+    /// Opens the device. `Cuda` fails with an error naming the `device` field and what to
+    /// do: in a build without the `cuda` feature, and when GPU 0 cannot be opened (no GPU,
+    /// no driver, out of memory).
+    ///
+    /// A build with the `cuda` feature links the CUDA driver library (`libcuda.so.1`,
+    /// candle's `cudarc` uses dynamic linking): without an NVIDIA driver installed, such a
+    /// binary does not start at all, whatever the device asked for.
     pub fn open(self) -> Result<candle_core::Device, ConfigError> {
         match self {
             DeviceKind::Cpu => Ok(candle_core::Device::Cpu),
+            DeviceKind::Cuda if !cfg!(feature = "cuda") => Err(ConfigError::invalid(
+                "device",
+                "cuda",
+                "\"cpu\" in this build, which has no CUDA support: rebuild with \
+                 `--features cuda` (e.g. `cargo run --release -p xtask --features cuda -- ...`, \
+                 which needs nvcc), or set device = \"cpu\" (`--device cpu`)",
+            )),
             DeviceKind::Cuda => candle_core::Device::new_cuda(0).map_err(|error| {
                 ConfigError::invalid(
                     "device",
                     "cuda",
-                    format!("a CUDA device (build with `--features cuda`): {error}"),
+                    format!(
+                        "a usable CUDA GPU 0, but opening it failed ({error}): run on a \
+                         machine with an NVIDIA GPU and driver (`nvidia-smi` lists it), or set \
+                         device = \"cpu\" (`--device cpu`)"
+                    ),
                 )
             }),
         }

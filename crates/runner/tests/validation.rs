@@ -103,3 +103,16 @@ fn a_quadratic_cannot_use_mini_batches() {
     );
     assert!(message.contains("training.batch_size"), "{message}");
 }
+
+/// Without the `cuda` feature, `device = "cuda"` fails when the device is opened (before any
+/// run folder exists), naming the field, the feature to build with and the CPU alternative.
+/// A CUDA build opens GPU 0 instead: `xtask/scripts/gpu-check.sh` covers that side.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_in_a_build_without_the_feature_names_the_field_and_the_fix() {
+    let config = RunConfig::from_toml("device = \"cuda\"", "experiments/gpu.toml").unwrap();
+    let message = config.device.open().unwrap_err().to_string();
+    for part in ["`device` = cuda", "--features cuda", "device = \"cpu\""] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+}
