@@ -1,0 +1,202 @@
+//! The stepsharp side of the benchmark: what each operation runs, on one precision's network.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use candle_core::{DType, Device, Tensor};
+use stepsharp_models::{Architecture, BatchNormMode, LineLoss, Loss, Network, evaluate};
+use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, lanczos};
+
+use super::reference::{Reference, SEED};
+
+/// Stepsize of the timed gradient-descent step (figure 3's tuned constant).
+const GD_STEPSIZE: f64 = 0.04;
+/// Trial stepsize of the timed line-search trial.
+const TRIAL_STEPSIZE: f64 = 0.01;
+/// Lanczos steps timed (the reference script runs the same number).
+pub(super) const LANCZOS_STEPS: usize = 20;
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq)]
+pub(super) enum Precision {
+    F32,
+    F64,
+}
+
+impl Precision {
+    pub(super) fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::F64 => DType::F64,
+        }
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+/// A timed operation, with the name of its JAX counterpart when there is one.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq)]
+pub(super) enum Operation {
+    /// Loss and gradient (`evaluate` with the gradient; `jax.value_and_grad`).
+    ValueAndGradient,
+    /// Loss, gradient and the update `w − η∇f` (a full-batch gradient-descent step).
+    GradientStep,
+    /// A line search's first trial `f(w + t·d)`, which builds the [`LineLoss`] (JAX: a forward
+    /// pass at `w + t·d`).
+    FirstTrial,
+    /// A further trial on the same line (JAX: a forward pass at `w + t·d`).
+    FurtherTrial,
+    /// Gradient graph and one HVP (`jvp(grad)` from scratch).
+    HvpFromScratch,
+    /// One HVP through a kept gradient graph (JAX: a jitted `jax.linearize` of the gradient).
+    HvpReused,
+    /// A 20-step Lanczos through one gradient graph (JAX: 20 `jvp(grad)` with full
+    /// reorthogonalisation, jitted as one loop).
+    Lanczos,
+}
+
+impl Operation {
+    pub(super) const ALL: [Operation; 7] = [
+        Operation::ValueAndGradient,
+        Operation::GradientStep,
+        Operation::FirstTrial,
+        Operation::FurtherTrial,
+        Operation::HvpFromScratch,
+        Operation::HvpReused,
+        Operation::Lanczos,
+    ];
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Operation::ValueAndGradient => "value + gradient",
+            Operation::GradientStep => "GD step",
+            Operation::FirstTrial => "line-search trial, first",
+            Operation::FurtherTrial => "line-search trial, further",
+            Operation::HvpFromScratch => "HVP from scratch",
+            Operation::HvpReused => "HVP, reused graph",
+            Operation::Lanczos => "Lanczos, 20 steps",
+        }
+    }
+
+    pub(super) fn jax_name(self) -> &'static str {
+        match self {
+            Operation::ValueAndGradient => "value_and_grad",
+            Operation::GradientStep => "gd_step",
+            Operation::FirstTrial | Operation::FurtherTrial => "trial",
+            Operation::HvpFromScratch => "hvp",
+            Operation::HvpReused => "hvp_linearized",
+            Operation::Lanczos => "lanczos",
+        }
+    }
+}
+
+/// The network, data, direction and probe of one precision.
+pub(super) struct Subject {
+    net: Network,
+    inputs: Tensor,
+    labels: Tensor,
+    direction: Tensor,
+    probe: Tensor,
+}
+
+impl Subject {
+    /// The f64 weights `weights` (and direction, probe) converted to `dtype`.
+    pub(super) fn new(reference: &Reference, dtype: DType) -> anyhow::Result<Self> {
+        let net = Network::new(&Architecture::mlp_cohen(), 10, SEED, dtype, &Device::Cpu)?;
+        net.set_flat_parameters(&reference.weights.to_dtype(dtype)?)?;
+        Ok(Self {
+            net,
+            inputs: reference.inputs.to_dtype(dtype)?,
+            labels: reference.labels.clone(),
+            direction: reference.direction.to_dtype(dtype)?,
+            probe: reference.probe.to_dtype(dtype)?,
+        })
+    }
+
+    fn examples(&self) -> usize {
+        self.labels.dims()[0]
+    }
+
+    fn gradient_evaluation(&self) -> anyhow::Result<stepsharp_models::Evaluation> {
+        let n = self.examples();
+        Ok(evaluate(
+            &self.net,
+            &self.inputs,
+            &self.labels,
+            Loss::Mse,
+            n,
+            BatchNormMode::Train,
+            true,
+        )?)
+    }
+
+    fn hessian(&self) -> anyhow::Result<HessianOperator> {
+        let logits = self.net.forward(&self.inputs, BatchNormMode::Train)?;
+        let loss = stepsharp_models::loss(&logits, &self.labels, Loss::Mse)?;
+        Ok(HessianOperator::new(self.net.parameters(), &[loss])?)
+    }
+
+    /// Runs `operation` once; returns its seconds and a value to compare with JAX's.
+    pub(super) fn time(&self, operation: Operation) -> anyhow::Result<(f64, f64)> {
+        let w0 = self.net.flat_parameters()?;
+        let started = Instant::now();
+        let value = match operation {
+            Operation::ValueAndGradient => self.gradient_evaluation()?.loss,
+            Operation::GradientStep => {
+                let evaluation = self.gradient_evaluation()?;
+                let gradient = evaluation.gradient.context("gradient")?;
+                self.net.add_scaled(-GD_STEPSIZE, &gradient)?;
+                evaluation.loss
+            }
+            Operation::FirstTrial | Operation::FurtherTrial => {
+                let evaluation = self.gradient_evaluation()?;
+                let origin = evaluation.line_origin.context("an MLP keeps its origin")?;
+                let started_line = Instant::now();
+                let line = LineLoss::new(&self.net, &origin, &self.direction)?;
+                let first = line.loss_at(TRIAL_STEPSIZE)?;
+                let value = if operation == Operation::FirstTrial {
+                    first
+                } else {
+                    let further = Instant::now();
+                    let value = line.loss_at(TRIAL_STEPSIZE)?;
+                    return Ok((further.elapsed().as_secs_f64(), value));
+                };
+                return Ok((started_line.elapsed().as_secs_f64(), value));
+            }
+            Operation::HvpFromScratch => {
+                let mut hessian = self.hessian()?;
+                entry_sum(&hessian.apply(&self.probe)?)?
+            }
+            Operation::HvpReused => {
+                let mut hessian = self.hessian()?;
+                let reused = Instant::now();
+                let value = entry_sum(&hessian.apply(&self.probe)?)?;
+                return Ok((reused.elapsed().as_secs_f64(), value));
+            }
+            Operation::Lanczos => {
+                let mut hessian = self.hessian()?;
+                let config = LanczosConfig {
+                    k: 1,
+                    max_iterations: LANCZOS_STEPS,
+                    tolerance: f64::MIN_POSITIVE,
+                    seed: SEED,
+                };
+                lanczos(&mut hessian, &config, Some(&self.probe))?.lambda_max()
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        if operation == Operation::GradientStep {
+            self.net.set_flat_parameters(&w0)?;
+        }
+        Ok((seconds, value))
+    }
+}
+
+/// The sum of a flat vector's entries (JAX's script returns the same value for its HVPs).
+fn entry_sum(flat: &Tensor) -> anyhow::Result<f64> {
+    Ok(flat.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?)
+}
