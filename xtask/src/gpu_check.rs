@@ -67,6 +67,18 @@ struct Problem {
     examples: usize,
 }
 
+impl Problem {
+    /// Figure 3's MLP with MSE on `examples` examples.
+    fn mlp(examples: usize) -> Self {
+        Problem {
+            name: "MLP 3072-200-200-10 tanh, MSE",
+            architecture: Architecture::mlp_cohen(),
+            loss: Loss::Mse,
+            examples,
+        }
+    }
+}
+
 /// ResNet-20 of base width `width` with BatchNorm (in train mode: batch statistics).
 fn resnet20(width: usize) -> Architecture {
     Architecture::ResNet {
@@ -98,12 +110,7 @@ impl Size {
             Size::Tiny => (16, 2),
         };
         [
-            Problem {
-                name: "MLP 3072-200-200-10 tanh, MSE",
-                architecture: Architecture::mlp_cohen(),
-                loss: Loss::Mse,
-                examples: mlp,
-            },
+            Problem::mlp(mlp),
             Problem {
                 name: "ResNet-20 width 4 BN, cross-entropy",
                 architecture: resnet20(4),
@@ -120,12 +127,7 @@ impl Size {
             Size::Tiny => (32, 4, 4),
         };
         [
-            Problem {
-                name: "MLP 3072-200-200-10 tanh, MSE",
-                architecture: Architecture::mlp_cohen(),
-                loss: Loss::Mse,
-                examples: mlp,
-            },
+            Problem::mlp(mlp),
             Problem {
                 name: "ResNet-20 BN, MSE",
                 architecture: resnet20(width),

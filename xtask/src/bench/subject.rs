@@ -142,7 +142,10 @@ impl Subject {
 
     /// Runs `operation` once; returns its seconds and a value to compare with JAX's.
     pub(super) fn time(&self, operation: Operation) -> anyhow::Result<(f64, f64)> {
-        let w0 = self.net.flat_parameters()?;
+        // The GD step moves the parameters: keep them to restore after timing.
+        let w0 = (operation == Operation::GradientStep)
+            .then(|| self.net.flat_parameters())
+            .transpose()?;
         let started = Instant::now();
         let value = match operation {
             Operation::ValueAndGradient => self.gradient_evaluation()?.loss,
@@ -189,7 +192,7 @@ impl Subject {
             }
         };
         let seconds = started.elapsed().as_secs_f64();
-        if operation == Operation::GradientStep {
+        if let Some(w0) = w0 {
             self.net.set_flat_parameters(&w0)?;
         }
         Ok((seconds, value))
