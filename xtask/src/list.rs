@@ -1,36 +1,25 @@
 //! `cargo xtask list`: experiments and cached runs.
 
 use clap::Args;
-use stepsharp_runner::{list_runs, load_figure};
+use std::path::Path;
+
+use stepsharp_runner::{EXPERIMENTS_DIR, Scale, figure_file, figure_names, list_runs, load_figure};
 
 use crate::Global;
-use crate::reproduce::EXPERIMENTS;
 
 /// Arguments of `list`.
 #[derive(Args)]
 pub struct ListCommand {}
 
-/// Names of the figure files under `experiments/`.
-pub fn experiment_names() -> anyhow::Result<Vec<String>> {
-    let mut names: Vec<String> = std::fs::read_dir(EXPERIMENTS)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 impl ListCommand {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         println!("Experiments (cargo xtask reproduce <name> [--scale quick|paper]):");
-        for name in experiment_names()? {
-            let path = std::path::Path::new(EXPERIMENTS).join(format!("{name}.toml"));
-            match load_figure(&path) {
+        let experiments = Path::new(EXPERIMENTS_DIR);
+        for name in figure_names(experiments)? {
+            match load_figure(&figure_file(experiments, &name)) {
                 Ok(figure) => {
-                    let quick = figure.runs(stepsharp_runner::Scale::Quick)?.len();
-                    let paper = figure.runs(stepsharp_runner::Scale::Paper)?.len();
+                    let quick = figure.runs(Scale::Quick)?.len();
+                    let paper = figure.runs(Scale::Paper)?.len();
                     println!(
                         "  {name:<14} {} ({quick} quick runs, {paper} paper runs)",
                         figure.title

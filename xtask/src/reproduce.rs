@@ -1,11 +1,14 @@
 //! `cargo xtask reproduce <figure>` (with the sequential, local or SLURM executor) and
 //! `cargo xtask plot <figure>`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
-use stepsharp_runner::{FigureConfig, RunOptions, load_figure, reproduce};
+use stepsharp_runner::{
+    EXPERIMENTS_DIR, FigureConfig, REPORT_FILES, RunOptions, figure_dir, figure_file, figure_names,
+    load_figure, reproduce,
+};
 
 use crate::Global;
 use crate::progress::Bars;
@@ -106,7 +109,7 @@ fn plot(name: &str, global: &Global) -> anyhow::Result<()> {
 
 /// Loads `experiments/<name>.toml`.
 fn load(name: &str) -> anyhow::Result<FigureConfig> {
-    let path = Path::new(EXPERIMENTS).join(format!("{name}.toml"));
+    let path = figure_file(Path::new(EXPERIMENTS_DIR), name);
     anyhow::ensure!(
         path.exists(),
         "no experiment `{name}`: {} does not exist (see `cargo xtask list`)",
@@ -115,13 +118,10 @@ fn load(name: &str) -> anyhow::Result<FigureConfig> {
     load_figure(&path)
 }
 
-/// The folder of figure files.
-pub const EXPERIMENTS: &str = "experiments";
-
 fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {
     if names.iter().any(|n| n == "all") {
         // figure4 overlays figure3's runs, so it comes after it.
-        let mut all = crate::list::experiment_names()?;
+        let mut all = figure_names(Path::new(EXPERIMENTS_DIR))?;
         all.sort_by_key(|n| (n == "figure4", n.clone()));
         return Ok(all);
     }
@@ -131,10 +131,7 @@ fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {
 fn reproduce_one(name: &str, global: &Global, options: &RunOptions) -> anyhow::Result<()> {
     let figure = load(name)?;
     let scale = global.scale();
-    let out_dir: PathBuf = options
-        .results
-        .join("figures")
-        .join(format!("{name}-{}", scale.name()));
+    let out_dir = figure_dir(&options.results, name, scale);
     let started = Instant::now();
     let mut bars = Bars::default();
     let output = reproduce(&figure, name, scale, options, &out_dir, &mut |e| {
@@ -146,7 +143,7 @@ fn reproduce_one(name: &str, global: &Global, options: &RunOptions) -> anyhow::R
         output.results.len(),
         started.elapsed().as_secs_f64() / 60.0
     );
-    for file in ["figure.png", "figure.svg", "claims.md", "runs.md"] {
+    for file in REPORT_FILES {
         println!("{}", out_dir.join(file).display());
     }
     Ok(())

@@ -5,8 +5,6 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
-mod claims;
-mod cluster;
 mod config;
 mod density;
 mod error;
@@ -16,23 +14,19 @@ mod fsio;
 mod hash;
 mod interrupt;
 mod lock;
-mod plan;
-mod plot;
 mod problem;
 mod provenance;
+mod report;
+mod reproduce;
 mod stats;
 mod status;
 mod store;
+mod sweep;
 mod tracking;
 mod train;
 mod trajectory;
 mod verify;
 
-pub use claims::{
-    Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, claims_report, constant_predictor_loss,
-    figure_claims, simple_model_claims,
-};
-pub use cluster::SlurmResources;
 pub use config::{
     DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
     QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
@@ -42,19 +36,31 @@ pub use density::{DensityLine, DensityLineKind, read_density};
 pub use error::ConfigError;
 pub use faults::FAULT_VAR;
 pub use figure::{
-    FigureConfig, FigureEvent, FigureKind, FigureOutput, FigureResult, FigureRun, GroupSpec,
-    Regime, Scale, ScaleSpec, SeriesSpec, SimpleModelSeries, TuneRank, TuneSpec, Tuning,
-    load_figure, reproduce,
+    EXPERIMENTS_DIR, FigureConfig, FigureKind, FigureRun, GroupSpec, Regime, Scale, ScaleSpec,
+    SeriesSpec, SimpleModelSeries, SlurmResources, TuneRank, TuneSpec, figure_file, figure_names,
+    load_figure,
 };
 pub use fsio::{RESULT_FILE_MODE, StoreError, write_atomic};
 pub use hash::{RUN_ID_LEN, canonical_json, run_hash};
 pub use interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
 pub use lock::LockWait;
-pub use plan::{FigurePlan, MissingRun, plan_figure};
 pub use provenance::{KERNEL_FEATURES, Machine, SlurmJob};
+pub use report::claims::{
+    Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, constant_predictor_loss, figure_claims,
+    simple_model_claims,
+};
+pub use report::{
+    CLAIMS_FILE, FIGURE_PNG, FIGURE_SVG, REPORT_FILES, RUNS_FILE, figure_dir, figure_dirs,
+    write_report,
+};
+pub use reproduce::reproduce;
 pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use status::RunStatus;
 pub use store::{FIGURES_DIR, Metadata, RunDir, SUBMISSIONS_DIR, StoredConfigError, list_runs};
+pub use sweep::{
+    FigureEvent, FigureOutput, FigurePlan, FigureResult, MissingRun, SimpleModelInputs, Tuning,
+    plan_figure, run_figure, simple_model_inputs,
+};
 pub use train::{
     CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of, lookup, prepare_data,
 };

@@ -1,7 +1,7 @@
 //! The paper's claims (paper-spec.md, "The paper's claims") judged on measured trajectories:
 //! a pure function from runs to a list of [`Claim`]s, each with its verdict, the evidence and
 //! the threshold it was judged by. The Markdown report is rendered from this list
-//! ([`crate::report`]); nothing here formats a page.
+//! ([`crate::report`], `report.rs` here); nothing here formats a page.
 //!
 //! Every verdict rests on the robust statistics of [`RunStats`] (window medians, never a single
 //! iterate) and is taken per seed: a claim holds when it holds in at least [`SEED_AGREEMENT`]
@@ -19,8 +19,9 @@ use stepsharp_stepsize::RuleConfig;
 use crate::figure::Regime;
 use crate::stats::RunStats;
 
-pub use regimes::{figure_claims, simple_model_claims};
-pub use report::claims_report;
+pub use regimes::baselines::simple_model_claims;
+pub use regimes::figure_claims;
+pub(crate) use report::claims_report;
 
 /// Sharpness "keeps increasing": the median λ_max of the last window is at least this multiple
 /// of the first window's (claim 1).

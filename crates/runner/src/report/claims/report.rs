@@ -4,7 +4,6 @@
 use std::fmt::Write;
 
 use stepsharp_data::BatchSize;
-use stepsharp_quadratic::ModelPoint;
 
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
@@ -12,8 +11,9 @@ use super::{
     TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
 };
 use crate::ModelSpec;
-use crate::figure::{FigureConfig, FigureKind, FigureOutput, FigureResult, Scale};
+use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::stats::{RunStats, Windows};
+use crate::sweep::{FigureOutput, FigureResult, SimpleModelInputs};
 
 impl ClaimRun {
     /// The claims' view of a figure run, its statistics taken with `windows`.
@@ -69,13 +69,12 @@ impl ClaimVerdict {
 
 /// The claims report of a reproduced figure, as Markdown. `measured` are the runs of another
 /// figure drawn beside the simple model (figure4).
-pub fn claims_report(
+pub(crate) fn claims_report(
     figure: &FigureConfig,
     name: &str,
     scale: Scale,
     output: &FigureOutput,
-    simple_model: &[(String, Vec<ModelPoint>)],
-    measured: &[FigureResult],
+    simple_model: &SimpleModelInputs,
 ) -> anyhow::Result<String> {
     let windows = figure.scale(scale).claims;
     let runs = claim_runs(output, windows);
@@ -92,12 +91,13 @@ pub fn claims_report(
     writeln!(out, "## Per-run evidence\n")?;
     write_table(&mut out, &runs)?;
     let claims = if figure.kind == FigureKind::SimpleModel {
-        let measured: Vec<ClaimRun> = measured
+        let measured: Vec<ClaimRun> = simple_model
+            .measured
             .iter()
             .map(|r| ClaimRun::of(r, false, windows))
             .collect();
         write_table(&mut out, &measured)?;
-        super::simple_model_claims(simple_model, &measured)
+        super::simple_model_claims(&simple_model.simulated, &measured)
     } else {
         super::figure_claims(figure.kind, &runs)
     };

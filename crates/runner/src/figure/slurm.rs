@@ -10,7 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConfigError, Scale};
+use super::Scale;
+use crate::ConfigError;
 
 /// What one run asks SLURM for (`sbatch` options of each array task).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

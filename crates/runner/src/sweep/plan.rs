@@ -1,16 +1,19 @@
 //! What a figure still needs: its runs looked up in the results folder without computing
 //! anything, for executors that run them elsewhere (child processes, a SLURM job array).
 //!
-//! A tuned series is resolved round by round as [`crate::reproduce`] does: a round whose runs
+//! A tuned series is resolved round by round as [`super::run_figure`] does: a round whose runs
 //! have all ended is ranked (and the grid widened or the best stepsize chosen); a round with a
 //! run that has not ended lists its missing runs, and everything after that round (wider grids,
 //! the other seeds at the best stepsize) waits. Planning again once the missing runs have
 //! ended moves on by one round.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 
-use crate::figure::{FigureResult, FigureRun, resolve};
-use crate::{FigureConfig, RunConfig, RunDir, RunOptions, Scale, lookup};
+use super::{FigureResult, resolve};
+use crate::figure::{FigureConfig, FigureRun, Scale};
+use crate::{RunConfig, RunDir, RunOptions, lookup};
 
 /// A run a figure needs that has not ended (never started, in progress or interrupted).
 #[derive(Clone, Debug)]
@@ -38,6 +41,22 @@ impl FigurePlan {
     /// Whether every run of the figure has ended (it can be plotted).
     pub fn is_complete(&self) -> bool {
         self.missing.is_empty() && self.waiting.is_empty()
+    }
+
+    /// The CPU kernel-feature sets the ended runs were computed with (every attempt of a
+    /// resumed run counts), each with its number of attempts. More than one set means a rerun
+    /// on one machine may not be bit-identical (chaotic runs depend on the vector kernels).
+    /// Runs whose metadata cannot be read are skipped.
+    pub fn cpu_feature_sets(&self) -> BTreeMap<Vec<String>, usize> {
+        let mut seen = BTreeMap::new();
+        for dir in &self.ended {
+            if let Ok(Some(metadata)) = dir.metadata() {
+                for machine in metadata.machines {
+                    *seen.entry(machine.cpu_features).or_default() += 1;
+                }
+            }
+        }
+        seen
     }
 }
 

@@ -1,0 +1,80 @@
+//! Mini-batch claims: Armijo performs well with some sharpening and Polyak stays near the edge
+//! for large and medium batches (claim 3); both become unstable and perform poorly for small
+//! ones (claim 4).
+
+use super::{GroupRuns, claim, edge_evidence, loss_evidence, near_edge};
+use crate::report::claims::{
+    Claim, EDGE_BAND, EdgeClass, SOME_SHARPENING, TIE_TOLERANCE, clearly_less, compared_loss,
+};
+
+/// Claim 3 (large and medium mini-batches): Armijo performs well with some sharpening, Polyak
+/// stays near the edge.
+pub(super) fn medium_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
+    let (at, armijo, polyak, constant) = (g.at, &g.armijo, &g.polyak, &g.constant);
+    if let Some(a) = armijo {
+        let mut named = vec![("Armijo", a)];
+        named.extend(constant.iter().map(|c| ("constant", c)));
+        claims.push(claim(
+            "3",
+            "Armijo performs well (no worse than the constant stepsize) with some sharpening"
+                .into(),
+            at,
+            "armijo",
+            a.tally(|r| {
+                let c = constant.as_ref()?.seed(r.seed)?;
+                let as_good = !clearly_less(compared_loss(c)?, compared_loss(r)?);
+                Some(as_good && r.stats.sharpness_growth? >= SOME_SHARPENING)
+            }),
+            format!(
+                "{}; {}",
+                loss_evidence(&named),
+                a.evidence("λ_max growth", |r| r.stats.sharpness_growth)
+            ),
+            format!(
+                "final loss not above the constant's by more than {:.0}%, growth ≥ {SOME_SHARPENING}",
+                TIE_TOLERANCE * 100.0
+            ),
+        ));
+    }
+    if let Some(p) = polyak {
+        claims.push(near_edge(
+            "3",
+            "Polyak stays near the edge of stability",
+            at,
+            p,
+        ));
+    }
+}
+
+/// Claim 4 (small mini-batches): both tuners take too-large steps, become unstable and
+/// perform poorly.
+pub(super) fn small_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
+    let (at, armijo, polyak, constant) = (g.at, &g.armijo, &g.polyak, &g.constant);
+    for (name, rule, tuner) in [("Armijo", "armijo", armijo), ("Polyak", "polyak", polyak)] {
+        let Some(t) = tuner else { continue };
+        let mut named = vec![(name, t)];
+        named.extend(constant.iter().map(|c| ("constant", c)));
+        claims.push(claim(
+            "4",
+            format!("{name} takes too-large steps, becomes unstable and performs poorly"),
+            at,
+            rule,
+            t.tally(|r| {
+                if r.stats.diverged_at.is_some() {
+                    return Some(true);
+                }
+                let c = constant.as_ref()?.seed(r.seed)?;
+                let beyond = matches!(r.edge()?, EdgeClass::SlightlyBeyond | EdgeClass::FarBeyond);
+                let poor = !r.trained() || clearly_less(compared_loss(c)?, compared_loss(r)?);
+                Some(beyond && poor)
+            }),
+            format!("{}; {}", loss_evidence(&named), edge_evidence(t)),
+            format!(
+                "diverged, or median η·λ_max above {:.2} and a final loss above the constant's by \
+                 more than {:.0}%",
+                2.0 * (1.0 + EDGE_BAND),
+                TIE_TOLERANCE * 100.0
+            ),
+        ));
+    }
+}
