@@ -3,25 +3,76 @@
 
 use std::path::{Path, PathBuf};
 
-use stepsharp_runner::{FigureConfig, FigureKind, Scale, load_figure};
+use stepsharp_runner::{
+    EXPERIMENTS_DIR, FigureConfig, FigureKind, RunOptions, Scale, figure_dir, figure_dirs,
+    figure_file, figure_names, load_figure, simple_model_inputs,
+};
 
 fn experiments_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(EXPERIMENTS_DIR)
 }
 
 /// `experiments/<name>.toml`, loaded.
 fn figure(name: &str) -> FigureConfig {
-    load_figure(&experiments_dir().join(format!("{name}.toml"))).unwrap()
+    load_figure(&figure_file(&experiments_dir(), name)).unwrap()
 }
 
 fn experiments() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(experiments_dir())
+    figure_names(&experiments_dir())
         .expect("experiments/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files
+        .iter()
+        .map(|name| figure_file(&experiments_dir(), name))
+        .collect()
+}
+
+#[test]
+fn figure_folders_are_found_by_name_and_scale() {
+    let results = tempfile::tempdir().unwrap();
+    assert!(
+        figure_dirs(results.path()).is_empty(),
+        "no figures folder yet"
+    );
+    for (name, scale) in [
+        ("figure3", Scale::Quick),
+        ("figure3", Scale::Paper),
+        ("a-b", Scale::Quick),
+    ] {
+        std::fs::create_dir_all(figure_dir(results.path(), name, scale)).unwrap();
+    }
+    std::fs::create_dir_all(results.path().join("figures/not-a-scale")).unwrap();
+    assert_eq!(
+        figure_dirs(results.path()),
+        [
+            ("a-b".to_string(), Scale::Quick),
+            ("figure3".to_string(), Scale::Paper),
+            ("figure3".to_string(), Scale::Quick)
+        ]
+    );
+}
+
+#[test]
+fn measured_from_is_read_beside_the_figure_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(figure_file(&experiments_dir(), "figure4")).unwrap();
+    let moved = figure_file(folder.path(), "figure4");
+    std::fs::write(&moved, source).unwrap();
+    let figure4 = load_figure(&moved).unwrap();
+    assert_eq!(figure4.folder, folder.path());
+    assert_eq!(figure4.measured_from.as_deref(), Some("figure3"));
+    // No figure3.toml beside the copy: the error names the file it looked for there.
+    let options = RunOptions {
+        results: folder.path().join("results"),
+        ..Default::default()
+    };
+    let error = simple_model_inputs(&figure4, &options, Scale::Quick).unwrap_err();
+    let message = format!("{error:#}");
+    let expected = figure_file(folder.path(), "figure3");
+    assert!(
+        message.contains(&expected.display().to_string()),
+        "{message}"
+    );
 }
 
 #[test]
