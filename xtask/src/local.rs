@@ -11,7 +11,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -129,37 +129,7 @@ fn run_children(
                 continue;
             };
             job.bar.finish_and_clear();
-            let run = &missing[job.run];
-            if status.success() {
-                let status = run
-                    .dir
-                    .metadata()?
-                    .map_or("ended".into(), |m| m.status.describe());
-                say(format!(
-                    "[{}/{}] {} {} {status}",
-                    job.run + 1,
-                    missing.len(),
-                    run.label,
-                    run.dir.id()
-                ));
-            } else {
-                let log = std::fs::read_to_string(&job.log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(LOG_TAIL_LINES).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                say(format!(
-                    "[{}/{}] {} {} FAILED ({status})",
-                    job.run + 1,
-                    missing.len(),
-                    run.label,
-                    run.dir.id()
-                ));
-                failures.push(format!(
-                    "run `{}` ({}) failed ({status}):\n{}",
-                    run.label,
-                    run.dir.id(),
-                    tail.join("\n")
-                ));
-            }
+            failures.extend(report_end(&job, status, missing, &say)?);
         }
         running = still;
     }
@@ -171,6 +141,41 @@ fn run_children(
     }
     anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n\n"));
     Ok(())
+}
+
+/// Says how the child `job` ended; its failure (with the tail of its log) when it failed.
+fn report_end(
+    job: &Running,
+    status: ExitStatus,
+    missing: &[MissingRun],
+    say: &impl Fn(String),
+) -> anyhow::Result<Option<String>> {
+    let run = &missing[job.run];
+    let position = format!(
+        "[{}/{}] {} {}",
+        job.run + 1,
+        missing.len(),
+        run.label,
+        run.dir.id()
+    );
+    if status.success() {
+        let ended = run
+            .dir
+            .metadata()?
+            .map_or("ended".into(), |m| m.status.describe());
+        say(format!("{position} {ended}"));
+        return Ok(None);
+    }
+    let log = std::fs::read_to_string(&job.log).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(LOG_TAIL_LINES).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    say(format!("{position} FAILED ({status})"));
+    Ok(Some(format!(
+        "run `{}` ({}) failed ({status}):\n{}",
+        run.label,
+        run.dir.id(),
+        tail.join("\n")
+    )))
 }
 
 /// Writes the config of `run` and starts `xtask run` on it.

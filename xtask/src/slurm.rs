@@ -17,7 +17,7 @@ use std::process::Command;
 
 use anyhow::Context;
 use clap::Args;
-use stepsharp_runner::{FigureConfig, SUBMISSIONS_DIR, SlurmResources, plan_figure};
+use stepsharp_runner::{FigureConfig, FigurePlan, SUBMISSIONS_DIR, SlurmResources, plan_figure};
 
 use crate::Global;
 use crate::local::forwarded_args;
@@ -102,35 +102,7 @@ pub fn submit(
         eprintln!("{name}: every run has ended, nothing to submit");
         return Ok(Submitted::NothingMissing);
     }
-    let folder = fresh_folder(&std::path::absolute(
-        global.results.join(SUBMISSIONS_DIR).join(format!(
-            "{name}-{}-{}",
-            scale.name(),
-            unix_now()
-        )),
-    )?)?;
-    for sub in ["configs", "logs"] {
-        let path = folder.join(sub);
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-    }
-    let mut listing = String::new();
-    for (index, run) in plan.missing.iter().enumerate() {
-        let path = folder.join("configs").join(format!("{index}.toml"));
-        let text = toml::to_string(&run.config).context("serializing a run config")?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        writeln!(listing, "{index}\t{}\t{}", run.dir.id(), run.label)?;
-    }
-    write(&folder.join("runs.txt"), &listing)?;
-    let forwarded = forwarded_args(global)?;
-    let array = array_script(name, &folder, plan.missing.len(), &resources, &forwarded)?;
-    write(&folder.join("array.sh"), &array)?;
-    let plot = (plan.waiting.is_empty())
-        .then(|| plot_script(name, &folder, &resources, &forwarded))
-        .transpose()?;
-    if let Some(plot) = &plot {
-        write(&folder.join("plot.sh"), plot)?;
-    }
+    let submission = Submission::write(name, global, &plan, &resources)?;
     let extra: Vec<String> = args
         .sbatch
         .as_deref()
@@ -142,7 +114,7 @@ pub fn submit(
         "{name} ({} scale): {} runs to submit, listed in {}",
         scale.name(),
         plan.missing.len(),
-        folder.join("runs.txt").display()
+        submission.folder.join("runs.txt").display()
     );
     if !plan.waiting.is_empty() {
         println!(
@@ -152,38 +124,100 @@ pub fn submit(
         );
     }
     if args.dry_run {
-        println!("--- {}\n{array}", folder.join("array.sh").display());
-        println!(
-            "sbatch --parsable {}",
-            command_line(&extra, &folder.join("array.sh"))
-        );
+        submission.print(&extra);
+    } else {
+        submission.submit(&extra, plan.missing.len())?;
+    }
+    Ok(Submitted::Jobs)
+}
+
+/// The files of one submission: a folder with each missing run's config, `runs.txt`, the
+/// array script and, when no run waits for a tuning round, the plotting script.
+struct Submission {
+    folder: PathBuf,
+    array: String,
+    plot: Option<String>,
+}
+
+impl Submission {
+    /// Writes the submission of `plan`'s missing runs into a fresh folder under
+    /// `<results>/submissions/`.
+    fn write(
+        name: &str,
+        global: &Global,
+        plan: &FigurePlan,
+        resources: &SlurmResources,
+    ) -> anyhow::Result<Self> {
+        let folder = fresh_folder(&std::path::absolute(
+            global.results.join(SUBMISSIONS_DIR).join(format!(
+                "{name}-{}-{}",
+                global.scale().name(),
+                unix_now()
+            )),
+        )?)?;
+        for sub in ["configs", "logs"] {
+            let path = folder.join(sub);
+            std::fs::create_dir_all(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+        }
+        let mut listing = String::new();
+        for (index, run) in plan.missing.iter().enumerate() {
+            let path = folder.join("configs").join(format!("{index}.toml"));
+            let text = toml::to_string(&run.config).context("serializing a run config")?;
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(listing, "{index}\t{}\t{}", run.dir.id(), run.label)?;
+        }
+        write(&folder.join("runs.txt"), &listing)?;
+        let forwarded = forwarded_args(global)?;
+        let array = array_script(name, &folder, plan.missing.len(), resources, &forwarded)?;
+        write(&folder.join("array.sh"), &array)?;
+        let plot = (plan.waiting.is_empty())
+            .then(|| plot_script(name, &folder, resources, &forwarded))
+            .transpose()?;
         if let Some(plot) = &plot {
-            println!("--- {}\n{plot}", folder.join("plot.sh").display());
+            write(&folder.join("plot.sh"), plot)?;
+        }
+        Ok(Self {
+            folder,
+            array,
+            plot,
+        })
+    }
+
+    /// Prints the scripts and the `sbatch` commands that would submit them (`--dry-run`).
+    fn print(&self, extra: &[String]) {
+        let array = self.folder.join("array.sh");
+        println!("--- {}\n{}", array.display(), self.array);
+        println!("sbatch --parsable {}", command_line(extra, &array));
+        if let Some(plot) = &self.plot {
+            let script = self.folder.join("plot.sh");
+            println!("--- {}\n{plot}", script.display());
             println!(
                 "sbatch --parsable --dependency=afterany:<array job id> {}",
-                command_line(&extra, &folder.join("plot.sh"))
+                command_line(extra, &script)
             );
         }
         println!("dry run: nothing submitted");
-        return Ok(Submitted::Jobs);
     }
-    let array_id = sbatch(&[], &extra, &folder.join("array.sh"))?;
-    println!(
-        "submitted job array {array_id} ({} tasks)",
-        plan.missing.len()
-    );
-    let mut follow = array_id.clone();
-    if plot.is_some() {
-        let dependency = format!("--dependency=afterany:{array_id}");
-        let plot_id = sbatch(&[dependency], &extra, &folder.join("plot.sh"))?;
-        println!("submitted plotting job {plot_id} (starts when the array has ended)");
-        follow = format!("{array_id},{plot_id}");
+
+    /// Submits the array, then the plotting job after it, and prints how to follow them.
+    fn submit(&self, extra: &[String], tasks: usize) -> anyhow::Result<()> {
+        let array_id = sbatch(&[], extra, &self.folder.join("array.sh"))?;
+        println!("submitted job array {array_id} ({tasks} tasks)");
+        let mut follow = array_id.clone();
+        if self.plot.is_some() {
+            let dependency = format!("--dependency=afterany:{array_id}");
+            let plot_id = sbatch(&[dependency], extra, &self.folder.join("plot.sh"))?;
+            println!("submitted plotting job {plot_id} (starts when the array has ended)");
+            follow = format!("{array_id},{plot_id}");
+        }
+        println!(
+            "follow: squeue --jobs {follow}    account: sacct --jobs {follow}    logs: {}",
+            self.folder.join("logs").display()
+        );
+        Ok(())
     }
-    println!(
-        "follow: squeue --jobs {follow}    account: sacct --jobs {follow}    logs: {}",
-        folder.join("logs").display()
-    );
-    Ok(Submitted::Jobs)
 }
 
 /// The job-array script: task `i` runs `configs/<i>.toml`.
