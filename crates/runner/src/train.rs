@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{DType, Tensor};
 use stepsharp_data::{BatchSize, Batcher, DataSource, Prepared};
-use stepsharp_models::{LineLoss, LineOrigin, Network};
+use stepsharp_models::{LineLoss, LineOrigin};
 use stepsharp_stepsize::{Oracle, StepContext, Stepsize};
 
 use crate::checkpoint::{self, CheckpointState, CheckpointTensors, Loaded};
@@ -21,7 +21,7 @@ use crate::density::{DensityLine, density_csv, density_lines, read_density};
 use crate::fsio::{self, StoreError, write_atomic};
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::lock::{LockKind, LockWait, RunLock};
-use crate::problem::{Examples, Problem};
+use crate::problem::{Examples, Gradient, NetworkProblem, Problem, RunningStatistics};
 use crate::provenance::{Machine, host_name};
 use crate::store::{
     CHECKPOINT_FILE, CONFIG_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now,
@@ -314,15 +314,7 @@ struct Run<'a> {
 impl<'a> Run<'a> {
     fn new(config: &'a RunConfig, data: Option<Prepared>, dir: &'a RunDir) -> anyhow::Result<Self> {
         let device = config.device.open()?;
-        let dtype = config.dtype.dtype();
-        let problem = match &config.model {
-            ModelSpec::Network(architecture) => Problem::Network {
-                net: Network::new(architecture, 10, config.seeds.init, dtype, &device)?,
-                loss: config.loss,
-                chunk_size: config.training.chunk_size,
-            },
-            ModelSpec::Quadratic(spec) => Problem::quadratic(spec, dtype, &device)?,
-        };
+        let problem = Problem::new(config, &device)?;
         let (eval, batcher, line_search_batcher) = match &data {
             Some(prepared) => {
                 let train = &prepared.train;
@@ -346,17 +338,7 @@ impl<'a> Run<'a> {
                     },
                 )
             }
-            None => {
-                let empty = Tensor::zeros(0, DType::U32, &device)?;
-                (
-                    Examples {
-                        inputs: empty.clone(),
-                        labels: empty,
-                    },
-                    None,
-                    None,
-                )
-            }
+            None => (Examples::none(&device)?, None, None),
         };
         let mut run = Self {
             rule: Stepsize::new(config.stepsize.clone())?,
@@ -531,7 +513,9 @@ impl<'a> Run<'a> {
         let started = Instant::now();
         let (batch, epoch) = self.next_batch(false)?;
         let w0 = self.problem.flat_parameters()?;
-        let measured = self.problem.measure(&batch, true, true)?;
+        let measured =
+            self.problem
+                .measure(&batch, Gradient::Compute, RunningStatistics::Update)?;
         self.counters[0] += measured.forward_passes;
         self.counters[1] += measured.forward_passes;
         let line_origin = measured.line_origin;
@@ -591,8 +575,12 @@ impl<'a> Run<'a> {
             grad_norm_sq,
         };
         // Trials on the step's own batch reuse its gradient evaluation (an MLP's first layer).
-        let trials = match (&trial_batch, &line_origin) {
-            (None, Some(origin)) => Trials::Line { origin, line: None },
+        let trials = match (&trial_batch, &line_origin, &self.problem) {
+            (None, Some(origin), Problem::Network(network)) => Trials::Line {
+                network,
+                origin,
+                line: None,
+            },
             _ => Trials::Forward(trial_batch.as_ref().unwrap_or(&batch)),
         };
         let mut oracle = ParameterOracle {
@@ -680,13 +668,7 @@ impl<'a> Run<'a> {
                 Ok((Examples::select(&data.train, &batch.indices)?, batch.epoch))
             }
             (Some(data), None) => Ok((Examples::all(&data.train), 0)),
-            (None, _) => Ok((
-                Examples {
-                    inputs: self.eval.inputs.clone(),
-                    labels: self.eval.labels.clone(),
-                },
-                0,
-            )),
+            (None, _) => Ok((self.eval.clone(), 0)),
         }
     }
 }
@@ -721,6 +703,7 @@ enum Trials<'a> {
     /// On the step's batch, along the [`LineLoss`] built (on the first trial) from the gradient
     /// evaluation's origin: the parameters do not move.
     Line {
+        network: &'a NetworkProblem,
         origin: &'a LineOrigin,
         line: Option<LineLoss>,
     },
@@ -748,9 +731,13 @@ struct ParameterOracle<'a> {
 impl ParameterOracle<'_> {
     fn try_loss_at(&mut self, eta: f64) -> anyhow::Result<f64> {
         match &mut self.trials {
-            Trials::Line { origin, line } => {
+            Trials::Line {
+                network,
+                origin,
+                line,
+            } => {
                 if line.is_none() {
-                    *line = Some(self.problem.line_loss(origin, self.direction)?);
+                    *line = Some(network.line_loss(origin, self.direction)?);
                 }
                 let line = line.as_ref().expect("built above");
                 self.forward_passes += self.problem.chunk_count(self.curvature_batch) as u64;
@@ -760,7 +747,9 @@ impl ParameterOracle<'_> {
                 let trial = (self.w0 + (self.direction * eta)?)?;
                 self.problem.set_flat_parameters(&trial)?;
                 self.moved = true;
-                let measured = self.problem.measure(batch, false, false)?;
+                let measured =
+                    self.problem
+                        .measure(batch, Gradient::Skip, RunningStatistics::Keep)?;
                 self.forward_passes += measured.forward_passes;
                 Ok(measured.loss)
             }
