@@ -8,9 +8,11 @@
 //! - `resume`: saving and restoring its state through checkpoints;
 //! - `batches`: the examples it draws (training, line-search and evaluation sets);
 //! - `step`: one step, in phases (direction, measure, stepsize, update, record);
-//! - `oracle`: the stepsize rule's oracles over the parameters.
+//! - `oracle`: the stepsize rule's oracles over the parameters;
+//! - `counters`: passes, HVPs and wall time so far ([`Counters`], [`Timers`]).
 
 mod batches;
+mod counters;
 mod execute;
 mod metadata;
 mod options;
@@ -19,6 +21,7 @@ mod resume;
 mod run;
 mod step;
 
+pub(crate) use counters::{Counters, Timers};
 pub use execute::{Lookup, RunOutcome, execute, hash_of, lookup, prepare_data};
 pub use metadata::CODE_REVISION;
 pub use options::RunOptions;

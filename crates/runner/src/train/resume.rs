@@ -31,7 +31,7 @@ impl Run<'_> {
     }
 
     /// Continues from `checkpoint`: parameters, BatchNorm statistics, warm start, rule state,
-    /// batch streams, counters and seconds, then the files up to its step.
+    /// batch streams, counters and timers, then the files up to its step.
     fn restore(&mut self, checkpoint: Checkpoint) -> anyhow::Result<()> {
         let (state, tensors) = (checkpoint.state, checkpoint.tensors);
         self.ended = Some(checkpoint.status).filter(RunStatus::is_final);
@@ -44,7 +44,7 @@ impl Run<'_> {
         self.restore_files(state.rows, state.next_step)?;
         self.next_step = state.next_step;
         self.counters = state.counters;
-        self.seconds = state.seconds;
+        self.timers = state.timers;
         Ok(())
     }
 
@@ -88,7 +88,7 @@ impl Run<'_> {
             batcher,
             line_search_batcher,
             counters: self.counters,
-            seconds: self.seconds,
+            timers: self.timers,
         };
         let tensors = CheckpointTensors {
             parameters: self.problem.flat_parameters()?,

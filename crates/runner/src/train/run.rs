@@ -6,6 +6,7 @@ use stepsharp_stepsize::Stepsize;
 
 use super::RunOptions;
 use super::batches::Batches;
+use super::counters::{Counters, Timers};
 use crate::density::DensityLine;
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::problem::Problem;
@@ -44,10 +45,8 @@ pub(super) struct Run<'a> {
     /// The lines of `density.csv` so far (runs with `sharpness.density`).
     pub(super) densities: Vec<DensityLine>,
     pub(super) next_step: usize,
-    /// Forward passes, backward passes and HVPs so far.
-    pub(super) counters: [u64; 3],
-    /// Seconds so far: training, tracking.
-    pub(super) seconds: [f64; 2],
+    pub(super) counters: Counters,
+    pub(super) timers: Timers,
     /// The final status recorded by the checkpoint resumed from, if the run had ended.
     pub(super) ended: Option<RunStatus>,
 }
@@ -70,8 +69,8 @@ impl<'a> Run<'a> {
             rows: Vec::new(),
             densities: Vec::new(),
             next_step: 0,
-            counters: [0; 3],
-            seconds: [0.0; 2],
+            counters: Counters::default(),
+            timers: Timers::default(),
             ended: None,
         };
         run.resume(&device)?;

@@ -9,7 +9,7 @@
 //! 3. **stepsize**: the rule chooses `η_t` (line-search trials evaluate `f(w_t + ηu)` on
 //!    the same or an independent batch);
 //! 4. **update**: `w_{t+1} = w_t + η_t·u`;
-//! 5. **record**: the step's trajectory row, with the run's counters and seconds so far.
+//! 5. **record**: the step's trajectory row, with the run's counters and timers so far.
 //!
 //! Phases 1, 3 and 4 are timed as training, phase 2 as tracking.
 
@@ -73,12 +73,12 @@ impl Run<'_> {
             self.write_totals(&mut row);
             return Ok(row);
         }
-        self.seconds[0] += started.elapsed().as_secs_f64();
+        self.timers.add_training(started);
         let reading = self.measure(&descent, &mut row)?;
         let stepping = Instant::now();
         let record = self.choose_stepsize(&descent)?;
         self.update(&descent, record.eta)?;
-        self.seconds[0] += stepping.elapsed().as_secs_f64();
+        self.timers.add_training(stepping);
         self.record(&mut row, record, reading)?;
         Ok(row)
     }
@@ -91,8 +91,8 @@ impl Run<'_> {
         let measured =
             self.problem
                 .measure(&batch, Gradient::Compute, RunningStatistics::Update)?;
-        self.counters[0] += measured.forward_passes;
-        self.counters[1] += measured.forward_passes;
+        self.counters.forward_passes += measured.forward_passes;
+        self.counters.backward_passes += measured.forward_passes;
         let gradient = measured.gradient.context("gradient missing")?;
         let grad_norm_sq = to_f64(&gradient.sqr()?.sum_all()?)?;
         Ok(Descent {
@@ -122,15 +122,13 @@ impl Run<'_> {
             let reading =
                 self.tracking
                     .measure(&self.problem, eval, &descent.direction, t as u64, due)?;
-            self.counters[0] += reading.forward_passes;
-            self.counters[1] += reading.backward_passes;
-            self.counters[2] += reading.hvps;
+            self.counters.add_reading(&reading);
             Some(reading)
         } else {
             None
         };
         self.test(row)?;
-        self.seconds[1] += started.elapsed().as_secs_f64();
+        self.timers.add_tracking(started);
         Ok(reading)
     }
 
@@ -142,7 +140,7 @@ impl Run<'_> {
         }
         if let Some(test) = self.batches.test_set() {
             let (loss, accuracy) = self.problem.test(&Examples::all(test))?;
-            self.counters[0] += test.len().div_ceil(training.chunk_size) as u64;
+            self.counters.forward_passes += test.len().div_ceil(training.chunk_size) as u64;
             row.test_loss = Some(loss);
             row.test_accuracy = Some(accuracy);
         }
@@ -176,9 +174,9 @@ impl Run<'_> {
             .finish()
             .with_context(|| format!("evaluating the stepsize oracle at step {t}"))?;
         let record = record.with_context(|| format!("stepsize rule failed at step {t}"))?;
-        self.counters[0] += spent.forward_passes;
-        self.counters[1] += spent.hvps;
-        self.counters[2] += spent.hvps;
+        self.counters.forward_passes += spent.forward_passes;
+        self.counters.backward_passes += spent.hvps;
+        self.counters.hvps += spent.hvps;
         Ok(record)
     }
 
@@ -232,10 +230,10 @@ impl Run<'_> {
         }
     }
 
-    /// The run's counters and seconds so far into `row`.
+    /// The run's counters and timers so far into `row`.
     fn write_totals(&self, row: &mut Row) {
-        [row.forward_passes, row.backward_passes, row.hvps] = self.counters;
-        [row.train_seconds, row.tracking_seconds] = self.seconds;
+        self.counters.write_to(row);
+        self.timers.write_to(row);
     }
 }
 
