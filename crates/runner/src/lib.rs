@@ -56,7 +56,8 @@ pub use stats::{RunStats, TAIL_FRACTION, Windows};
 pub use status::RunStatus;
 pub use store::{FIGURES_DIR, Metadata, RunDir, SUBMISSIONS_DIR, StoredConfigError, list_runs};
 pub use train::{
-    CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of, lookup, prepare_data,
+    CANDLE_VERSION, CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of,
+    lookup, prepare_data,
 };
 pub use trajectory::{Row, read_trajectory, trajectory_csv};
 pub use verify::{NO_CONTENT_HASH, Verified, verify_runs};

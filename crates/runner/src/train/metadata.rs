@@ -8,8 +8,16 @@ use crate::provenance::{Machine, host_name};
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
 use crate::{RunConfig, RunStatus};
 
-/// The candle release every result is computed with (pinned in the workspace manifest).
-pub const CANDLE_VERSION: &str = "0.11.1";
+/// The candle release every result is computed with: the version of `candle-core` that
+/// `build.rs` reads from the lockfile the crate is built with (the workspace's `Cargo.lock`)
+/// or, without one, from the exact `=x.y.z` requirement of the crate's own manifest.
+///
+/// ```
+/// let parts: Vec<&str> = stepsharp_runner::CANDLE_VERSION.split('.').collect();
+/// assert_eq!(parts.len(), 3);
+/// assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()));
+/// ```
+pub const CANDLE_VERSION: &str = env!("STEPSHARP_CANDLE_VERSION");
 
 /// The revision this crate was built from (`build.rs`): a commit id, `-dirty` when code
 /// files differed from it, or `unknown` outside a git checkout.

@@ -3,7 +3,7 @@
 //!
 //! - `execute`: [`execute`] and [`lookup`], the run's data and hash;
 //! - `options`: [`RunOptions`];
-//! - `metadata`: what `metadata.json` records (`CANDLE_VERSION`, [`CODE_REVISION`], …);
+//! - `metadata`: what `metadata.json` records ([`CANDLE_VERSION`], [`CODE_REVISION`], …);
 //! - `run`: the run in progress and its loop ([`Progress`]);
 //! - `resume`: saving and restoring its state through checkpoints;
 //! - `batches`: the examples it draws (training, line-search and evaluation sets);
@@ -23,6 +23,6 @@ mod step;
 
 pub(crate) use counters::{Counters, Timers};
 pub use execute::{Lookup, RunOutcome, execute, hash_of, lookup, prepare_data};
-pub use metadata::CODE_REVISION;
+pub use metadata::{CANDLE_VERSION, CODE_REVISION};
 pub use options::RunOptions;
 pub use run::Progress;
