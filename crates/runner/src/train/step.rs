@@ -67,7 +67,7 @@ impl Run<'_> {
     /// Step `next_step`; returns its row (with `eta` NaN when the loss already diverged).
     pub(super) fn step(&mut self) -> anyhow::Result<Row> {
         let started = Instant::now();
-        let descent = self.descent()?;
+        let descent = self.direction()?;
         let mut row = descent.row(self.next_step);
         if self.is_divergent(descent.loss) {
             self.write_totals(&mut row);
@@ -85,7 +85,7 @@ impl Run<'_> {
 
     /// Phase 1, direction: the next batch, `w_t`, `f(w_t)`, `g_t` with BatchNorm statistics
     /// updated, and `u = −g_t`. One backward pass per forward pass (chunk).
-    fn descent(&mut self) -> anyhow::Result<Descent> {
+    fn direction(&mut self) -> anyhow::Result<Descent> {
         let (batch, epoch) = self.batches.next_training()?;
         let w = self.problem.flat_parameters()?;
         let measured =
