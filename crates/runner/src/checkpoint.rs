@@ -9,6 +9,9 @@
 //! the tensor file and its blake3, is renamed into place. Tensor files no manifest names are
 //! removed afterwards. [`load`] refuses a tensor file whose blake3 differs from the manifest's
 //! and starts over from step 0, saying why.
+//!
+//! The manifest's `format` ([`CHECKPOINT_FORMAT`]) says how to read it; [`manifest`] reads
+//! the current and every earlier format and refuses a later one.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,15 +19,31 @@ use std::path::Path;
 use anyhow::Context;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use stepsharp_data::BatcherState;
 use stepsharp_stepsize::RuleState;
 
 use crate::RunStatus;
 use crate::fsio::{self, StoreError};
 use crate::store::{CHECKPOINT_FILE, RunDir};
+use crate::train::{Counters, Timers};
 
-/// Format of the manifest written by this version (older manifests have no `format` field).
-pub const CHECKPOINT_FORMAT: u32 = 2;
+/// Format of the manifest written by this version. The formats:
+///
+/// 1. no manifest: `checkpoint.safetensors` beside a `checkpoint.json` that holds the bare
+///    state (no `format` field);
+/// 2. the manifest, naming the tensor file and its blake3; the state's counters positional,
+///    `counters = [forward passes, backward passes, HVPs]`, and its wall time
+///    `seconds = [training, tracking]`;
+/// 3. the counters and the wall time named: `counters = {forward_passes, backward_passes,
+///    hvps}`, `timers = {train_seconds, tracking_seconds}` ([`Counters`], [`Timers`]).
+///
+/// [`manifest`] reads formats 1 to this one, mapping the positional fields to the named ones,
+/// and refuses any other, naming the file and the formats it reads.
+pub const CHECKPOINT_FORMAT: u32 = 3;
+
+/// The first format whose manifest records the blake3 of its tensor file.
+const TENSOR_HASH_FORMAT: u32 = 2;
 
 /// Tensor file of checkpoints written before the manifest existed.
 const LEGACY_TENSORS: &str = "checkpoint.safetensors";
@@ -47,10 +66,10 @@ pub struct CheckpointState {
     pub batcher: Option<BatcherState>,
     /// Independent line-search batch stream.
     pub line_search_batcher: Option<BatcherState>,
-    /// Counters so far: forward passes, backward passes, HVPs.
-    pub counters: [u64; 3],
-    /// Seconds so far: training, tracking.
-    pub seconds: [f64; 2],
+    /// Forward passes, backward passes and HVPs so far.
+    pub counters: Counters,
+    /// Wall time so far: training, tracking.
+    pub timers: Timers,
 }
 
 /// Tensors of a checkpoint.
@@ -80,13 +99,21 @@ pub struct Manifest {
     pub state: CheckpointState,
 }
 
+impl Manifest {
+    /// Whether it records the blake3 of its tensor file (format 2 on); the tensors of a
+    /// format-1 checkpoint are checked by modification time instead ([`check_tensors`]).
+    pub fn records_tensor_hash(&self) -> bool {
+        self.format >= TENSOR_HASH_FORMAT
+    }
+}
+
 /// A checkpoint read back.
 pub struct Checkpoint {
     /// The scalar state.
     pub state: CheckpointState,
     /// The tensors.
     pub tensors: CheckpointTensors,
-    /// The status recorded with it (`Running` for checkpoints of older versions).
+    /// The status recorded with it (`Running` for checkpoints of format 1).
     pub status: RunStatus,
 }
 
@@ -164,8 +191,8 @@ fn remove_superseded(dir: &RunDir, keep: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Reads the committed manifest, if any. A manifest of an older version (no `format`) is
-/// returned with the legacy tensor file name and no hash.
+/// Reads the committed manifest, if any, in any format up to [`CHECKPOINT_FORMAT`] (see
+/// there). A format-1 state is returned with the legacy tensor file name and no hash.
 pub fn manifest(dir: &RunDir) -> Result<Option<Manifest>, StoreError> {
     let path = dir.file(CHECKPOINT_FILE);
     if !path.exists() {
@@ -176,23 +203,83 @@ pub fn manifest(dir: &RunDir) -> Result<Option<Manifest>, StoreError> {
         what: "checkpoint manifest",
         reason,
     };
-    let value: serde_json::Value =
+    let mut value: Value =
         serde_json::from_str(&fsio::read_text(&path)?).map_err(|e| invalid(e.to_string()))?;
-    if value.get("format").is_some() {
-        return serde_json::from_value(value)
-            .map(Some)
-            .map_err(|e| invalid(e.to_string()));
+    let format = format_of(&value).map_err(invalid)?;
+    if format == 1 {
+        name_positional_fields(&mut value).map_err(invalid)?;
+        let state: CheckpointState =
+            serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        return Ok(Some(Manifest {
+            format,
+            step: state.next_step,
+            tensors: LEGACY_TENSORS.into(),
+            tensors_blake3: String::new(),
+            status: RunStatus::Running,
+            state,
+        }));
     }
-    let state: CheckpointState =
-        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
-    Ok(Some(Manifest {
-        format: 1,
-        step: state.next_step,
-        tensors: LEGACY_TENSORS.into(),
-        tensors_blake3: String::new(),
-        status: RunStatus::Running,
-        state,
-    }))
+    if format < CHECKPOINT_FORMAT {
+        name_positional_fields(&mut value["state"]).map_err(invalid)?;
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// The format of a `checkpoint.json` (1 without a `format` field), if this version reads it.
+fn format_of(manifest: &Value) -> Result<u32, String> {
+    let Some(field) = manifest.get("format") else {
+        return Ok(1);
+    };
+    match field.as_u64() {
+        Some(format) if (2..=u64::from(CHECKPOINT_FORMAT)).contains(&format) => Ok(format as u32),
+        _ => Err(format!(
+            "it has format {field}, but this version of stepsharp reads formats 1 to \
+             {CHECKPOINT_FORMAT} (was it written by a newer version?)"
+        )),
+    }
+}
+
+/// Rewrites a state of formats 1 and 2, whose counters and wall time are positional
+/// (`counters = [forward passes, backward passes, HVPs]`, `seconds = [training, tracking]`),
+/// into the named layout of [`CHECKPOINT_FORMAT`].
+fn name_positional_fields(state: &mut Value) -> Result<(), String> {
+    let state = state
+        .as_object_mut()
+        .ok_or("the checkpoint state is not a JSON object")?;
+    let [forward_passes, backward_passes, hvps]: [u64; 3] = take(state, "counters")?;
+    let [train_seconds, tracking_seconds]: [f64; 2] = take(state, "seconds")?;
+    let counters = Counters {
+        forward_passes,
+        backward_passes,
+        hvps,
+    };
+    let timers = Timers {
+        train_seconds,
+        tracking_seconds,
+    };
+    let named = |e: serde_json::Error| e.to_string();
+    state.insert(
+        "counters".into(),
+        serde_json::to_value(counters).map_err(named)?,
+    );
+    state.insert(
+        "timers".into(),
+        serde_json::to_value(timers).map_err(named)?,
+    );
+    Ok(())
+}
+
+/// Removes `key` from `state` and reads it as a `T`.
+fn take<T: serde::de::DeserializeOwned>(
+    state: &mut Map<String, Value>,
+    key: &str,
+) -> Result<T, String> {
+    let value = state
+        .remove(key)
+        .ok_or_else(|| format!("the checkpoint state has no `{key}`"))?;
+    serde_json::from_value(value).map_err(|e| format!("the checkpoint state's `{key}`: {e}"))
 }
 
 /// Why the tensor file of `manifest` cannot be trusted, if it cannot.
@@ -201,8 +288,8 @@ pub fn check_tensors(dir: &RunDir, manifest: &Manifest) -> Result<Option<String>
     if !path.exists() {
         return Ok(Some(format!("{} is missing", path.display())));
     }
-    if manifest.format < CHECKPOINT_FORMAT {
-        // Older versions renamed the tensors into place before writing the state: tensors
+    if !manifest.records_tensor_hash() {
+        // Format 1 renamed the tensors into place before writing the state: tensors
         // newer than the state belong to a later step whose state was never written.
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
         let state_path = dir.file(CHECKPOINT_FILE);
@@ -256,4 +343,43 @@ pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
             warm_start,
         },
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn positional_counters_and_seconds_are_named_in_their_order() {
+        let mut state = json!({"next_step": 5, "counters": [11, 7, 3], "seconds": [1.5, 2.5]});
+        name_positional_fields(&mut state).unwrap();
+        let named = json!({
+            "next_step": 5,
+            "counters": {"forward_passes": 11, "backward_passes": 7, "hvps": 3},
+            "timers": {"train_seconds": 1.5, "tracking_seconds": 2.5},
+        });
+        assert_eq!(state, named);
+    }
+
+    #[test]
+    fn a_positional_state_without_its_seconds_is_refused_naming_the_field() {
+        let mut state = json!({"counters": [11, 7, 3]});
+        let reason = name_positional_fields(&mut state).unwrap_err();
+        assert!(reason.contains("`seconds`"), "{reason}");
+    }
+
+    #[test]
+    fn formats_1_to_the_current_one_are_read_and_no_other() {
+        assert_eq!(format_of(&json!({"step": 3})), Ok(1));
+        for format in 2..=CHECKPOINT_FORMAT {
+            assert_eq!(format_of(&json!({"format": format})), Ok(format));
+        }
+        for format in [json!(0), json!(1), json!(CHECKPOINT_FORMAT + 1), json!("3")] {
+            let reason = format_of(&json!({"format": format})).unwrap_err();
+            assert!(reason.contains(&format!("format {format}")), "{reason}");
+            assert!(reason.contains("formats 1 to 3"), "{reason}");
+        }
+    }
 }

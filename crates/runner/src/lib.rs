@@ -62,7 +62,8 @@ pub use sweep::{
     plan_figure, run_figure, simple_model_inputs,
 };
 pub use train::{
-    CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of, lookup, prepare_data,
+    CANDLE_VERSION, CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of,
+    lookup, prepare_data,
 };
 pub use trajectory::{Row, read_trajectory, trajectory_csv};
 pub use verify::{NO_CONTENT_HASH, Verified, verify_runs};

@@ -1,18 +1,21 @@
 //! What a run trains: a network on CIFAR-10 or a quadratic, behind one interface the training
 //! loop is written against. Both hold their parameters as candle `Var`s, so the same exact
-//! Hessian operator, line-search oracle and checkpoint code serve both.
+//! Hessian operator, line-search oracle and checkpoint code serve both. What only one kind
+//! can do lives on its own type ([`NetworkProblem`], [`QuadraticProblem`]); [`Problem`]
+//! matches once and delegates.
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor, Var};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use stepsharp_data::Dataset;
+use stepsharp_data::{Dataset, NUM_CLASSES};
 use stepsharp_models::{BatchNormMode, LineLoss, LineOrigin, Loss, Network};
 use stepsharp_quadratic::Quadratic;
 
-use crate::QuadraticSpec;
+use crate::{ModelSpec, QuadraticSpec, RunConfig};
 
 /// The examples one loss evaluation runs over.
+#[derive(Clone)]
 pub struct Examples {
     /// Inputs, on the device.
     pub inputs: Tensor,
@@ -35,9 +38,47 @@ impl Examples {
         Ok(Self { inputs, labels })
     }
 
+    /// No examples (what a quadratic, which has no data, is "evaluated on").
+    pub fn none(device: &Device) -> anyhow::Result<Self> {
+        let empty = Tensor::zeros(0, DType::U32, device)?;
+        Ok(Self {
+            inputs: empty.clone(),
+            labels: empty,
+        })
+    }
+
     /// Number of examples.
     pub fn len(&self) -> usize {
         self.labels.dims().first().copied().unwrap_or(0)
+    }
+}
+
+/// Whether [`Problem::measure`] also computes the flat gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gradient {
+    /// The loss and its flat gradient (one backward pass per chunk): the training step.
+    Compute,
+    /// The loss only: line-search trials, the evaluation loss.
+    Skip,
+}
+
+/// What the forward passes of [`Problem::measure`] do to BatchNorm's running statistics
+/// (both use batch statistics; see [`BatchNormMode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunningStatistics {
+    /// Update them: the training step's gradient evaluation only.
+    Update,
+    /// Leave them: line-search trials, the evaluation loss.
+    Keep,
+}
+
+impl RunningStatistics {
+    /// The BatchNorm mode of a training-mode forward pass with this policy.
+    fn batch_norm_mode(self) -> BatchNormMode {
+        match self {
+            RunningStatistics::Update => BatchNormMode::TrainUpdate,
+            RunningStatistics::Keep => BatchNormMode::Train,
+        }
     }
 }
 
@@ -47,12 +88,12 @@ pub struct Measurement {
     pub loss: f64,
     /// Accuracy (NaN for a quadratic).
     pub accuracy: f64,
-    /// Flat gradient, when asked for.
+    /// Flat gradient, with [`Gradient::Compute`].
     pub gradient: Option<Tensor>,
     /// Forward passes it took.
     pub forward_passes: u64,
-    /// With the gradient of an MLP: what [`Problem::line_loss`] needs to evaluate trial
-    /// stepsizes on the same examples without a full forward pass.
+    /// With the gradient of an MLP: what [`NetworkProblem::line_loss`] needs to evaluate
+    /// trial stepsizes on the same examples without a full forward pass.
     pub line_origin: Option<LineOrigin>,
 }
 
@@ -61,140 +102,82 @@ pub struct Measurement {
 #[allow(clippy::large_enum_variant)]
 pub enum Problem {
     /// A network with its training loss.
-    Network {
-        /// The network.
-        net: Network,
-        /// Training loss.
-        loss: Loss,
-        /// Examples per chunk.
-        chunk_size: usize,
-    },
-    /// `f(w) = ½(w − w*)ᵀH(w − w*)`.
-    Quadratic {
-        /// The parameter vector `w`.
-        w: Var,
-        /// The Hessian `H` as an `(n, n)` tensor.
-        hessian: Tensor,
-        /// The minimizer `w*`, `(n,)`.
-        w_star: Tensor,
-    },
+    Network(NetworkProblem),
+    /// A quadratic objective.
+    Quadratic(QuadraticProblem),
+}
+
+/// A network, its training loss and the chunk size its evaluations run in.
+pub struct NetworkProblem {
+    net: Network,
+    loss: Loss,
+    chunk_size: usize,
+}
+
+/// `f(w) = ½(w − w*)ᵀH(w − w*)`, with `w` one candle `Var`.
+pub struct QuadraticProblem {
+    /// The parameter vector `w`.
+    w: Var,
+    /// The Hessian `H` as an `(n, n)` tensor.
+    hessian: Tensor,
+    /// The minimizer `w*`, `(n,)`.
+    w_star: Tensor,
 }
 
 impl Problem {
-    /// A quadratic with the given spectrum, started at a seeded standard-normal point.
-    pub fn quadratic(spec: &QuadraticSpec, dtype: DType, device: &Device) -> anyhow::Result<Self> {
-        let quadratic = Quadratic::with_spectrum(&spec.spectrum, spec.seed)
-            .context("building the quadratic objective")?;
-        let n = quadratic.dim();
-        let dense = quadratic.hessian();
-        let entries: Vec<f64> = (0..n)
-            .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| dense[(i, j)])
-            .collect();
-        let hessian = Tensor::from_vec(entries, (n, n), device)?.to_dtype(dtype)?;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed.wrapping_add(1));
-        let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let w = Var::from_tensor(&Tensor::from_vec(start, n, device)?.to_dtype(dtype)?)?;
-        let w_star = Tensor::zeros(n, dtype, device)?;
-        Ok(Problem::Quadratic { w, hessian, w_star })
+    /// The objective of `config`'s `model`: a network initialized from `seeds.init`, or a
+    /// quadratic ([`QuadraticProblem::new`]), in `config.dtype` on `device`.
+    pub fn new(config: &RunConfig, device: &Device) -> anyhow::Result<Self> {
+        let dtype = config.dtype.dtype();
+        Ok(match &config.model {
+            ModelSpec::Network(architecture) => Problem::Network(NetworkProblem {
+                net: Network::new(architecture, NUM_CLASSES, config.seeds.init, dtype, device)?,
+                loss: config.loss,
+                chunk_size: config.training.chunk_size,
+            }),
+            ModelSpec::Quadratic(spec) => {
+                Problem::Quadratic(QuadraticProblem::new(spec, dtype, device)?)
+            }
+        })
     }
 
     /// The trainable parameters, in flat-vector order.
     pub fn parameters(&self) -> Vec<Var> {
         match self {
-            Problem::Network { net, .. } => net.parameters().to_vec(),
-            Problem::Quadratic { w, .. } => vec![w.clone()],
+            Problem::Network(network) => network.net.parameters().to_vec(),
+            Problem::Quadratic(quadratic) => vec![quadratic.w.clone()],
         }
     }
 
     /// A copy of the parameters as one flat vector.
     pub fn flat_parameters(&self) -> anyhow::Result<Tensor> {
         Ok(match self {
-            Problem::Network { net, .. } => net.flat_parameters()?,
-            Problem::Quadratic { w, .. } => w.as_tensor().copy()?,
+            Problem::Network(network) => network.net.flat_parameters()?,
+            Problem::Quadratic(quadratic) => quadratic.w.as_tensor().copy()?,
         })
     }
 
     /// Sets the parameters from a flat vector.
     pub fn set_flat_parameters(&self, flat: &Tensor) -> anyhow::Result<()> {
         match self {
-            Problem::Network { net, .. } => net.set_flat_parameters(flat)?,
-            Problem::Quadratic { w, .. } => w.set(flat)?,
+            Problem::Network(network) => network.net.set_flat_parameters(flat)?,
+            Problem::Quadratic(quadratic) => quadratic.w.set(flat)?,
         }
         Ok(())
     }
 
-    /// Loss on `examples` at the current parameters; with `gradient`, also the flat gradient.
-    /// `update_statistics` lets BatchNorm update its running statistics (training step only).
+    /// Loss on `examples` at the current parameters, and the flat gradient if `gradient`
+    /// asks for it; `statistics` says whether BatchNorm updates its running statistics.
     pub fn measure(
         &self,
         examples: &Examples,
-        gradient: bool,
-        update_statistics: bool,
+        gradient: Gradient,
+        statistics: RunningStatistics,
     ) -> anyhow::Result<Measurement> {
-        let mode = if update_statistics {
-            BatchNormMode::TrainUpdate
-        } else {
-            BatchNormMode::Train
-        };
         match self {
-            Problem::Network { chunk_size, .. } => {
-                let evaluation = self.evaluate_network(examples, mode, gradient)?;
-                Ok(Measurement {
-                    loss: evaluation.loss,
-                    accuracy: evaluation.accuracy,
-                    gradient: evaluation.gradient,
-                    forward_passes: examples.len().div_ceil(*chunk_size) as u64,
-                    line_origin: evaluation.line_origin,
-                })
-            }
-            Problem::Quadratic { w, .. } => {
-                let value = self.quadratic_loss()?;
-                let gradient = if gradient {
-                    let grads = value.backward()?;
-                    Some(
-                        grads
-                            .get(w.as_tensor())
-                            .context("no gradient for w")?
-                            .clone(),
-                    )
-                } else {
-                    None
-                };
-                Ok(Measurement {
-                    loss: value.to_dtype(DType::F64)?.to_scalar::<f64>()?,
-                    accuracy: f64::NAN,
-                    gradient,
-                    forward_passes: 1,
-                    line_origin: None,
-                })
-            }
+            Problem::Network(network) => network.measure(examples, gradient, statistics),
+            Problem::Quadratic(quadratic) => quadratic.measure(gradient),
         }
-    }
-
-    fn evaluate_network(
-        &self,
-        examples: &Examples,
-        mode: BatchNormMode,
-        gradient: bool,
-    ) -> anyhow::Result<stepsharp_models::Evaluation> {
-        let Problem::Network {
-            net,
-            loss,
-            chunk_size,
-        } = self
-        else {
-            unreachable!("evaluate_network on a quadratic")
-        };
-        Ok(stepsharp_models::evaluate(
-            net,
-            &examples.inputs,
-            &examples.labels,
-            *loss,
-            *chunk_size,
-            mode,
-            gradient,
-        )?)
     }
 
     /// Loss on `examples` as scalar tensors with live graphs (one per chunk, summing to the
@@ -208,74 +191,156 @@ impl Problem {
     /// Number of chunks [`Problem::chunk_losses`] splits `examples` into.
     pub fn chunk_count(&self, examples: &Examples) -> usize {
         match self {
-            Problem::Network { chunk_size, .. } => examples.len().div_ceil(*chunk_size),
-            Problem::Quadratic { .. } => 1,
+            Problem::Network(network) => examples.len().div_ceil(network.chunk_size),
+            Problem::Quadratic(_) => 1,
         }
     }
 
     /// Chunk `index` of [`Problem::chunk_losses`] alone, so that one graph at a time is alive.
     pub fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
         match self {
-            Problem::Network {
-                net,
-                loss,
-                chunk_size,
-            } => Ok(stepsharp_models::chunk_loss(
-                net,
-                &examples.inputs,
-                &examples.labels,
-                *loss,
-                *chunk_size,
-                BatchNormMode::Train,
-                index,
-            )?),
-            Problem::Quadratic { .. } => self.quadratic_loss(),
+            Problem::Network(network) => network.chunk_loss(examples, index),
+            Problem::Quadratic(quadratic) => quadratic.loss(),
         }
     }
 
-    /// The loss `η ↦ f(w + η·direction)` on the examples of the measurement that returned
-    /// `origin`, at the current parameters `w` (see [`LineLoss`]: an MLP's trials skip the
-    /// product with the data).
-    pub fn line_loss(&self, origin: &LineOrigin, direction: &Tensor) -> anyhow::Result<LineLoss> {
-        match self {
-            Problem::Network { net, .. } => Ok(LineLoss::new(net, origin, direction)?),
-            Problem::Quadratic { .. } => anyhow::bail!("a quadratic has no line origin"),
-        }
-    }
-
-    /// Test loss and accuracy with BatchNorm running statistics.
+    /// Test loss and accuracy with BatchNorm running statistics (NaN for a quadratic).
     pub fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
         match self {
-            Problem::Network { .. } => {
-                let evaluation = self.evaluate_network(examples, BatchNormMode::Eval, false)?;
-                Ok((evaluation.loss, evaluation.accuracy))
-            }
-            Problem::Quadratic { .. } => Ok((f64::NAN, f64::NAN)),
+            Problem::Network(network) => network.test(examples),
+            Problem::Quadratic(_) => Ok((f64::NAN, f64::NAN)),
         }
     }
 
     /// Non-trainable state to checkpoint (BatchNorm running statistics).
     pub fn buffers(&self) -> anyhow::Result<Vec<(String, Tensor)>> {
         match self {
-            Problem::Network { net, .. } => Ok(net.buffers()?),
-            Problem::Quadratic { .. } => Ok(Vec::new()),
+            Problem::Network(network) => Ok(network.net.buffers()?),
+            Problem::Quadratic(_) => Ok(Vec::new()),
         }
     }
 
     /// Restores [`Problem::buffers`].
     pub fn set_buffers(&self, buffers: &[(String, Tensor)]) -> anyhow::Result<()> {
-        if let Problem::Network { net, .. } = self {
-            net.set_buffers(buffers)?;
+        if let Problem::Network(network) = self {
+            network.net.set_buffers(buffers)?;
         }
         Ok(())
     }
+}
 
-    fn quadratic_loss(&self) -> anyhow::Result<Tensor> {
-        let Problem::Quadratic { w, hessian, w_star } = self else {
-            unreachable!("quadratic_loss on a network")
-        };
-        let d = w.as_tensor().sub(w_star)?.unsqueeze(1)?;
-        let hd = hessian.matmul(&d)?;
+impl NetworkProblem {
+    /// [`Problem::measure`] of a network: chunked forward passes, with the gradient (and an
+    /// MLP's [`LineOrigin`]) when asked for.
+    fn measure(
+        &self,
+        examples: &Examples,
+        gradient: Gradient,
+        statistics: RunningStatistics,
+    ) -> anyhow::Result<Measurement> {
+        let evaluation = self.evaluate(
+            examples,
+            statistics.batch_norm_mode(),
+            gradient == Gradient::Compute,
+        )?;
+        Ok(Measurement {
+            loss: evaluation.loss,
+            accuracy: evaluation.accuracy,
+            gradient: evaluation.gradient,
+            forward_passes: examples.len().div_ceil(self.chunk_size) as u64,
+            line_origin: evaluation.line_origin,
+        })
+    }
+
+    /// Test loss and accuracy with BatchNorm running statistics.
+    fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
+        let evaluation = self.evaluate(examples, BatchNormMode::Eval, false)?;
+        Ok((evaluation.loss, evaluation.accuracy))
+    }
+
+    fn evaluate(
+        &self,
+        examples: &Examples,
+        mode: BatchNormMode,
+        with_gradient: bool,
+    ) -> anyhow::Result<stepsharp_models::Evaluation> {
+        Ok(stepsharp_models::evaluate(
+            &self.net,
+            &examples.inputs,
+            &examples.labels,
+            self.loss,
+            self.chunk_size,
+            mode,
+            with_gradient,
+        )?)
+    }
+
+    /// [`Problem::chunk_loss`] of a network (batch statistics, no update).
+    fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
+        Ok(stepsharp_models::chunk_loss(
+            &self.net,
+            &examples.inputs,
+            &examples.labels,
+            self.loss,
+            self.chunk_size,
+            BatchNormMode::Train,
+            index,
+        )?)
+    }
+
+    /// The loss `η ↦ f(w + η·direction)` on the examples of the measurement that returned
+    /// `origin`, at the current parameters `w` (see [`LineLoss`]: an MLP's trials skip the
+    /// product with the data).
+    pub fn line_loss(&self, origin: &LineOrigin, direction: &Tensor) -> anyhow::Result<LineLoss> {
+        Ok(LineLoss::new(&self.net, origin, direction)?)
+    }
+}
+
+impl QuadraticProblem {
+    /// A quadratic with the given spectrum (`H = QΛQᵀ`, `Q` seeded by `spec.seed`; see
+    /// [`Quadratic::with_spectrum`]) and `w* = 0`, started at a standard-normal point drawn
+    /// with seed `spec.seed + 1`.
+    pub fn new(spec: &QuadraticSpec, dtype: DType, device: &Device) -> anyhow::Result<Self> {
+        let quadratic = Quadratic::with_spectrum(&spec.spectrum, spec.seed)
+            .context("building the quadratic objective")?;
+        let n = quadratic.dim();
+        let dense = quadratic.hessian();
+        let entries: Vec<f64> = (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| dense[(i, j)])
+            .collect();
+        let hessian = Tensor::from_vec(entries, (n, n), device)?.to_dtype(dtype)?;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed.wrapping_add(1));
+        let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let w = Var::from_tensor(&Tensor::from_vec(start, n, device)?.to_dtype(dtype)?)?;
+        let w_star = Tensor::zeros(n, dtype, device)?;
+        Ok(Self { w, hessian, w_star })
+    }
+
+    /// `f(w)` as a scalar tensor with a live graph.
+    fn loss(&self) -> anyhow::Result<Tensor> {
+        let d = self.w.as_tensor().sub(&self.w_star)?.unsqueeze(1)?;
+        let hd = self.hessian.matmul(&d)?;
         Ok((d.t()?.matmul(&hd)?.squeeze(0)?.squeeze(0)? * 0.5)?)
+    }
+
+    /// [`Problem::measure`] of the quadratic: one forward pass, the gradient by backward.
+    fn measure(&self, gradient: Gradient) -> anyhow::Result<Measurement> {
+        let value = self.loss()?;
+        let gradient = match gradient {
+            Gradient::Compute => {
+                let grads = value.backward()?;
+                let of_w = grads.get(self.w.as_tensor()).context("no gradient for w")?;
+                Some(of_w.clone())
+            }
+            Gradient::Skip => None,
+        };
+        Ok(Measurement {
+            loss: value.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+            accuracy: f64::NAN,
+            gradient,
+            forward_passes: 1,
+            line_origin: None,
+        })
     }
 }

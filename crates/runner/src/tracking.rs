@@ -11,7 +11,7 @@ use stepsharp_sharpness::{
     directional_curvature, hutchinson_trace, spectral_density,
 };
 
-use crate::problem::{Examples, Problem};
+use crate::problem::{Examples, Gradient, Problem, RunningStatistics};
 use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 
 /// The stream names that seed the trace's and the density's probes from `seeds.probe`
@@ -171,7 +171,8 @@ impl Tracking {
                 )
             }
             GraphMemory::Recompute => {
-                let evaluation = problem.measure(examples, false, false)?;
+                let evaluation =
+                    problem.measure(examples, Gradient::Skip, RunningStatistics::Keep)?;
                 let mut operator =
                     RecomputingHessian::new(&params, problem.chunk_count(examples), |c| {
                         problem

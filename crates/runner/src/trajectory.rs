@@ -23,7 +23,8 @@ pub struct Row {
     pub accuracy: f64,
     /// Stepsize `η_t` chosen by the rule.
     pub eta: f64,
-    /// Line-search trials (1 for rules without a search).
+    /// Line-search trials, candidate η tested (0 for rules without a search, and on a step
+    /// whose loss diverged, where no rule ran).
     pub trials: u32,
     /// Whether the rule's search failed and its failure policy chose `η_t`.
     pub failed: bool,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::checkpoint::{self, CHECKPOINT_FORMAT};
+use crate::checkpoint;
 use crate::fsio::{StoreError, blake3_file};
 use crate::hash::RUN_ID_LEN;
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, list_runs};
@@ -80,7 +80,7 @@ impl RunDir {
                 _ => notes.push(NO_CONTENT_HASH.to_string()),
             }
         }
-        if manifest.format < CHECKPOINT_FORMAT {
+        if !manifest.records_tensor_hash() {
             notes.push("checkpoint in the older format (tensor hash not recorded)".into());
         }
         Ok(Verified {

@@ -7,6 +7,8 @@ mod common;
 use std::path::Path;
 use std::sync::mpsc;
 
+use serde_json::{Value, json};
+
 use stepsharp_runner::{
     Machine, NO_CONTENT_HASH, Row, RunConfig, RunDir, RunOptions, RunStatus, execute, verify_runs,
 };
@@ -39,6 +41,33 @@ fn interrupted(config: &RunConfig, options: &RunOptions, steps: usize) -> RunDir
     let outcome = execute(config, &stopped, &mut |_| {}).unwrap();
     assert_eq!(outcome.status, RunStatus::Running);
     outcome.dir
+}
+
+/// The checkpoint manifest of `run`, as JSON.
+fn read_manifest(run: &RunDir) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.file("checkpoint.json")).unwrap()).unwrap()
+}
+
+/// A checkpoint `state` of the current format in the positional layout of formats 1 and 2:
+/// `counters = [forward passes, backward passes, HVPs]`, `seconds = [training, tracking]`.
+fn positional(state: &Value) -> Value {
+    let mut state = state.clone();
+    let object = state.as_object_mut().unwrap();
+    let counters = object.remove("counters").unwrap();
+    let timers = object.remove("timers").unwrap();
+    object.insert(
+        "counters".into(),
+        json!([
+            counters["forward_passes"],
+            counters["backward_passes"],
+            counters["hvps"]
+        ]),
+    );
+    object.insert(
+        "seconds".into(),
+        json!([timers["train_seconds"], timers["tracking_seconds"]]),
+    );
+    state
 }
 
 fn files_named(dir: &Path, pattern: &str) -> Vec<String> {
@@ -84,14 +113,13 @@ fn a_checkpoint_of_an_older_version_resumes_bit_for_bit_or_is_refused_when_torn(
         let data = common::fixture(dir.path());
         let options = common::options(dir.path(), &data);
         let run = interrupted(&config, &options, 4);
-        // Rewrite the checkpoint as older versions wrote it: `checkpoint.safetensors`, then a
-        // `checkpoint.json` holding the bare state (so the state is newer than the tensors).
-        let manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(run.file("checkpoint.json")).unwrap())
-                .unwrap();
+        // Rewrite the checkpoint as format 1 wrote it: `checkpoint.safetensors`, then a
+        // `checkpoint.json` holding the bare state, its counters positional (so the state is
+        // newer than the tensors).
+        let manifest = read_manifest(&run);
         let tensors = manifest["tensors"].as_str().unwrap();
         std::fs::rename(run.file(tensors), run.file("checkpoint.safetensors")).unwrap();
-        let state = serde_json::to_string_pretty(&manifest["state"]).unwrap();
+        let state = serde_json::to_string_pretty(&positional(&manifest["state"])).unwrap();
         std::fs::write(run.file("checkpoint.json"), state).unwrap();
         if torn {
             // Tensors written after the state, as a kill between the two writes left them.
@@ -103,6 +131,67 @@ fn a_checkpoint_of_an_older_version_resumes_bit_for_bit_or_is_refused_when_torn(
         assert!(!run.file("checkpoint.safetensors").exists());
         assert!(resumed.dir.verify().is_ok());
     }
+}
+
+#[test]
+fn a_checkpoint_of_format_2_resumes_bit_for_bit_with_its_positional_counters_named() {
+    let config = config();
+    let expected = straight(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    let run = interrupted(&config, &options, 4);
+    let mut manifest = read_manifest(&run);
+    assert_eq!(manifest["format"], 3);
+    let mut state = positional(&manifest["state"]);
+    let counters = state["counters"].as_array().unwrap().clone();
+    assert!(
+        counters[0] != counters[1] && counters[1] != counters[2],
+        "the counters must differ to show where each one lands: {counters:?}"
+    );
+    // Wall times far from the real ones, to show where each one lands.
+    state["seconds"] = json!([1000.0, 2000.0]);
+    manifest["state"] = state;
+    manifest["format"] = json!(2);
+    let text = serde_json::to_string_pretty(&manifest).unwrap();
+    std::fs::write(run.file("checkpoint.json"), text).unwrap();
+    let resumed = execute(&config, &options, &mut |_| {}).unwrap();
+    assert_eq!(without_timing(&resumed.rows), expected);
+    for row in &resumed.rows[4..] {
+        assert!((1000.0..2000.0).contains(&row.train_seconds), "{row:?}");
+        assert!(row.tracking_seconds >= 2000.0, "{row:?}");
+    }
+    assert_eq!(
+        read_manifest(&run)["format"],
+        3,
+        "rewritten in the current format"
+    );
+    assert_eq!(resumed.dir.verify().unwrap().notes, Vec::<String>::new());
+}
+
+#[test]
+fn a_checkpoint_of_a_later_format_is_refused_naming_the_file_and_the_formats() {
+    let config = config();
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    let run = interrupted(&config, &options, 4);
+    let mut manifest = read_manifest(&run);
+    manifest["format"] = json!(4);
+    let text = serde_json::to_string_pretty(&manifest).unwrap();
+    std::fs::write(run.file("checkpoint.json"), &text).unwrap();
+    let message = format!("{:#}", execute(&config, &options, &mut |_| {}).unwrap_err());
+    let path = run.file("checkpoint.json").display().to_string();
+    for part in [path.as_str(), "format 4", "formats 1 to 3"] {
+        assert!(message.contains(part), "{part} not in {message}");
+    }
+    let message = format!("{:#}", run.verify().unwrap_err());
+    assert!(message.contains("format 4"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(run.file("checkpoint.json")).unwrap(),
+        text,
+        "left as it was"
+    );
 }
 
 #[test]
