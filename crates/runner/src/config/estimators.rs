@@ -102,7 +102,7 @@ impl TraceOptions {
     }
 
     /// The schedule against `max_steps`, then the estimator's own ranges
-    /// ([`TraceConfig::validate`]).
+    /// ([`TraceConfig::validate`], errors as [`ConfigError::Sharpness`]).
     pub(super) fn validate(&self, max_steps: usize) -> Result<(), ConfigError> {
         const TABLE: &str = "sharpness.trace";
         validate_schedule(TABLE, self.every, &self.steps, max_steps)?;
@@ -130,7 +130,8 @@ impl DensityOptions {
     }
 
     /// The schedule against `max_steps`, then the estimator's own ranges
-    /// ([`DensityConfig::validate`]; its `steps` is this table's `lanczos_steps`).
+    /// ([`DensityConfig::validate`], errors as [`ConfigError::Sharpness`]; its `steps` is
+    /// this table's `lanczos_steps`).
     pub(super) fn validate(&self, max_steps: usize) -> Result<(), ConfigError> {
         const TABLE: &str = "sharpness.density";
         validate_schedule(TABLE, self.every, &self.steps, max_steps)?;
@@ -175,19 +176,19 @@ fn validate_schedule(
     Ok(())
 }
 
-/// The error of an estimator's config as one of `table`'s fields; `key` maps the estimator's
-/// field name to the table's key.
+/// The error of an estimator's config as a [`ConfigError::Sharpness`] naming the field of
+/// `table`; `key` maps the estimator's field name to the table's key.
 fn estimator_error(
     table: &str,
     error: SharpnessError,
     key: impl Fn(&'static str) -> &'static str,
 ) -> ConfigError {
-    match error {
-        SharpnessError::InvalidConfig {
-            field,
-            value,
-            expected,
-        } => ConfigError::invalid(&format!("{table}.{}", key(field)), value, expected),
-        other => ConfigError::invalid(table, "", other),
+    let field = match &error {
+        SharpnessError::InvalidConfig { field, .. } => format!("{table}.{}", key(field)),
+        _ => table.to_string(),
+    };
+    ConfigError::Sharpness {
+        field,
+        source: error,
     }
 }
