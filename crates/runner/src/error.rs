@@ -32,7 +32,8 @@ pub enum ConfigError {
     Parse {
         /// The file (or other source) being read.
         origin: String,
-        /// What the parser said, with line and column.
+        /// What the parser said: with line and column for text, with the key path (e.g.
+        /// ``in `training.batch_size` ``) for a table.
         message: String,
     },
     /// The config file holds no setting at all (a default run is never started by accident).

@@ -334,7 +334,7 @@ impl FigureConfig {
                     merge(&mut table, &constant_stepsize(tune.eta0));
                 }
                 let origin = format!("group `{}`, series `{}`", group.label, series.label);
-                let template = RunConfig::from_toml(&toml::to_string(&table)?, &origin)?;
+                let template = crate::ValidRunConfig::from_table(table, &origin)?.into_config();
                 let regime = group
                     .regime
                     .unwrap_or_else(|| Regime::default_for(template.training.batch_size));

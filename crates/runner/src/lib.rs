@@ -36,7 +36,7 @@ pub use cluster::SlurmResources;
 pub use config::{
     DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
     QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
-    TrainingConfig, WarmStart,
+    TrainingConfig, ValidRunConfig, WarmStart,
 };
 pub use density::{DensityLine, DensityLineKind, read_density};
 pub use error::ConfigError;

@@ -3,13 +3,14 @@
 //! A [`RunConfig`] is written in TOML (usually as part of a figure file under `experiments/`),
 //! every field has a documented default, unknown keys are rejected, and [`RunConfig::validate`]
 //! names the offending field path. The fully resolved config (defaults filled in) is what the
-//! run hash is computed from (see [`crate::run_hash`]).
+//! run hash is computed from (see [`crate::run_hash`]). A [`ValidRunConfig`] is one that has
+//! been validated, carrying the stepsize rule built from it.
 //!
 //! One file per table: [`model`](ModelSpec), [`training`](TrainingConfig),
 //! [`sharpness`](SharpnessConfig) with its [`trace` and `density`](TraceOptions) estimators,
 //! [`seeds`](Seeds), [`dtype` and `device`](DeviceKind); the schedules they share
-//! ([`Schedule`]); reading TOML (`parse.rs`). `data` and `stepsize` are the data and stepsize
-//! crates' own config types.
+//! ([`Schedule`]); reading TOML (`parse.rs`) and the validated form (`valid.rs`). `data` and
+//! `stepsize` are the data and stepsize crates' own config types.
 
 mod device;
 mod estimators;
@@ -19,11 +20,12 @@ mod schedule;
 mod seeds;
 mod sharpness;
 mod training;
+mod valid;
 
 use serde::{Deserialize, Serialize};
 use stepsharp_data::DataConfig;
 use stepsharp_models::{Architecture, Loss};
-use stepsharp_stepsize::RuleConfig;
+use stepsharp_stepsize::{RuleConfig, Stepsize};
 
 pub use device::{DeviceKind, Precision};
 pub use estimators::{DensityOptions, TraceOptions};
@@ -33,6 +35,7 @@ pub use seeds::Seeds;
 pub use sharpness::{GraphMemory, SharpnessConfig, SharpnessMethod};
 pub use stepsharp_sharpness::WarmStart;
 pub use training::{LineSearchBatch, TrainingConfig};
+pub use valid::ValidRunConfig;
 
 use crate::ConfigError;
 
@@ -79,9 +82,8 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
-    /// Checks every value against its allowed range, table by table in the order `model`,
-    /// `data`, `stepsize`, `training`, `sharpness`; the error names the field path of the
-    /// first offending value.
+    /// Checks every value against its allowed range, table by table; the error names the
+    /// field path. [`ValidRunConfig::new`] runs the same checks once and keeps the result.
     ///
     /// ```
     /// # use stepsharp_runner::RunConfig;
@@ -91,11 +93,19 @@ impl RunConfig {
     /// assert_eq!(config.validate().unwrap_err().field().as_deref(), Some("training.max_steps"));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validated_rule().map(drop)
+    }
+
+    /// Checks every table, in the order `model`, `data`, `stepsize`, `training`, `sharpness`
+    /// (the first error is reported), and returns the stepsize rule: [`Stepsize::new`] is
+    /// where the `stepsize` table is checked.
+    fn validated_rule(&self) -> Result<Stepsize, ConfigError> {
         self.model.validate(self.training.batch_size)?;
         self.data.validate()?;
-        self.stepsize.validate()?;
+        let rule = Stepsize::new(self.stepsize.clone())?;
         self.training.validate(&self.data)?;
-        self.sharpness.validate(self.training.max_steps)
+        self.sharpness.validate(self.training.max_steps)?;
+        Ok(rule)
     }
 
     /// Checks that a mini-batch fits in a training set of `examples` records: the one check

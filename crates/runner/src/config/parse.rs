@@ -1,20 +1,22 @@
-//! Reading run configs from TOML text; `origin` names the file in every error.
+//! Reading run configs from TOML: text (a run config file; parse errors give line and column)
+//! or an already parsed table (a figure's `base` with its `group` and `series` settings merged
+//! in). Every reader validates once and names its `origin` in errors.
 
 use std::path::Path;
 
-use super::RunConfig;
+use super::{RunConfig, ValidRunConfig};
 use crate::ConfigError;
 
-impl RunConfig {
+impl ValidRunConfig {
     /// Parses and validates a run config from TOML text; `origin` (a file name, …) heads every
     /// error: [`ConfigError::Parse`] for bad TOML, unknown keys or wrong types,
     /// [`ConfigError::In`] around an invalid value.
     ///
     /// ```
-    /// # use stepsharp_runner::RunConfig;
-    /// let config = RunConfig::from_toml("training = { max_steps = 20 }", "run.toml").unwrap();
+    /// # use stepsharp_runner::ValidRunConfig;
+    /// let config = ValidRunConfig::from_toml("training = { max_steps = 20 }", "run.toml").unwrap();
     /// assert_eq!(config.training.max_steps, 20);
-    /// let error = RunConfig::from_toml("stepsize = { kind = \"armijo\", c = 2.0 }", "run.toml")
+    /// let error = ValidRunConfig::from_toml("stepsize = { kind = \"armijo\", c = 2.0 }", "run.toml")
     ///     .unwrap_err();
     /// assert_eq!(error.field().as_deref(), Some("stepsize.c"));
     /// // The origin heads the chain; the stepsize crate's own error ends it.
@@ -22,11 +24,24 @@ impl RunConfig {
     /// assert!(chain.starts_with("run.toml: invalid value for `stepsize.c` = 2"), "{chain}");
     /// ```
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|error| parse_error(origin, error))?;
-        config
-            .validate()
-            .map_err(|error| ConfigError::in_origin(origin, error))?;
-        Ok(config)
+        let config: RunConfig = toml::from_str(text).map_err(|error| parse_error(origin, error))?;
+        Self::new(config).map_err(|error| ConfigError::in_origin(origin, error))
+    }
+
+    /// Deserializes and validates a run config from a TOML table, without going through
+    /// text; `origin` heads every error as in [`ValidRunConfig::from_toml`].
+    ///
+    /// ```
+    /// # use stepsharp_runner::ValidRunConfig;
+    /// let table: toml::Table = toml::from_str("training = { max_steps = 20 }").unwrap();
+    /// let config = ValidRunConfig::from_table(table, "group `a`, series `b`").unwrap();
+    /// assert_eq!(config.training.max_steps, 20);
+    /// ```
+    pub fn from_table(table: toml::Table, origin: &str) -> Result<Self, ConfigError> {
+        let config: RunConfig = table
+            .try_into()
+            .map_err(|error| parse_error(origin, error))?;
+        Self::new(config).map_err(|error| ConfigError::in_origin(origin, error))
     }
 
     /// Reads, parses and validates a run config file; an empty file (no setting at all) is an
@@ -43,6 +58,20 @@ impl RunConfig {
             return Err(ConfigError::Empty { origin });
         }
         Self::from_toml(&text, &origin)
+    }
+}
+
+impl RunConfig {
+    /// Parses and validates a run config from TOML text ([`ValidRunConfig::from_toml`]), and
+    /// returns it as a plain, editable config.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        ValidRunConfig::from_toml(text, origin).map(ValidRunConfig::into_config)
+    }
+
+    /// Reads and validates a run config file ([`ValidRunConfig::from_file`]), and returns it as
+    /// a plain, editable config.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        ValidRunConfig::from_file(path).map(ValidRunConfig::into_config)
     }
 }
 
