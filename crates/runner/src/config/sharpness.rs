@@ -52,7 +52,18 @@ pub struct SharpnessConfig {
     /// Size of the fixed evaluation set: the first this many examples of the training subset
     /// (Cohen et al.: the first 5000 training examples). Default: 1000.
     pub eval_examples: usize,
-    /// Relative Ritz-residual tolerance ‖Hv − λv‖ ≤ tol·|λ|. Default: 1e-3.
+    /// Relative stopping tolerance `tol` of the eigen-solver, in (0, 1); what it bounds
+    /// depends on `method`:
+    /// - `"lanczos"`: the Ritz residual. The solver stops once each of the top `k` Ritz pairs
+    ///   satisfies `‖Hv_i − λ_i v_i‖ ≤ tol · max(|λ_i|, ε^{2/3}‖T‖)` (`‖T‖`: the largest Ritz
+    ///   value in magnitude; [`LanczosConfig::tolerance`](stepsharp_sharpness::LanczosConfig::tolerance)).
+    /// - `"power"`: the change of the estimate between iterations. Each phase stops once
+    ///   `|λ_t − λ_{t−1}| ≤ tol · |λ_t|`
+    ///   ([`PowerConfig::relative_tolerance`](stepsharp_sharpness::PowerConfig::relative_tolerance),
+    ///   the CDAT stopping rule). The residual is not bounded by `tol`: it ends near
+    ///   `√tol · |λ|`. The trajectory records the residual for both methods.
+    ///
+    /// Default: 1e-3 (CDAT's power-iteration tolerance, paper-spec.md).
     pub tolerance: f64,
     /// Iteration cap of the solver. Default: 50.
     pub max_iterations: usize,
