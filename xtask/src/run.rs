@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use stepsharp_runner::{FigureRun, RunConfig, execute, load_figure};
+use stepsharp_runner::{FigureRun, ValidRunConfig, execute_valid, load_figure};
 
 use crate::Global;
 use crate::progress::Bars;
@@ -48,7 +48,7 @@ impl RunCommand {
                 self.config.display()
             );
             let label = self.config.display().to_string();
-            vec![(label, RunConfig::from_file(&self.config)?)]
+            vec![(label, ValidRunConfig::from_file(&self.config)?)]
         };
         let options = stepsharp_runner::RunOptions {
             force: self.force,
@@ -59,7 +59,7 @@ impl RunCommand {
         let mut bars = Bars::default();
         for (index, (label, config)) in configs.into_iter().enumerate() {
             bars.start(format!("[{}/{total}] {label}", index + 1));
-            let outcome = execute(&config, &options, &mut |p| bars.step(p))
+            let outcome = execute_valid(&config, &options, &mut |p| bars.step(p))
                 .with_context(|| format!("run `{label}`"))?;
             bars.finish(&outcome);
             println!("{}", outcome.dir.path.display());

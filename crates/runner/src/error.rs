@@ -1,10 +1,27 @@
 //! Configuration errors: each names the file or the full field path at fault, and keeps the
 //! typed error of the crate that found it underneath.
+//!
+//! A value rejected by a lower crate (`stepsize`, `model`, `data`, `sharpness.trace` and
+//! `sharpness.density`) is a variant holding that crate's error as its
+//! [`source`](std::error::Error::source), and its message names the field by its full path in
+//! the run config. A config read from TOML wraps such an error in [`ConfigError::In`], which
+//! names where it came from. Printed as a chain (`{:#}` of an `anyhow::Error`, or anyhow's
+//! `Caused by:` list), a bad Armijo constant in a figure reads:
+//!
+//! ```text
+//! experiments/figure3.toml: scale `quick`: group `full batch`, series `armijo`:
+//! invalid value for `stepsize.c` = 1.5: expected 0 < c < 1:
+//! invalid config: armijo.c = 1.5, expected 0 < c < 1
+//! ```
+//!
+//! (file and scale from the figure loader, group and series from [`ConfigError::In`], then the
+//! runner's message and the stepsize crate's error.)
 
 use std::fmt::Display;
 
 use stepsharp_data::DataError;
 use stepsharp_models::ModelError;
+use stepsharp_sharpness::SharpnessError;
 use stepsharp_stepsize::StepsizeError;
 
 /// A config that cannot be used.
@@ -15,7 +32,8 @@ pub enum ConfigError {
     Parse {
         /// The file (or other source) being read.
         origin: String,
-        /// What the parser said, with line and column.
+        /// What the parser said: with line and column for text, with the key path (e.g.
+        /// ``in `training.batch_size` ``) for a table.
         message: String,
     },
     /// The config file holds no setting at all (a default run is never started by accident).
@@ -43,6 +61,24 @@ pub enum ConfigError {
     /// The `model` table is invalid; the message names `model.<field>`.
     #[error("{}", nested("model", .0))]
     Model(#[from] ModelError),
+    /// `sharpness.trace` or `sharpness.density` is invalid (the sharpness crate's estimator
+    /// rejected it); the message names the field.
+    #[error("{}", sharpness_message(field, source))]
+    Sharpness {
+        /// Dotted path of the field, e.g. `sharpness.density.lanczos_steps`.
+        field: String,
+        /// The sharpness crate's error.
+        source: SharpnessError,
+    },
+    /// The config read from `origin` has an invalid value; `error`, its source, says which.
+    #[error("{origin}")]
+    In {
+        /// The file, or a figure's group and series, the config came from.
+        origin: String,
+        /// What is wrong.
+        #[source]
+        error: Box<ConfigError>,
+    },
 }
 
 impl ConfigError {
@@ -60,14 +96,25 @@ impl ConfigError {
         }
     }
 
+    /// `error` in the config read from `origin` ([`ConfigError::In`]).
+    pub(crate) fn in_origin(origin: &str, error: ConfigError) -> Self {
+        ConfigError::In {
+            origin: origin.to_string(),
+            error: Box::new(error),
+        }
+    }
+
     /// The full dotted path of the offending field, when one is known (e.g. `stepsize.eta`).
     pub fn field(&self) -> Option<String> {
         match self {
             ConfigError::Parse { .. } | ConfigError::Empty { .. } => None,
-            ConfigError::Invalid { field, .. } => Some(field.clone()),
+            ConfigError::Invalid { field, .. } | ConfigError::Sharpness { field, .. } => {
+                Some(field.clone())
+            }
             ConfigError::Stepsize(error) => nested_field("stepsize", error),
             ConfigError::Data(error) => nested_field("data", error),
             ConfigError::Model(error) => nested_field("model", error),
+            ConfigError::In { error, .. } => error.field(),
         }
     }
 }
@@ -139,9 +186,22 @@ fn nested_field<E: FieldError>(table: &str, error: &E) -> Option<String> {
 /// expected …`, or the sub-crate's own message prefixed with the table.
 fn nested<E: FieldError>(table: &str, error: &E) -> String {
     match (nested_field(table, error), error.invalid_field()) {
-        (Some(field), Some((_, value, expected))) => {
-            format!("invalid value for `{field}` = {value}: expected {expected}")
-        }
+        (Some(field), Some((_, value, expected))) => invalid_value(&field, &value, &expected),
         _ => format!("invalid `{table}`: {error}"),
     }
+}
+
+/// The message of [`ConfigError::Sharpness`].
+fn sharpness_message(field: &str, error: &SharpnessError) -> String {
+    match error {
+        SharpnessError::InvalidConfig {
+            value, expected, ..
+        } => invalid_value(field, value, expected),
+        other => format!("invalid `{field}`: {other}"),
+    }
+}
+
+/// `invalid value for `field` = value: expected …`.
+fn invalid_value(field: &str, value: &str, expected: &str) -> String {
+    format!("invalid value for `{field}` = {value}: expected {expected}")
 }

@@ -30,7 +30,7 @@ mod verify;
 pub use config::{
     DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
     QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
-    TrainingConfig, WarmStart,
+    TrainingConfig, ValidRunConfig, WarmStart,
 };
 pub use density::{DensityLine, DensityLineKind, read_density};
 pub use error::ConfigError;
@@ -62,8 +62,8 @@ pub use sweep::{
     plan_figure, run_figure, simple_model_inputs,
 };
 pub use train::{
-    CANDLE_VERSION, CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute, hash_of,
-    lookup, prepare_data,
+    CANDLE_VERSION, CODE_REVISION, Lookup, Progress, RunOptions, RunOutcome, execute,
+    execute_valid, hash_of, lookup, lookup_valid, prepare_data,
 };
 pub use trajectory::{Row, read_trajectory, trajectory_csv};
 pub use verify::{NO_CONTENT_HASH, Verified, verify_runs};

@@ -204,14 +204,14 @@ fn spectrum_trains_exactly_as_figure3s_full_batch_row_on_seed_0() {
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| r.config.training.max_steps == 1000));
     for run in runs {
-        let mut config = run.config.clone();
+        let mut config = run.config.clone().into_config();
         assert!(config.sharpness.trace.is_some() && config.sharpness.density.is_some());
         (config.sharpness.trace, config.sharpness.density) = (None, None);
         let same = figure3
             .iter()
             .filter(|r| r.group == "full batch" && r.seed == Some(0))
             .any(|r| {
-                let mut theirs = r.config.clone();
+                let mut theirs = r.config.clone().into_config();
                 // The quick scale runs figure3's first 1000 steps.
                 theirs.training.max_steps = config.training.max_steps;
                 if is_tuned(&r.series) {

@@ -2,11 +2,12 @@
 
 use stepsharp_runner::RunConfig;
 
+/// The error of `text` as printed: its whole chain, as anyhow's `{:#}` writes it.
 #[track_caller]
 fn error_of(text: &str) -> String {
     match RunConfig::from_toml(text, "experiments/bad.toml") {
         Ok(_) => panic!("config unexpectedly valid:\n{text}"),
-        Err(error) => error.to_string(),
+        Err(error) => format!("{:#}", anyhow::Error::from(error)),
     }
 }
 

@@ -5,7 +5,7 @@
 use toml::{Table, Value};
 
 use super::{FigureConfig, GroupSpec, Regime, Scale, ScaleSpec, TuneSpec};
-use crate::{RunConfig, Seeds};
+use crate::{Seeds, ValidRunConfig};
 
 /// One resolved run of a figure.
 #[derive(Clone, Debug)]
@@ -18,8 +18,8 @@ pub struct FigureRun {
     pub seed: Option<u64>,
     /// The regime the group is judged as.
     pub regime: Regime,
-    /// The resolved config.
-    pub config: RunConfig,
+    /// The resolved config, validated.
+    pub config: ValidRunConfig,
 }
 
 impl FigureRun {
@@ -59,19 +59,19 @@ impl FigureConfig {
                     merge(&mut table, &constant_stepsize(tune.eta0));
                 }
                 let origin = format!("group `{}`, series `{}`", group.label, series.label);
-                let template = RunConfig::from_toml(&toml::to_string(&table)?, &origin)?;
+                let template = ValidRunConfig::from_table(table, &origin)?;
                 let regime = group
                     .regime
                     .unwrap_or_else(|| Regime::default_for(template.training.batch_size));
                 for &seed in &seeds {
-                    let mut config = template.clone();
-                    if let Some(s) = seed {
-                        config.seeds = Seeds {
+                    let config = match seed {
+                        Some(s) => template.clone().with_seeds(Seeds {
                             init: s,
                             data_order: s,
                             probe: s,
-                        };
-                    }
+                        }),
+                        None => template.clone(),
+                    };
                     runs.push(FigureRun {
                         group: group.label.clone(),
                         series: series.label.clone(),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{Progress, RunOptions, RunOutcome, execute};
+use crate::{Progress, RunOptions, RunOutcome, execute_valid};
 
 pub use plan::{FigurePlan, MissingRun, plan_figure};
 pub use simple_model::{SimpleModelInputs, simple_model_inputs};
@@ -103,7 +103,9 @@ pub(crate) fn resolve(
             .find(|t| t.group == run.group && t.series == run.series);
         match tuned {
             Some(tuning) => {
-                run.config.stepsize = tune::constant_rule(tuning.best_eta);
+                run.config = run
+                    .config
+                    .with_stepsize(tune::constant_rule(tuning.best_eta))?;
                 resolved.results.extend(run_one(run)?);
             }
             None => match tune::tune_constant(&run, &tune, run_one)? {
@@ -159,7 +161,7 @@ pub fn run_figure(
             label: run.label(),
         });
         index += 1;
-        let outcome = execute(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
+        let outcome = execute_valid(&run.config, options, &mut |p| events(FigureEvent::Step(p)))
             .with_context(|| format!("run `{}`", run.label()))?;
         events(FigureEvent::RunFinished { outcome: &outcome });
         Ok(Some(FigureResult { run, outcome }))

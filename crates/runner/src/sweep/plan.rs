@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use super::{FigureResult, resolve};
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{RunConfig, RunDir, RunOptions, lookup};
+use crate::{RunConfig, RunDir, RunOptions, lookup_valid};
 
 /// A run a figure needs that has not ended (never started, in progress or interrupted).
 #[derive(Clone, Debug)]
@@ -69,7 +69,7 @@ pub fn plan_figure(
     let mut plan = FigurePlan::default();
     let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
         let found =
-            lookup(&run.config, options).with_context(|| format!("run `{}`", run.label()))?;
+            lookup_valid(&run.config, options).with_context(|| format!("run `{}`", run.label()))?;
         match found.outcome {
             Some(outcome) => {
                 if !plan.ended.iter().any(|d| d.hash == outcome.dir.hash) {

@@ -8,7 +8,7 @@ use stepsharp_quadratic::{ModelPoint, simulate};
 
 use super::FigureResult;
 use crate::figure::{FigureConfig, Scale, figure_file, load_figure};
-use crate::{RunOptions, execute};
+use crate::{RunOptions, execute_valid};
 
 /// The simulated and the measured trajectories a figure draws beside its runs (both empty
 /// unless the figure has `[[simple_model]]` entries or `measured_from`).
@@ -61,7 +61,7 @@ fn measured_runs(
         {
             continue;
         }
-        let outcome = execute(&run.config, &cached, &mut |_| {}).map_err(|error| {
+        let outcome = execute_valid(&run.config, &cached, &mut |_| {}).map_err(|error| {
             anyhow::anyhow!(
                 "run `{}` of {name} is missing ({error}): run `cargo xtask reproduce {name}` first",
                 run.label()

@@ -106,7 +106,7 @@ fn run_round(
         }
         let eta = tune.eta0 * 2f64.powi(exponent);
         let mut run = template.clone();
-        run.config.stepsize = constant_rule(eta);
+        run.config = run.config.with_stepsize(constant_rule(eta))?;
         run.series = format!("{} (η = {eta:.4})", template.series);
         match run_one(run)? {
             Some(result) => tried.push(Candidate {

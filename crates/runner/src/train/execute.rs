@@ -12,7 +12,7 @@ use crate::fsio::{self, StoreError, write_atomic};
 use crate::lock::{LockKind, LockWait, RunLock};
 use crate::store::{CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE};
 use crate::trajectory::{Row, read_trajectory};
-use crate::{ModelSpec, RunConfig, RunStatus, Schedule, run_hash};
+use crate::{ModelSpec, RunConfig, RunStatus, Schedule, ValidRunConfig, run_hash};
 
 /// The result of [`execute`].
 #[derive(Clone, Debug)]
@@ -51,17 +51,26 @@ pub fn hash_of(config: &RunConfig, data: Option<&Prepared>) -> String {
     run_hash(config, data.map_or("no data", |d| d.fingerprint.as_str()))
 }
 
-/// Runs `config` (or reuses / resumes it) and returns its trajectory.
-///
-/// Everything is validated before the run folder is created. The run's lock is held while it
-/// is written (shared while a final run is read), so two processes never write one run.
+/// Validates `config` ([`ValidRunConfig::new`]) and runs it with [`execute_valid`].
 pub fn execute(
     config: &RunConfig,
     options: &RunOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> anyhow::Result<RunOutcome> {
+    execute_valid(&ValidRunConfig::new(config.clone())?, options, progress)
+}
+
+/// Runs `config` (or reuses / resumes it) and returns its trajectory.
+///
+/// Everything is checked before the run folder is created (the config by its type, the batch
+/// size against the data here). The run's lock is held while it is written (shared while a
+/// final run is read), so two processes never write one run.
+pub fn execute_valid(
+    config: &ValidRunConfig,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> anyhow::Result<RunOutcome> {
     let config = &options.resolve(config);
-    config.validate()?;
     stepsharp_sharpness::ensure_exact_second_derivatives()
         .context("exact Hessian-vector products are unavailable")?;
     let data = prepare_data(config, options)?;
@@ -141,11 +150,15 @@ pub struct Lookup {
     pub outcome: Option<RunOutcome>,
 }
 
+/// Validates `config` ([`ValidRunConfig::new`]) and looks it up with [`lookup_valid`].
+pub fn lookup(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
+    lookup_valid(&ValidRunConfig::new(config.clone())?, options)
+}
+
 /// Finds the run of `config` under the results folder without computing anything: its folder
 /// and, if it has ended, its outcome. A run in progress or never started has no outcome.
-pub fn lookup(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
-    let config = options.resolve(config);
-    config.validate()?;
+pub fn lookup_valid(config: &ValidRunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
+    let config = options.resolve(config).into_config();
     let data = prepare_data(&config, options)?;
     let dir = RunDir::new(&options.results, &hash_of(&config, data.as_ref()));
     let outcome = ended(&dir, options.lock_wait)?;

@@ -22,7 +22,9 @@ mod run;
 mod step;
 
 pub(crate) use counters::{Counters, Timers};
-pub use execute::{Lookup, RunOutcome, execute, hash_of, lookup, prepare_data};
+pub use execute::{
+    Lookup, RunOutcome, execute, execute_valid, hash_of, lookup, lookup_valid, prepare_data,
+};
 pub use metadata::{CANDLE_VERSION, CODE_REVISION};
 pub use options::RunOptions;
 pub use run::Progress;

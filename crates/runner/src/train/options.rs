@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::interrupt::Interrupt;
 use crate::lock::LockWait;
-use crate::{DeviceKind, RunConfig};
+use crate::{DeviceKind, ValidRunConfig};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -32,12 +32,11 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// `config` with the options' overrides applied.
-    pub fn resolve(&self, config: &RunConfig) -> RunConfig {
-        let mut config = config.clone();
-        if let Some(device) = self.device {
-            config.device = device;
+    pub fn resolve(&self, config: &ValidRunConfig) -> ValidRunConfig {
+        match self.device {
+            Some(device) => config.clone().with_device(device),
+            None => config.clone(),
         }
-        config
     }
 }
 

@@ -13,7 +13,7 @@ use crate::problem::Problem;
 use crate::store::RunDir;
 use crate::tracking::Tracking;
 use crate::trajectory::Row;
-use crate::{RunConfig, RunStatus, faults};
+use crate::{RunConfig, RunStatus, ValidRunConfig, faults};
 
 /// What the loop reports after each step.
 #[derive(Clone, Debug)]
@@ -54,7 +54,7 @@ pub(super) struct Run<'a> {
 impl<'a> Run<'a> {
     /// The run of `config` on `data` in `dir`, continued from its checkpoint if it has one.
     pub(super) fn new(
-        config: &'a RunConfig,
+        config: &'a ValidRunConfig,
         data: Option<stepsharp_data::Prepared>,
         dir: &'a RunDir,
     ) -> anyhow::Result<Self> {
@@ -62,9 +62,9 @@ impl<'a> Run<'a> {
         let mut run = Self {
             problem: Problem::new(config, &device)?,
             batches: Batches::new(config, data, &device)?,
-            rule: Stepsize::new(config.stepsize.clone())?,
+            rule: config.rule().clone(),
             tracking: Tracking::new(config)?,
-            config,
+            config: &**config,
             dir,
             rows: Vec::new(),
             densities: Vec::new(),
