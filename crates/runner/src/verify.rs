@@ -39,6 +39,38 @@ impl RunDir {
                 notes,
             });
         }
+        let rows = self.verify_trajectory(&metadata)?;
+        let manifest = manifest.with_context(|| {
+            format!(
+                "the checkpoint {} is missing",
+                self.file(CHECKPOINT_FILE).display()
+            )
+        })?;
+        anyhow::ensure!(
+            manifest.state.rows <= rows,
+            "the checkpoint covers {} rows but {} has {rows}",
+            manifest.state.rows,
+            trajectory.display(),
+        );
+        if let Some(reason) = checkpoint::check_tensors(self, &manifest)? {
+            anyhow::bail!("checkpoint: {reason}");
+        }
+        if metadata.status.is_final() && !self.verify_content_hashes(&metadata)? {
+            notes.push(NO_CONTENT_HASH.to_string());
+        }
+        if !manifest.records_tensor_hash() {
+            notes.push("checkpoint in the older format (tensor hash not recorded)".into());
+        }
+        Ok(Verified {
+            status: metadata.status.describe(),
+            notes,
+        })
+    }
+
+    /// The trajectory has one row per step, and as many rows as the status says; returns how
+    /// many it has.
+    fn verify_trajectory(&self, metadata: &Metadata) -> anyhow::Result<usize> {
+        let trajectory = self.file(TRAJECTORY_FILE);
         let rows = read_trajectory(&trajectory)?;
         for (i, row) in rows.iter().enumerate() {
             anyhow::ensure!(row.step == i, "trajectory row {i} has step {}", row.step);
@@ -52,41 +84,23 @@ impl RunDir {
                 rows.len()
             );
         }
-        let manifest = manifest.with_context(|| {
-            format!(
-                "the checkpoint {} is missing",
-                self.file(CHECKPOINT_FILE).display()
-            )
-        })?;
-        anyhow::ensure!(
-            manifest.state.rows <= rows.len(),
-            "the checkpoint covers {} rows but {} has {}",
-            manifest.state.rows,
-            trajectory.display(),
-            rows.len()
-        );
-        if let Some(reason) = checkpoint::check_tensors(self, &manifest)? {
-            anyhow::bail!("checkpoint: {reason}");
+        Ok(rows.len())
+    }
+
+    /// The trajectory, the checkpoint and the density file (if any) still have the blake3
+    /// recorded when the run ended; false when no hash was recorded (an older version).
+    fn verify_content_hashes(&self, metadata: &Metadata) -> anyhow::Result<bool> {
+        let (Some(trajectory_hash), Some(checkpoint_hash)) =
+            (&metadata.trajectory_blake3, &metadata.checkpoint_blake3)
+        else {
+            return Ok(false);
+        };
+        same_blake3(&self.file(TRAJECTORY_FILE), trajectory_hash)?;
+        same_blake3(&self.file(CHECKPOINT_FILE), checkpoint_hash)?;
+        if let Some(density_hash) = &metadata.density_blake3 {
+            same_blake3(&self.file(DENSITY_FILE), density_hash)?;
         }
-        if metadata.status.is_final() {
-            match (&metadata.trajectory_blake3, &metadata.checkpoint_blake3) {
-                (Some(trajectory_hash), Some(checkpoint_hash)) => {
-                    same_blake3(&trajectory, trajectory_hash)?;
-                    same_blake3(&self.file(CHECKPOINT_FILE), checkpoint_hash)?;
-                    if let Some(density_hash) = &metadata.density_blake3 {
-                        same_blake3(&self.file(DENSITY_FILE), density_hash)?;
-                    }
-                }
-                _ => notes.push(NO_CONTENT_HASH.to_string()),
-            }
-        }
-        if !manifest.records_tensor_hash() {
-            notes.push("checkpoint in the older format (tensor hash not recorded)".into());
-        }
-        Ok(Verified {
-            status: metadata.status.describe(),
-            notes,
-        })
+        Ok(true)
     }
 
     /// The stored config hashes to the metadata's hash, whose start is the folder name.
