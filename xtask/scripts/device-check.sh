@@ -336,7 +336,8 @@ for d in ("cuda", "cpu"):
     if status == "running":
         status = "stopped early, checkpointed"
     print(f"{d}: {len(rows)} steps ({status}), threads {meta.get('threads', '?')}, "
-          f"train {train:.2f} s = {1000 * train / len(rows):.2f} ms/step, "
+          f"train {train:.2f} s = {1000 * train / len(rows):.2f} ms/step "
+          f"({1000 * (train - float(rows[0]['train_seconds'] or 0)) / max(len(rows) - 1, 1):.2f} after step 0), "
           f"tracking {track:.2f} s over {measured} λ_max measurements "
           f"= {track / max(measured, 1):.3f} s each, last loss {float(last['loss']):.6g}")
 if "cuda" in runs and "cpu" in runs and runs["cuda"] and runs["cpu"]:
