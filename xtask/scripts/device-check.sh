@@ -32,7 +32,7 @@
 # (default: this script's folder if it holds xtask.xz, else ./.device); DEVICE_CHECK_SECONDS the
 # hard budget (default 330: every step's timeout is cut to what is left); CUDA_LIB_DIRS
 # (colon-separated) skips the library search; CUDA_LIB_SEARCH the folders searched first
-# (then / if something is missing); CPU_RUN_SECONDS the CPU run's limit (default 75);
+# (then / if something is missing); CPU_RUN_SECONDS the CPU run's limit (default 60);
 # FORCE_BUNDLED_GLIBC=1 starts the binary through the carried glibc (a test of that path).
 #
 # OUT receives at most 7 files: device-check.log (everything below, as printed),
@@ -303,7 +303,7 @@ main() {
   xtask_step run-cuda INT 75 --data "$data" --results "$WORK/results-cuda" --device cuda run "$CONFIG"
   [ "$STEP_RC" = 0 ] || code=1
   echo "== run on the CPU ($(nproc) cores): $CONFIG"
-  xtask_step run-cpu INT "${CPU_RUN_SECONDS:-75}" --data "$data" --results "$WORK/results-cpu" --device cpu run "$CONFIG"
+  xtask_step run-cpu INT "${CPU_RUN_SECONDS:-60}" --data "$data" --results "$WORK/results-cpu" --device cpu run "$CONFIG"
   case $STEP_RC in 0|124) ;; *) code=1 ;; esac
 
   # 5. Summary.

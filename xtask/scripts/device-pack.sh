@@ -20,7 +20,8 @@
 #   CUDARC_CUDA_VERSION=13000 CUDA_ROOT=CU13/nvidia/cu13 CUDA_COMPUTE_CAP=89 \
 #     cargo build --release --locked -p xtask --features cuda
 #
-# Environment: STEPSHARP_DATA the CIFAR-10 folder (default /work/shared/data/cifar-10-batches-bin).
+# Environment: STEPSHARP_DATA the CIFAR-10 folder (default /work/shared/data/cifar-10-batches-bin);
+# BUILD_REVISION the commit BIN was built from (written to BUILD-INFO.txt).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -38,7 +39,7 @@ xz -T2 -9 -c "$BIN" > "$DEST/xtask.xz"
 (cd "$(dirname "$BIN")" && sha256sum "$(basename "$BIN")") | sed 's/ .*/  xtask/' > "$DEST/xtask.sha256"
 {
   echo "xtask built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC') on $(uname -srm), $(getconf GNU_LIBC_VERSION)"
-  echo "revision: $(git -C "$(dirname "$BIN")" rev-parse --short HEAD 2>/dev/null || echo '?') (of the build's worktree, if BIN lies in one)"
+  echo "revision: ${BUILD_REVISION:-not given (BUILD_REVISION)}; the runs' metadata.json give the binary's own as code_revision"
   echo "NEEDED: $(readelf -d "$BIN" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
   echo "newest glibc symbol: $(objdump -T "$BIN" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
 } > "$DEST/BUILD-INFO.txt"
