@@ -20,8 +20,19 @@ pub(super) struct Agreement {
     pub(super) lambda_max: f64,
     /// [`super::F32_TOLERANCE`] or [`super::F64_TOLERANCE`].
     pub(super) tolerance: f64,
-    /// Every difference is at most `tolerance`.
+    /// f32 only: how far each f32 result is from the CPU's f64 result.
+    pub(super) rounding: Option<Rounding>,
+    /// Every difference is at most `tolerance`, or (f32) explained by rounding:
+    /// `rounding.device ≤ F32_ROUNDING_FACTOR · rounding.cpu` for that quantity.
     pub(super) passed: bool,
+}
+
+/// Relative errors (loss, gradient, HVP, λ_max) of the CPU's and the device's f32 results
+/// against the CPU's f64 result of the same problem.
+#[derive(Debug, Serialize)]
+pub(super) struct Rounding {
+    pub(super) cpu: [f64; 4],
+    pub(super) device: [f64; 4],
 }
 
 /// Seconds per operation (median) on the device under test.
@@ -81,6 +92,25 @@ impl Report {
                 a.tolerance,
                 if a.passed { "yes" } else { "**NO**" }
             );
+        }
+        text += &format!(
+            "\nf32 against the CPU's f64 result (relative errors, CPU / device): a difference \
+             above the tolerance passes when the device's error is at most {} times the CPU's.\n\n\
+             | problem | loss | gradient | HVP | λ_max |\n|---|---|---|---|---|\n",
+            super::F32_ROUNDING_FACTOR
+        );
+        for a in &self.agreement {
+            if let Some(r) = &a.rounding {
+                let pair = |i: usize| format!("{:.1e} / {:.1e}", r.cpu[i], r.device[i]);
+                text += &format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    a.problem,
+                    pair(0),
+                    pair(1),
+                    pair(2),
+                    pair(3)
+                );
+            }
         }
         text += &format!(
             "\nSeconds on {} (f32, median of {}): a full-batch step (forward, backward, \
