@@ -84,7 +84,7 @@ impl ResNetDepth {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Architecture {
-    /// Fully connected network 3072 → hidden[0] → … → hidden[k−1] → classes, with the
+    /// Fully connected network `3072 → hidden[0] → … → hidden[k−1] → classes`, with the
     /// activation after every hidden layer and none after the output layer.
     Mlp {
         /// Hidden widths. Default: [200, 200] (Cohen et al. 2021).

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The machine one attempt of a run was computed on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
-    /// Host name (as [`host_name`]).
+    /// Host name (as `host_name` reads it).
     pub host: String,
     /// CPU model (`model name` in `/proc/cpuinfo`), or `unknown`.
     pub cpu_model: String,

@@ -136,7 +136,7 @@ pub struct FigureConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleSpec {
-    /// Run config shared by all runs (a partial [`RunConfig`]).
+    /// Run config shared by all runs (a partial [`RunConfig`](crate::RunConfig)).
     #[serde(default)]
     pub base: Table,
     /// Rows or x-values (regimes, architectures, batch sizes). None = one unnamed group.

@@ -142,7 +142,7 @@ pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale) -> anyhow::Resu
 }
 
 /// Runs every run of `figure` at `scale` in this process, one after another (reusing completed
-/// ones and resuming interrupted ones, see [`execute`]), tuning constant stepsizes on the way;
+/// ones and resuming interrupted ones, see [`execute`](crate::execute)), tuning constant stepsizes on the way;
 /// `events` hears of each run and each step. The outcome's `out_dir` is `out_dir`.
 pub fn run_figure(
     figure: &FigureConfig,
