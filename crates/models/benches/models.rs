@@ -1,6 +1,7 @@
 //! Forward+backward and one Hessian-vector product per architecture on a batch of 512 CIFAR
 //! images, f32, CPU. Run with `cargo bench -p stepsharp-models`; prints a Markdown table.
 //! Arguments select architectures by name: `cargo bench -p stepsharp-models -- mlp`.
+//! `STEPSHARP_BENCH_BATCH=64` changes the batch (default 512; CNN HVP chunks are at most 64).
 //!
 //! - "fwd+bwd": forward (BatchNorm train mode), MSE loss, backward, without
 //!   `CANDLE_GRAD_DO_NOT_DETACH` (plain training gradient).
@@ -9,26 +10,40 @@
 //! - "reused HVP": one more double backward through the same gradient graph (power
 //!   iteration / Lanczos reuse the graph for every probe).
 //!
-//! Repetitions: median of 5 for the MLP, a single run for the CNNs (full-width VGG-11 takes
-//! minutes per pass on 2 CPU cores). CNN HVPs are summed over chunks of 64 examples (one
+//! Repetitions: median of 5 for the MLP; for the CNNs median of 3 up to 64 images, else a
+//! single run (full-width VGG-11 takes minutes per pass on 2 CPU cores at 512 images). CNN HVPs are summed over chunks of 64 examples (one
 //! double-backward graph of a whole 512 batch of ResNet-20 exceeded 24 GB of RAM).
 
 use std::time::{Duration, Instant};
+
+/// The allocator the harness runs on (`xtask/src/main.rs`); run with
+/// `MIMALLOC_PURGE_DELAY=-1` as the harness does, or page faults dominate the CNN rows.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use candle_core::{DType, Device, Tensor};
 use stepsharp_models::{
     Architecture, BatchNormMode, Loss, Network, ResNetDepth, loss, seeded_uniform,
 };
 
-const BATCH: usize = 512;
+/// The batch size: `STEPSHARP_BENCH_BATCH`, or 512.
+fn batch() -> usize {
+    std::env::var("STEPSHARP_BENCH_BATCH")
+        .ok()
+        .map(|v| {
+            v.parse()
+                .expect("STEPSHARP_BENCH_BATCH must be a positive integer")
+        })
+        .unwrap_or(512)
+}
 
-fn data() -> (Tensor, Tensor) {
-    let v = seeded_uniform(0, "bench.images", BATCH * 3 * 32 * 32, 1.0);
-    let x = Tensor::from_vec(v, (BATCH, 3, 32, 32), &Device::Cpu)
+fn data(batch: usize) -> (Tensor, Tensor) {
+    let v = seeded_uniform(0, "bench.images", batch * 3 * 32 * 32, 1.0);
+    let x = Tensor::from_vec(v, (batch, 3, 32, 32), &Device::Cpu)
         .unwrap()
         .to_dtype(DType::F32)
         .unwrap();
-    let y: Vec<u32> = (0..BATCH as u32).map(|i| i % 10).collect();
+    let y: Vec<u32> = (0..batch as u32).map(|i| i % 10).collect();
     (x, Tensor::new(y, &Device::Cpu).unwrap())
 }
 
@@ -79,10 +94,17 @@ fn hvp_from(net: &Network, grads: &candle_core::backprop::GradStore, v: &[Tensor
 fn main() {
     // (architecture, repetitions, HVP chunk size): CNN HVPs keep the whole double-backward
     // graph alive, which for a batch of 512 exceeds 24 GB of RAM, so they run in chunks.
+    // CNNs: median of 3 up to 64 images (the first pass also pays for fresh memory), else one.
+    let batch = batch();
+    let cnn_reps = if batch <= 64 { 3 } else { 1 };
     let cases = [
-        (Architecture::mlp_cohen(), 5, BATCH),
-        (Architecture::resnet(ResNetDepth::ResNet20, true), 1, 64),
-        (Architecture::vgg11(false), 1, 64),
+        (Architecture::mlp_cohen(), 5, batch),
+        (
+            Architecture::resnet(ResNetDepth::ResNet20, true),
+            cnn_reps,
+            batch.min(64),
+        ),
+        (Architecture::vgg11(false), cnn_reps, batch.min(64)),
     ];
     // `cargo bench -p stepsharp-models -- mlp`: only architectures whose name contains an
     // argument (cargo itself passes `--bench`, which is skipped).
@@ -93,7 +115,7 @@ fn main() {
     let cases = cases.into_iter().filter(|(arch, _, _)| {
         filters.is_empty() || filters.iter().any(|f| arch.name().contains(f.as_str()))
     });
-    let (x, y) = data();
+    let (x, y) = data(batch);
     println!("| architecture | parameters | fwd+bwd (s) | HVP (s) | HVP chunk | reused HVP (s) |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (arch, reps, chunk) in cases {
@@ -119,17 +141,17 @@ fn main() {
                 for _ in 0..reps {
                     let start = Instant::now();
                     let mut middle = start;
-                    for c in 0..BATCH / chunk {
+                    for c in 0..batch / chunk {
                         let xc = x.narrow(0, c * chunk, chunk).unwrap();
                         let yc = y.narrow(0, c * chunk, chunk).unwrap();
                         let logits = net.forward(&xc, BatchNormMode::Train).unwrap();
                         let l = (loss(&logits, &yc, Loss::Mse).unwrap()
-                            * (chunk as f64 / BATCH as f64))
+                            * (chunk as f64 / batch as f64))
                             .unwrap();
                         let grads = l.backward().unwrap();
                         hvp_from(&net, &grads, &v);
                         middle = Instant::now();
-                        if chunk == BATCH {
+                        if chunk == batch {
                             hvp_from(&net, &grads, &v);
                         }
                     }
@@ -142,7 +164,7 @@ fn main() {
             .unwrap()
         });
         unsafe { std::env::remove_var("CANDLE_GRAD_DO_NOT_DETACH") };
-        let reused = if chunk == BATCH {
+        let reused = if chunk == batch {
             format!("{reused:.3}")
         } else {
             "–".into()

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{Result, Tensor, Var};
 
+use crate::channels::{channel_broadcast, channel_sum};
+use crate::convolution::convolve;
 use crate::data_product::data_product;
 use crate::{Activation, BatchNormMode};
 
@@ -49,12 +51,22 @@ pub(crate) struct Conv2d {
 }
 
 impl Conv2d {
+    /// On the CPU as patch extraction and a matrix product ([`convolve`], exact derivatives
+    /// of every order at `gemm` speed); elsewhere Candle's `conv2d`.
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.conv2d(self.weight.as_tensor(), self.padding, self.stride, 1, 1)?;
+        let weight = self.weight.as_tensor();
+        let y = if x.device().is_cpu() {
+            convolve(x, weight, self.stride, self.padding)?
+        } else {
+            x.conv2d(weight, self.padding, self.stride, 1, 1)?
+        };
         match &self.bias {
             Some(b) => {
                 let c = b.as_tensor().dim(0)?;
-                y.broadcast_add(&b.as_tensor().reshape((1, c, 1, 1))?)
+                y.add(&channel_broadcast(
+                    &b.as_tensor().reshape((1, c, 1, 1))?,
+                    y.dims4()?,
+                )?)
             }
             None => Ok(y),
         }
@@ -80,17 +92,22 @@ pub(crate) struct BatchNorm {
 }
 
 impl BatchNorm {
+    /// Per-channel means and sums go through [`channel_sum`] and [`channel_broadcast`]
+    /// (exact derivatives, one contiguous pass each): `y = (x − μ)·(γ/√(σ² + ε)) + β`.
     pub(crate) fn forward(&self, x: &Tensor, mode: BatchNormMode) -> crate::Result<Tensor> {
-        let (n, c, h, w) = x.dims4()?;
+        let dims = x.dims4()?;
+        let (n, c, h, w) = dims;
         let shape = (1, c, 1, 1);
         let gamma = self.gamma.as_tensor().reshape(shape)?;
         let beta = self.beta.as_tensor().reshape(shape)?;
-        let (centered, scale) = match mode {
+        let (centered, var) = match mode {
             BatchNormMode::Eval => {
                 let running = self.state.running.lock().expect("BatchNorm state poisoned");
                 let mean = running.0.reshape(shape)?;
-                let var = running.1.reshape(shape)?;
-                (x.broadcast_sub(&mean)?, (var + BN_EPS)?.sqrt()?)
+                (
+                    x.sub(&channel_broadcast(&mean, dims)?)?,
+                    running.1.reshape(shape)?,
+                )
             }
             BatchNormMode::Train | BatchNormMode::TrainUpdate => {
                 let m = n * h * w;
@@ -100,9 +117,9 @@ impl BatchNorm {
                         found: format!("{:?}", x.dims()),
                     });
                 }
-                let mean = x.mean_keepdim((0, 2, 3))?;
-                let centered = x.broadcast_sub(&mean)?;
-                let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
+                let mean = (channel_sum(x)? / m as f64)?;
+                let centered = x.sub(&channel_broadcast(&mean, dims)?)?;
+                let var = (channel_sum(&centered.sqr()?)? / m as f64)?;
                 if mode == BatchNormMode::TrainUpdate {
                     let mut running = self.state.running.lock().expect("BatchNorm state poisoned");
                     let batch_mean = mean.detach().flatten_all()?;
@@ -113,13 +130,12 @@ impl BatchNorm {
                         ((&running.1 * (1.0 - BN_MOMENTUM))? + (unbiased * BN_MOMENTUM)?)?;
                     *running = (new_mean, new_var);
                 }
-                (centered, (var + BN_EPS)?.sqrt()?)
+                (centered, var)
             }
         };
-        Ok(centered
-            .broadcast_div(&scale)?
-            .broadcast_mul(&gamma)?
-            .broadcast_add(&beta)?)
+        let scale = gamma.div(&(var + BN_EPS)?.sqrt()?)?;
+        let y = centered.mul(&channel_broadcast(&scale, dims)?)?;
+        Ok(y.add(&channel_broadcast(&beta, dims)?)?)
     }
 }
 

@@ -22,7 +22,9 @@
 #![warn(missing_docs)]
 
 mod batch_norm;
+mod channels;
 mod config;
+mod convolution;
 mod data_product;
 mod error;
 mod evaluate;
@@ -32,6 +34,7 @@ mod line;
 mod loss;
 mod mlp;
 mod network;
+mod patches;
 mod resnet;
 mod vgg;
 
