@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """JAX-on-CPU reference for `cargo xtask bench` (optional; the Rust benchmark runs without it).
 
-The same computations as stepsharp's MLP benchmark, on the same weights and images, which
+The same computations as stepsharp's benchmark, on the same weights and images, which
 `cargo xtask bench` exports as .npy files into a folder:
 
-    x.npy       (n, 3072) float64 images (stepsharp's preprocessing)
+    x.npy       (n, 3072) float64 images (stepsharp's preprocessing); (n, 3, 32, 32) for a CNN
     y.npy       (n,) int64 labels
-    param_<i>.npy      float64 parameters, layer by layer: weight (out, in), then bias (out,)
+    param_<i>.npy      float64 parameters, layer by layer: weight, then bias
+    names.txt          stepsharp's name of each parameter, in the same order
     direction_<i>.npy  the line-search direction, same layout
     probe_<i>.npy      the Hessian-vector product's probe (and Lanczos start), same layout
 
-The MLP is y = W_L·tanh(…tanh(W_1·x + b_1)…) + b_L with the loss
-½·Σ_classes (logits − onehot)² averaged over examples (stepsharp-models' `Loss::Mse`).
+`--model mlp`: y = W_L·tanh(…tanh(W_1·x + b_1)…) + b_L. `--model resnet20`: stepsharp-models'
+ResNet (3×3 stem conv + BatchNorm + relu; basic blocks relu(BN(conv(relu(BN(conv(x))))) +
+shortcut(x)), a strided 1×1 conv + BatchNorm shortcut where shapes change; global average pool;
+linear head), BatchNorm with batch statistics (biased variance, ε = 1e-5), NCHW/OIHW layouts
+as stepsharp's. Loss: ½·Σ_classes (logits − onehot)² averaged over examples
+(stepsharp-models' `Loss::Mse`).
 
 Protocol: one command per line on stdin, `<op> <dtype> <reps>`, answered on stdout by
 `<op> <dtype> <median seconds> <value>` (value: the loss, the sum of an HVP's entries, or λ for
@@ -42,6 +47,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", help="folder written by `cargo xtask bench`")
     parser.add_argument("--threads", type=int, default=0, help="cores to use (0: all)")
+    parser.add_argument("--model", choices=["mlp", "resnet20"], default="mlp")
     args = parser.parse_args()
     if args.threads > 0:
         os.sched_setaffinity(0, range(args.threads))
@@ -78,14 +84,56 @@ def main():
             offset += p.size
         return out
 
-    def loss(params, x, onehot):
+    with open(os.path.join(folder, "names.txt")) as f:
+        # stepsharp's names without the layer counter: "layer003.stem.bn.weight" -> "stem.bn.weight"
+        names = [line.strip().split(".", 1)[1] for line in f if line.strip()]
+
+    def mlp(params, x):
         h = x
         layers = len(params) // 2
         for i in range(layers):
             h = h @ params[2 * i].T + params[2 * i + 1]
             if i < layers - 1:
                 h = jnp.tanh(h)
-        return 0.5 * jnp.sum((h - onehot) ** 2) / x.shape[0]
+        return h
+
+    def conv_bn(p, x, path, stride):
+        w = p[path + ".conv.weight"]
+        pad = w.shape[2] // 2
+        y = jax.lax.conv_general_dilated(
+            x, w, (stride, stride), [(pad, pad), (pad, pad)],
+            dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        if path + ".conv.bias" in p:
+            y = y + p[path + ".conv.bias"].reshape(1, -1, 1, 1)
+        if path + ".bn.weight" in p:
+            mean = y.mean(axis=(0, 2, 3), keepdims=True)
+            var = ((y - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
+            scale = p[path + ".bn.weight"].reshape(1, -1, 1, 1) / jnp.sqrt(var + 1e-5)
+            y = (y - mean) * scale + p[path + ".bn.bias"].reshape(1, -1, 1, 1)
+        return y
+
+    def resnet(params, x):
+        p = dict(zip(names, params))
+        h = jax.nn.relu(conv_bn(p, x, "stem", 1))
+        stage = 1
+        while f"stage{stage}.block0.first.conv.weight" in p:
+            block = 0
+            while f"stage{stage}.block{block}.first.conv.weight" in p:
+                path = f"stage{stage}.block{block}"
+                stride = 2 if stage > 1 and block == 0 else 1
+                y = jax.nn.relu(conv_bn(p, h, path + ".first", stride))
+                y = conv_bn(p, y, path + ".second", 1)
+                shortcut = path + ".shortcut"
+                s = conv_bn(p, h, shortcut, stride) if shortcut + ".conv.weight" in p else h
+                h = jax.nn.relu(y + s)
+                block += 1
+            stage += 1
+        return h.mean(axis=(2, 3)) @ p["head.weight"].T + p["head.bias"]
+
+    network = {"mlp": mlp, "resnet20": resnet}[args.model]
+
+    def loss(params, x, onehot):
+        return 0.5 * jnp.sum((network(params, x) - onehot) ** 2) / x.shape[0]
 
     value_and_grad = jax.jit(jax.value_and_grad(loss))
 

@@ -1,7 +1,8 @@
-//! `cargo xtask bench`: the cost of stepsharp's MLP training step, line-search trial,
+//! `cargo xtask bench`: the cost of stepsharp's training step, line-search trial,
 //! Hessian-vector product and Lanczos iteration, side by side with JAX on the CPU.
 //!
-//! The network is figure 3's MLP (3072-200-200-10, tanh, biases, MSE) on the first
+//! The network (`--model`) is figure 3's MLP (3072-200-200-10, tanh, biases, MSE) or a
+//! ResNet-20 (width 16, BatchNorm with batch statistics, MSE) on the first
 //! `--examples` CIFAR-10 training images (synthetic seeded images when no data is found, said
 //! in the output). With `--jax <python>` the same computations run in JAX
 //! (`xtask/reference/jax_bench.py`) on the same weights, direction, probe and images, exported
@@ -20,14 +21,18 @@ use clap::Args;
 
 use crate::Global;
 use reference::{Jax, Reference};
-use subject::{LANCZOS_STEPS, Operation, Precision, Subject};
+use subject::{LANCZOS_STEPS, Model, Operation, Precision, Subject};
 
 /// Arguments of `bench`.
 #[derive(Args)]
 pub struct BenchCommand {
-    /// Examples in the batch (the first CIFAR-10 training images).
-    #[arg(long, default_value_t = 1000)]
-    examples: usize,
+    /// The network.
+    #[arg(long, value_enum, default_value = "mlp")]
+    model: Model,
+    /// Examples in the batch (the first CIFAR-10 training images); default 1000 for the MLP,
+    /// 64 for the ResNet.
+    #[arg(long)]
+    examples: Option<usize>,
     /// Interleaved rounds; times and ratios are medians over rounds.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
@@ -37,7 +42,7 @@ pub struct BenchCommand {
     /// Precisions to time.
     #[arg(long, value_delimiter = ',', default_value = "f32,f64")]
     dtypes: Vec<Precision>,
-    /// Operations to time (default: all).
+    /// Operations to time (default: all the model has; line-search trials are MLP-only).
     #[arg(long, value_delimiter = ',')]
     operations: Vec<Operation>,
     /// A Python with JAX (e.g. `.venv/bin/python` after `pip install jax`): also time
@@ -72,7 +77,10 @@ fn load_average() -> String {
 
 impl BenchCommand {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        ensure!(self.examples > 0, "--examples must be at least 1");
+        let examples = self
+            .examples
+            .unwrap_or_else(|| self.model.default_examples());
+        ensure!(examples > 0, "--examples must be at least 1");
         ensure!(
             self.rounds > 0 && self.repetitions > 0,
             "--rounds and --repetitions must be at least 1"
@@ -80,7 +88,20 @@ impl BenchCommand {
         let threads = global
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let reference = Reference::new(self.examples, global.data.as_deref())?;
+        let operations: Vec<Operation> = if self.operations.is_empty() {
+            let supported = Operation::ALL.into_iter();
+            supported.filter(|&o| self.model.supports(o)).collect()
+        } else {
+            self.operations.clone()
+        };
+        if let Some(&unsupported) = operations.iter().find(|&&o| !self.model.supports(o)) {
+            anyhow::bail!(
+                "--operations: {} is not available for --model {}",
+                unsupported.label(),
+                self.model.name()
+            );
+        }
+        let reference = Reference::new(self.model, examples, global.data.as_deref())?;
         let subjects = self
             .dtypes
             .iter()
@@ -90,13 +111,16 @@ impl BenchCommand {
         let mut jax = match &self.jax {
             Some(python) => {
                 reference.export(folder.path())?;
-                Some(Jax::start(python, folder.path(), threads)?)
+                Some(Jax::start(python, folder.path(), self.model, threads)?)
             }
             None => None,
         };
         println!(
-            "MLP 3072-200-200-10 tanh, MSE, {}; {threads} thread(s); {} round(s) × {} repetition(s)",
-            reference.source, self.rounds, self.repetitions
+            "{}, {}; {threads} thread(s); {} round(s) × {} repetition(s)",
+            self.model.description(),
+            reference.source,
+            self.rounds,
+            self.repetitions
         );
         if let Some((_, version)) = &jax {
             println!("JAX {version} on the CPU, same weights and images, interleaved");
@@ -106,11 +130,6 @@ impl BenchCommand {
             load_average(),
             num_cores()
         );
-        let operations = if self.operations.is_empty() {
-            Operation::ALL.to_vec()
-        } else {
-            self.operations.clone()
-        };
         let mut samples: Vec<Vec<Samples>> = subjects
             .iter()
             .map(|_| operations.iter().map(|_| Samples::default()).collect())

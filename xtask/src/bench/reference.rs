@@ -8,15 +8,16 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use anyhow::{Context, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use stepsharp_data::{DataConfig, Subset};
-use stepsharp_models::{Architecture, Network, seeded_uniform};
+use stepsharp_models::{Network, seeded_uniform};
 
-use super::subject::{Operation, Precision};
+use super::subject::{Model, Operation, Precision};
 
 /// Seed of the network's weights, the direction and the probe.
 pub(super) const SEED: u64 = 0;
 
 /// The shared inputs in f64: weights, direction, probe (flat, stepsharp's order) and data.
 pub(super) struct Reference {
+    pub(super) model: Model,
     pub(super) weights: Tensor,
     pub(super) direction: Tensor,
     pub(super) probe: Tensor,
@@ -27,14 +28,23 @@ pub(super) struct Reference {
 }
 
 impl Reference {
-    pub(super) fn new(examples: usize, data_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let net = reference_network()?;
+    pub(super) fn new(
+        model: Model,
+        examples: usize,
+        data_dir: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let net = reference_network(model)?;
         let n = net.num_parameters();
         let vector = |stream: &str, scale: f64| {
             Tensor::from_vec(seeded_uniform(SEED, stream, n, scale), n, &Device::Cpu)
         };
         let (inputs, labels, source) = images(examples, data_dir)?;
+        let inputs = match model {
+            Model::Mlp => inputs,
+            Model::Resnet20 => inputs.reshape((examples, 3, 32, 32))?,
+        };
         Ok(Self {
+            model,
             weights: net.flat_parameters()?,
             direction: vector("bench.direction", 1e-2)?,
             probe: vector("bench.probe", 1.0)?,
@@ -44,9 +54,10 @@ impl Reference {
         })
     }
 
-    /// Writes the `.npy` files `jax_bench.py` reads (parameters as weight, bias per layer).
+    /// Writes the `.npy` files `jax_bench.py` reads (parameters as weight, bias per layer)
+    /// and `names.txt`, the parameters' names in the same order.
     pub(super) fn export(&self, folder: &Path) -> anyhow::Result<()> {
-        let net = reference_network()?;
+        let net = reference_network(self.model)?;
         let mut order: Vec<usize> = (0..net.parameters().len()).collect();
         let names = net.parameter_names();
         order.sort_by_key(|&i| {
@@ -69,16 +80,18 @@ impl Reference {
             slice(&self.direction)?.write_npy(folder.join(format!("direction_{position}.npy")))?;
             slice(&self.probe)?.write_npy(folder.join(format!("probe_{position}.npy")))?;
         }
+        let ordered: Vec<&str> = order.iter().map(|&i| names[i].as_str()).collect();
+        std::fs::write(folder.join("names.txt"), ordered.join("\n") + "\n")?;
         self.inputs.write_npy(folder.join("x.npy"))?;
         self.labels.write_npy(folder.join("y.npy"))?;
         Ok(())
     }
 }
 
-/// Figure 3's MLP with the benchmark's seed, in f64 (the reference weights and their order).
-pub(super) fn reference_network() -> anyhow::Result<Network> {
+/// The network with the benchmark's seed, in f64 (the reference weights and their order).
+pub(super) fn reference_network(model: Model) -> anyhow::Result<Network> {
     Ok(Network::new(
-        &Architecture::mlp_cohen(),
+        &model.architecture(),
         10,
         SEED,
         DType::F64,
@@ -125,12 +138,15 @@ impl Jax {
     pub(super) fn start(
         python: &Path,
         folder: &Path,
+        model: Model,
         threads: usize,
     ) -> anyhow::Result<(Self, String)> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/jax_bench.py");
         let mut child = Command::new(python)
             .arg(&script)
             .arg(folder)
+            .arg("--model")
+            .arg(model.name())
             .arg("--threads")
             .arg(threads.to_string())
             .stdin(Stdio::piped())

@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
-use stepsharp_models::{Architecture, BatchNormMode, LineLoss, Loss, Network, evaluate};
+use stepsharp_models::{
+    Architecture, BatchNormMode, LineLoss, Loss, Network, ResNetDepth, evaluate,
+};
 use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, lanczos};
 
 use super::reference::{Reference, SEED};
@@ -15,6 +17,53 @@ const GD_STEPSIZE: f64 = 0.04;
 const TRIAL_STEPSIZE: f64 = 0.01;
 /// Lanczos steps timed (the reference script runs the same number).
 pub(super) const LANCZOS_STEPS: usize = 20;
+
+/// The benchmarked network.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Debug)]
+pub(super) enum Model {
+    /// Figure 3's MLP 3072-200-200-10 (tanh, biases).
+    Mlp,
+    /// ResNet-20, width 16, BatchNorm with batch statistics, option-B shortcuts.
+    Resnet20,
+}
+
+impl Model {
+    pub(super) fn architecture(self) -> Architecture {
+        match self {
+            Model::Mlp => Architecture::mlp_cohen(),
+            Model::Resnet20 => Architecture::resnet(ResNetDepth::ResNet20, true),
+        }
+    }
+
+    /// The name `jax_bench.py --model` takes.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Model::Mlp => "mlp",
+            Model::Resnet20 => "resnet20",
+        }
+    }
+
+    pub(super) fn description(self) -> &'static str {
+        match self {
+            Model::Mlp => "MLP 3072-200-200-10 tanh, MSE",
+            Model::Resnet20 => "ResNet-20 (width 16, BatchNorm with batch statistics), MSE",
+        }
+    }
+
+    /// Examples in the batch when `--examples` is not given.
+    pub(super) fn default_examples(self) -> usize {
+        match self {
+            Model::Mlp => 1000,
+            Model::Resnet20 => 64,
+        }
+    }
+
+    /// Whether the operation exists for this network (line-search trials reuse an MLP's first
+    /// layer, [`LineLoss`]).
+    pub(super) fn supports(self, operation: Operation) -> bool {
+        self == Model::Mlp || !matches!(operation, Operation::FirstTrial | Operation::FurtherTrial)
+    }
+}
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq)]
 pub(super) enum Precision {
@@ -106,7 +155,8 @@ pub(super) struct Subject {
 impl Subject {
     /// The f64 weights `weights` (and direction, probe) converted to `dtype`.
     pub(super) fn new(reference: &Reference, dtype: DType) -> anyhow::Result<Self> {
-        let net = Network::new(&Architecture::mlp_cohen(), 10, SEED, dtype, &Device::Cpu)?;
+        let architecture = reference.model.architecture();
+        let net = Network::new(&architecture, 10, SEED, dtype, &Device::Cpu)?;
         net.set_flat_parameters(&reference.weights.to_dtype(dtype)?)?;
         Ok(Self {
             net,
