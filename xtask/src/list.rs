@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::Path;
 
-use stepsharp_runner::{EXPERIMENTS_DIR, Scale, figure_file, figure_names, list_runs, load_figure};
+use stepsharp_runner::{EXPERIMENTS_DIR, Scale, figure_names, list_runs};
 
 use crate::Global;
 
@@ -16,7 +16,7 @@ impl ListCommand {
         println!("Experiments (cargo xtask reproduce <name> [--scale quick|paper]):");
         let experiments = Path::new(EXPERIMENTS_DIR);
         for name in figure_names(experiments)? {
-            match load_figure(&figure_file(experiments, &name)) {
+            match crate::reproduce::load(&name) {
                 Ok(figure) => {
                     let quick = figure.runs(Scale::Quick)?.len();
                     let paper = figure.runs(Scale::Paper)?.len();

@@ -107,8 +107,9 @@ fn plot(name: &str, global: &Global) -> anyhow::Result<()> {
     reproduce_one(name, global, &options)
 }
 
-/// Loads `experiments/<name>.toml`.
-fn load(name: &str) -> anyhow::Result<FigureConfig> {
+/// Loads `experiments/<name>.toml` (the one way `reproduce`, `plot`, `verify` and `list` read
+/// an experiment).
+pub(crate) fn load(name: &str) -> anyhow::Result<FigureConfig> {
     let path = figure_file(Path::new(EXPERIMENTS_DIR), name);
     anyhow::ensure!(
         path.exists(),

@@ -3,12 +3,8 @@
 //! computed on CPUs with different kernel features (their trajectories are not bit-identical
 //! to a rerun on one machine).
 
-use std::path::Path;
-
 use clap::Args;
-use stepsharp_runner::{
-    EXPERIMENTS_DIR, figure_dirs, figure_file, load_figure, plan_figure, verify_runs,
-};
+use stepsharp_runner::{figure_dirs, plan_figure, verify_runs};
 
 use crate::Global;
 
@@ -49,8 +45,8 @@ fn mixed_cpu_features(global: &Global) -> Vec<String> {
     let mut lines = Vec::new();
     for (name, scale) in figure_dirs(&global.results) {
         let label = format!("{name} ({} scale)", scale.name());
-        let plan = load_figure(&figure_file(Path::new(EXPERIMENTS_DIR), &name))
-            .and_then(|f| plan_figure(&f, scale, &global.options()));
+        let plan =
+            crate::reproduce::load(&name).and_then(|f| plan_figure(&f, scale, &global.options()));
         match plan {
             Ok(plan) => {
                 let sets = plan.cpu_feature_sets();

@@ -44,6 +44,16 @@ fn interrupted(config: &RunConfig, options: &RunOptions, steps: usize) -> RunDir
 }
 
 /// The checkpoint manifest of `run`, as JSON.
+/// A fresh results folder (kept alive by the returned guard) holding a run of `config`
+/// interrupted after 4 steps, with the options that wrote it.
+fn after_four_steps(config: &RunConfig) -> (tempfile::TempDir, RunOptions, RunDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    let run = interrupted(config, &options, 4);
+    (dir, options, run)
+}
+
 fn read_manifest(run: &RunDir) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.file("checkpoint.json")).unwrap()).unwrap()
 }
@@ -82,10 +92,7 @@ fn files_named(dir: &Path, pattern: &str) -> Vec<String> {
 fn a_checkpoint_whose_tensors_do_not_match_its_manifest_is_refused() {
     let config = config();
     let expected = straight(&config);
-    let dir = tempfile::tempdir().unwrap();
-    let data = common::fixture(dir.path());
-    let options = common::options(dir.path(), &data);
-    let run = interrupted(&config, &options, 4);
+    let (dir, options, run) = after_four_steps(&config);
     let tensors = files_named(&run.path, ".safetensors");
     assert_eq!(tensors.len(), 1, "{tensors:?}");
     // Another step's weights under the committed name (what a torn write used to leave).
@@ -109,10 +116,7 @@ fn a_checkpoint_of_an_older_version_resumes_bit_for_bit_or_is_refused_when_torn(
     let config = config();
     let expected = straight(&config);
     for torn in [false, true] {
-        let dir = tempfile::tempdir().unwrap();
-        let data = common::fixture(dir.path());
-        let options = common::options(dir.path(), &data);
-        let run = interrupted(&config, &options, 4);
+        let (_dir, options, run) = after_four_steps(&config);
         // Rewrite the checkpoint as format 1 wrote it: `checkpoint.safetensors`, then a
         // `checkpoint.json` holding the bare state, its counters positional (so the state is
         // newer than the tensors).
@@ -137,10 +141,7 @@ fn a_checkpoint_of_an_older_version_resumes_bit_for_bit_or_is_refused_when_torn(
 fn a_checkpoint_of_format_2_resumes_bit_for_bit_with_its_positional_counters_named() {
     let config = config();
     let expected = straight(&config);
-    let dir = tempfile::tempdir().unwrap();
-    let data = common::fixture(dir.path());
-    let options = common::options(dir.path(), &data);
-    let run = interrupted(&config, &options, 4);
+    let (_dir, options, run) = after_four_steps(&config);
     let mut manifest = read_manifest(&run);
     assert_eq!(manifest["format"], 3);
     let mut state = positional(&manifest["state"]);
@@ -172,10 +173,7 @@ fn a_checkpoint_of_format_2_resumes_bit_for_bit_with_its_positional_counters_nam
 #[test]
 fn a_checkpoint_of_a_later_format_is_refused_naming_the_file_and_the_formats() {
     let config = config();
-    let dir = tempfile::tempdir().unwrap();
-    let data = common::fixture(dir.path());
-    let options = common::options(dir.path(), &data);
-    let run = interrupted(&config, &options, 4);
+    let (_dir, options, run) = after_four_steps(&config);
     let mut manifest = read_manifest(&run);
     manifest["format"] = json!(4);
     let text = serde_json::to_string_pretty(&manifest).unwrap();

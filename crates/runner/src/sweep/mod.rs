@@ -72,12 +72,14 @@ pub(crate) struct Resolved {
 /// Obtains the outcome of a run: `None` when it is not available (not run yet).
 pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> anyhow::Result<Option<FigureResult>> + 'r;
 
-/// Resolves every run of `figure` at `scale` through `run_one`, tuning constant stepsizes
-/// round by round. A tuning round with a run `run_one` cannot give stops that grid search:
-/// its later rounds and the runs at its best stepsize are `waiting`.
+/// Resolves `runs` (of `figure` at `scale`, as [`FigureConfig::runs`] expands them) through
+/// `run_one`, tuning constant stepsizes round by round. A tuning round with a run `run_one`
+/// cannot give stops that grid search: its later rounds and the runs at its best stepsize are
+/// `waiting`.
 pub(crate) fn resolve(
     figure: &FigureConfig,
     scale: Scale,
+    runs: Vec<FigureRun>,
     run_one: &mut RunOne,
 ) -> anyhow::Result<Resolved> {
     let mut resolved = Resolved {
@@ -87,7 +89,7 @@ pub(crate) fn resolve(
     };
     // (group, series) of grid searches whose current round is not complete.
     let mut pending: Vec<(String, String)> = Vec::new();
-    for mut run in figure.runs(scale)? {
+    for mut run in runs {
         let Some(tune) = figure.tune_of(scale, &run.series).cloned() else {
             resolved.results.extend(run_one(run)?);
             continue;
@@ -123,13 +125,13 @@ pub(crate) fn resolve(
     Ok(resolved)
 }
 
-/// How many runs a figure at `scale` asks for before any grid is widened: every run once, and a
-/// tuned series' grid (its initial exponents) in place of its first seed's run.
-pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale) -> anyhow::Result<usize> {
-    let runs = figure.runs(scale)?;
+/// How many of `runs` (of `figure` at `scale`) are asked for before any grid is widened:
+/// every run once, and a tuned series' grid (its initial exponents) in place of its first
+/// seed's run.
+pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale, runs: &[FigureRun]) -> usize {
     let mut grids: Vec<(&str, &str)> = Vec::new();
     let mut total = 0;
-    for run in &runs {
+    for run in runs {
         match figure.tune_of(scale, &run.series) {
             Some(tune) if !grids.contains(&(&run.group, &run.series)) => {
                 grids.push((&run.group, &run.series));
@@ -138,7 +140,7 @@ pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale) -> anyhow::Resu
             _ => total += 1,
         }
     }
-    Ok(total)
+    total
 }
 
 /// Runs every run of `figure` at `scale` in this process, one after another (reusing completed
@@ -151,7 +153,8 @@ pub fn run_figure(
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
 ) -> anyhow::Result<FigureOutput> {
-    let mut total = expected_runs(figure, scale)?;
+    let runs = figure.runs(scale)?;
+    let mut total = expected_runs(figure, scale, &runs);
     let mut index = 0;
     let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
         total = total.max(index + 1);
@@ -166,7 +169,7 @@ pub fn run_figure(
         events(FigureEvent::RunFinished { outcome: &outcome });
         Ok(Some(FigureResult { run, outcome }))
     };
-    let resolved = resolve(figure, scale, &mut run_one)?;
+    let resolved = resolve(figure, scale, runs, &mut run_one)?;
     debug_assert!(resolved.waiting.is_empty(), "an executed run never waits");
     Ok(FigureOutput {
         results: resolved.results,

@@ -89,7 +89,7 @@ pub fn plan_figure(
             }
         }
     };
-    let resolved = resolve(figure, scale, &mut run_one)?;
+    let resolved = resolve(figure, scale, figure.runs(scale)?, &mut run_one)?;
     plan.waiting = resolved.waiting;
     Ok(plan)
 }
