@@ -153,26 +153,10 @@ impl CustomOp1 for ChannelBroadcast {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Tensor, Var};
+    use candle_core::Var;
 
     use super::{channel_broadcast, channel_sum};
-
-    fn values(shape: &[usize], seed: f64) -> Tensor {
-        let count: usize = shape.iter().product();
-        Tensor::arange(0.0f64, count as f64, &Device::Cpu)
-            .unwrap()
-            .affine(0.7, seed)
-            .unwrap()
-            .sin()
-            .unwrap()
-            .reshape(shape)
-            .unwrap()
-    }
-
-    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
-        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
-        d.to_scalar::<f64>().unwrap()
-    }
+    use crate::test_support::{max_difference, values};
 
     #[test]
     fn values_equal_candle_reductions_and_broadcasts() {

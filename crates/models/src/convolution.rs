@@ -351,30 +351,7 @@ mod tests {
     use candle_core::{DType, Device, Tensor, Var};
 
     use super::convolve;
-
-    /// Deterministic values in (−1, 1) of the given shape.
-    fn values(shape: &[usize], seed: f64) -> Tensor {
-        let count: usize = shape.iter().product();
-        Tensor::arange(0.0f64, count as f64, &Device::Cpu)
-            .unwrap()
-            .affine(0.7, seed)
-            .unwrap()
-            .sin()
-            .unwrap()
-            .reshape(shape)
-            .unwrap()
-    }
-
-    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f64>()
-            .unwrap()
-    }
+    use crate::test_support::{max_difference, values};
 
     /// (channels, size, kernel, stride, padding): the networks' layers and odd shapes.
     const GEOMETRIES: [(usize, usize, usize, usize, usize); 6] = [

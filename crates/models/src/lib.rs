@@ -36,6 +36,8 @@ mod mlp;
 mod network;
 mod patches;
 mod resnet;
+#[cfg(test)]
+mod test_support;
 mod vgg;
 
 pub use batch_norm::BatchNormMode;
