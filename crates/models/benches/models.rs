@@ -11,8 +11,9 @@
 //!   iteration / Lanczos reuse the graph for every probe).
 //!
 //! Repetitions: median of 5 for the MLP; for the CNNs median of 3 up to 64 images, else a
-//! single run (full-width VGG-11 takes minutes per pass on 2 CPU cores at 512 images). CNN HVPs are summed over chunks of 64 examples (one
-//! double-backward graph of a whole 512 batch of ResNet-20 exceeded 24 GB of RAM).
+//! single run (full-width VGG-11 takes minutes per pass on 2 CPU cores at 512 images). CNN
+//! HVPs are summed over chunks of 64 examples (one double-backward graph of a whole 512 batch
+//! of ResNet-20 exceeded 24 GB of RAM).
 
 use std::time::{Duration, Instant};
 

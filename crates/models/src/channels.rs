@@ -15,6 +15,8 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor, WithDType};
 
+use crate::cpu_values::contiguous;
+
 /// `S(x)`: the sum over images and positions of each channel of `x` (n, c, h, w), of shape
 /// (1, c, 1, 1). Differentiable to every order (its backward is [`channel_broadcast`]).
 pub(crate) fn channel_sum(x: &Tensor) -> Result<Tensor> {
@@ -86,14 +88,6 @@ fn broadcast_channels<T: WithDType>(s: &[T], images: usize, plane: usize) -> Vec
     out
 }
 
-/// The contiguous values of a CPU tensor.
-fn contiguous<'a, T: WithDType>(data: &'a [T], layout: &Layout) -> Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("channels: operand is not contiguous"),
-    }
-}
-
 impl CustomOp1 for ChannelSum {
     fn name(&self) -> &'static str {
         "channel-sum"
@@ -102,8 +96,12 @@ impl CustomOp1 for ChannelSum {
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (_, c, h, w) = layout.shape().dims4()?;
         let values = match storage {
-            CpuStorage::F32(x) => CpuStorage::F32(sum_channels(contiguous(x, layout)?, c, h * w)),
-            CpuStorage::F64(x) => CpuStorage::F64(sum_channels(contiguous(x, layout)?, c, h * w)),
+            CpuStorage::F32(x) => {
+                CpuStorage::F32(sum_channels(contiguous(self.name(), x, layout)?, c, h * w))
+            }
+            CpuStorage::F64(x) => {
+                CpuStorage::F64(sum_channels(contiguous(self.name(), x, layout)?, c, h * w))
+            }
             other => candle_core::bail!(
                 "channel-sum: dtype {:?} (f32 or f64 expected)",
                 other.dtype()
@@ -127,12 +125,12 @@ impl CustomOp1 for ChannelBroadcast {
         let (h, w) = self.positions;
         let values = match storage {
             CpuStorage::F32(s) => CpuStorage::F32(broadcast_channels(
-                contiguous(s, layout)?,
+                contiguous(self.name(), s, layout)?,
                 self.images,
                 h * w,
             )),
             CpuStorage::F64(s) => CpuStorage::F64(broadcast_channels(
-                contiguous(s, layout)?,
+                contiguous(self.name(), s, layout)?,
                 self.images,
                 h * w,
             )),

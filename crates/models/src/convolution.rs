@@ -31,6 +31,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, WithDType};
 use gemm::Parallelism;
 
+use crate::cpu_values::contiguous;
 use crate::patches::Patches;
 
 /// Convolution of `x` (n, c, h, w) with `weight` (o, c, k, k), stride and zero padding, as
@@ -161,14 +162,6 @@ fn multiply<T: WithDType>(lhs: Matrix<T>, rhs: Matrix<T>, dst: &mut [T], accumul
     }
 }
 
-/// The contiguous values of a CPU tensor.
-fn contiguous<'a, T: WithDType>(data: &'a [T], layout: &Layout) -> Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("convolution: operand is not contiguous"),
-    }
-}
-
 impl Convolution {
     /// Applies this product to `(a, b)` as a Candle op (made contiguous first).
     fn apply(self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -197,7 +190,7 @@ impl Convolution {
 
     /// Checks both operands' shapes; returns the number of images and the result's shape.
     fn shapes(&self, a: &Layout, b: &Layout) -> Result<(usize, Shape)> {
-        let n = a.dims()[0];
+        let n = a.dims().first().copied().unwrap_or(0);
         let batch = |dims: [usize; 3]| vec![n, dims[0], dims[1], dims[2]];
         let (expected_a, expected_b, result) = match self.product {
             Product::Output => (
@@ -237,24 +230,21 @@ impl Convolution {
         let output_len = outputs * positions;
         match self.product {
             Product::Output => {
+                let w = Matrix::new(b, outputs, rows);
                 let mut y = vec![zero; n * output_len];
                 for (y_i, x_i) in y.chunks_mut(output_len).zip(a.chunks(g.image_len())) {
                     g.unfold_image(x_i, &mut patches);
                     let p = Matrix::new(&patches[..], rows, positions);
-                    multiply(Matrix::new(b, outputs, rows), p, y_i, false);
+                    multiply(w, p, y_i, false);
                 }
                 y
             }
             Product::InputGradient => {
+                let w_t = Matrix::new(b, outputs, rows).t();
                 let mut dx = vec![zero; n * g.image_len()];
                 for (dx_i, g_i) in dx.chunks_mut(g.image_len()).zip(a.chunks(output_len)) {
-                    let w_t = Matrix::new(b, outputs, rows).t();
-                    multiply(
-                        w_t,
-                        Matrix::new(g_i, outputs, positions),
-                        &mut patches,
-                        false,
-                    );
+                    let g_i = Matrix::new(g_i, outputs, positions);
+                    multiply(w_t, g_i, &mut patches, false);
                     g.fold_image(&patches, dx_i);
                 }
                 dx
@@ -294,12 +284,16 @@ impl CustomOp2 for Convolution {
     ) -> Result<(CpuStorage, Shape)> {
         let (n, shape) = self.shapes(a_layout, b_layout)?;
         let values = match (a, b) {
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
-                CpuStorage::F32(self.compute(contiguous(a, a_layout)?, contiguous(b, b_layout)?, n))
-            }
-            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
-                CpuStorage::F64(self.compute(contiguous(a, a_layout)?, contiguous(b, b_layout)?, n))
-            }
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => CpuStorage::F32(self.compute(
+                contiguous(self.name(), a, a_layout)?,
+                contiguous(self.name(), b, b_layout)?,
+                n,
+            )),
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => CpuStorage::F64(self.compute(
+                contiguous(self.name(), a, a_layout)?,
+                contiguous(self.name(), b, b_layout)?,
+                n,
+            )),
             _ => candle_core::bail!(
                 "{}: operands of dtypes {:?} and {:?} (f32 or f64 expected)",
                 self.name(),

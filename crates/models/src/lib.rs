@@ -25,6 +25,7 @@ mod batch_norm;
 mod channels;
 mod config;
 mod convolution;
+mod cpu_values;
 mod data_product;
 mod error;
 mod evaluate;

@@ -76,20 +76,22 @@ impl Patches {
         self.channels * self.kernel * self.kernel
     }
 
-    pub(crate) fn patch_len(&self) -> usize {
-        self.rows() * self.out_height() * self.out_width()
-    }
-
-    pub(crate) fn image_len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-
-    /// The outputs `v < out_len` whose input `v·s + offset − p` lies in `0..in_len`.
     /// Output positions per image, `h_out·w_out`.
     pub(crate) fn positions(&self) -> usize {
         self.out_height() * self.out_width()
     }
 
+    /// Values of one image's patch matrix, `c·k²·h_out·w_out`.
+    pub(crate) fn patch_len(&self) -> usize {
+        self.rows() * self.positions()
+    }
+
+    /// Values of one input image, `c·h·w`.
+    pub(crate) fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// The outputs `v < out_len` whose input `v·s + offset − p` lies in `0..in_len`.
     fn inside(&self, offset: usize, out_len: usize, in_len: usize) -> Range<usize> {
         let (s, p) = (self.stride, self.padding);
         let first = p.saturating_sub(offset).div_ceil(s).min(out_len);
