@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Output;
 
-use common::Scratch;
+use common::{Scratch, assert_contains_all};
 
 /// `xtask --threads 1 bench --rounds 1 --repetitions 1 --dtypes f32 <args>` on the fixture.
 fn bench(scratch: &Scratch, args: &[&str]) -> Output {
@@ -40,21 +40,22 @@ fn stdout_of(output: &Output) -> String {
 #[test]
 fn times_each_model_and_prints_the_ratios_of_what_was_timed() {
     let scratch = Scratch::with_files(&[]);
+    // The default operations: all but the MLP-only line-search trials.
     let resnet = stdout_of(&bench(
         &scratch,
         &["--model", "resnet20", "--examples", "4"],
-        // default operations: all but the MLP-only line-search trials
     ));
-    for expected in [
-        "ResNet-20 (width 16, BatchNorm with batch statistics), MSE, the first 4 CIFAR-10",
-        "| value + gradient | f32 |",
-        "| HVP, reused graph | f32 |",
-        "| Lanczos, 20 steps | f32 |",
-        "- f32: HVP (reused) / gradient",
-        "Lanczos beyond its graph and HVPs",
-    ] {
-        assert!(resnet.contains(expected), "{expected:?} not in\n{resnet}");
-    }
+    assert_contains_all(
+        &resnet,
+        &[
+            "ResNet-20 (width 16, BatchNorm with batch statistics), MSE, the first 4 CIFAR-10",
+            "| value + gradient | f32 |",
+            "| HVP, reused graph | f32 |",
+            "| Lanczos, 20 steps | f32 |",
+            "- f32: HVP (reused) / gradient",
+            "Lanczos beyond its graph and HVPs",
+        ],
+    );
     assert!(!resnet.contains("line-search trial"), "{resnet}");
 
     let mlp = stdout_of(&bench(
@@ -66,13 +67,14 @@ fn times_each_model_and_prints_the_ratios_of_what_was_timed() {
             "first-trial,further-trial,gradient-step",
         ],
     ));
-    for expected in [
-        "MLP 3072-200-200-10 tanh, MSE, the first 8 CIFAR-10",
-        "| line-search trial, further | f32 |",
-        "- f32: first trial / GD step",
-    ] {
-        assert!(mlp.contains(expected), "{expected:?} not in\n{mlp}");
-    }
+    assert_contains_all(
+        &mlp,
+        &[
+            "MLP 3072-200-200-10 tanh, MSE, the first 8 CIFAR-10",
+            "| line-search trial, further | f32 |",
+            "- f32: first trial / GD step",
+        ],
+    );
     assert!(!mlp.contains("HVP (reused) / gradient"), "{mlp}");
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::Scratch;
+use common::{Scratch, assert_contains_all};
 use stepsharp_runner::{RunConfig, list_runs, read_trajectory, run_hash};
 
 /// The figure file, shared with `slurm.sh`.
@@ -124,16 +124,17 @@ fn a_slurm_dry_run_writes_an_array_over_the_missing_runs_only() {
     let first = submissions(&results);
     assert_eq!(first.len(), 1);
     let array = std::fs::read_to_string(first[0].join("array.sh")).unwrap();
-    for line in [
-        "#SBATCH --array=0-3",
-        "#SBATCH --cpus-per-task=1",
-        "#SBATCH --time=00:10:00",
-        "#SBATCH --mem=256M",
-        "--threads 1",
-        "--wait run",
-    ] {
-        assert!(array.contains(line), "no `{line}` in\n{array}");
-    }
+    assert_contains_all(
+        &array,
+        &[
+            "#SBATCH --array=0-3",
+            "#SBATCH --cpus-per-task=1",
+            "#SBATCH --time=00:10:00",
+            "#SBATCH --mem=256M",
+            "--threads 1",
+            "--wait run",
+        ],
+    );
     assert!(!array.contains("--gres"), "{array}");
     let plot = std::fs::read_to_string(first[0].join("plot.sh")).unwrap();
     assert!(plot.contains("plot 'tiny'"), "{plot}");
@@ -167,13 +168,14 @@ fn a_slurm_dry_run_writes_an_array_over_the_missing_runs_only() {
     let second = submissions(&results);
     assert_eq!(second.len(), 2);
     let array = std::fs::read_to_string(second[1].join("array.sh")).unwrap();
-    for line in [
-        "#SBATCH --array=0-2",
-        "#SBATCH --time=5",
-        "#SBATCH --gres=gpu:1",
-    ] {
-        assert!(array.contains(line), "no `{line}` in\n{array}");
-    }
+    assert_contains_all(
+        &array,
+        &[
+            "#SBATCH --array=0-2",
+            "#SBATCH --time=5",
+            "#SBATCH --gres=gpu:1",
+        ],
+    );
     assert_eq!(submitted_hashes(&second[1]), hashes[1..]);
 }
 

@@ -1,4 +1,5 @@
 //! A scratch folder with CIFAR-10 fixture data, shared by the harness's integration tests.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,5 +36,12 @@ impl Scratch {
             .arg(self.root.join("cifar"))
             .env_remove("STEPSHARP_DATA");
         command
+    }
+}
+
+/// Asserts that `text` contains every one of `parts`, naming the first one missing.
+pub fn assert_contains_all(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "no `{part}` in\n{text}");
     }
 }
