@@ -12,6 +12,7 @@ use candle_core::{Result, Tensor, Var};
 use crate::channels::{channel_broadcast, channel_sum};
 use crate::convolution::convolve;
 use crate::data_product::data_product;
+use crate::tanh::tanh;
 use crate::{Activation, BatchNormMode};
 
 /// BatchNorm ε (PyTorch default).
@@ -29,11 +30,11 @@ impl Linear {
     /// An input that depends on no variable (the data, for a first layer) goes through
     /// [`data_product`], whose backward passes skip the unused gradient of the input.
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let weight = self.weight.as_tensor().t()?;
+        let weight = self.weight.as_tensor();
         let y = if x.track_op() {
-            x.matmul(&weight)?
+            x.matmul(&weight.t()?)?
         } else {
-            data_product(x, &weight)?
+            data_product(x, weight)?
         };
         match &self.bias {
             Some(b) => y.broadcast_add(b.as_tensor()),
@@ -142,7 +143,7 @@ impl BatchNorm {
 /// Applies the activation elementwise (formulas in [`Activation`]).
 pub(crate) fn activate(x: &Tensor, activation: Activation) -> Result<Tensor> {
     match activation {
-        Activation::Tanh => x.tanh(),
+        Activation::Tanh => tanh(x),
         Activation::Relu => x.relu(),
         Activation::Elu => x.elu(1.0),
         Activation::Softplus => x.relu()? + (x.abs()?.neg()?.exp()? + 1.0)?.log()?,

@@ -125,7 +125,7 @@ impl LineLoss {
             .chunks
             .iter()
             .map(|chunk| {
-                let product = data_product(&chunk.inputs, &first_direction.t()?)?;
+                let product = data_product(&chunk.inputs, &first_direction)?;
                 let first_layer_slope = match &first_bias_direction {
                     Some(direction) => product.broadcast_add(direction)?,
                     None => product,

@@ -259,10 +259,10 @@ impl Network {
     }
 
     /// Overwrites every parameter from the flat vector `w` (length, dtype and device must
-    /// match). The data is copied; `w` is not aliased.
+    /// match). The data is copied (`Var::set` copies from the view); `w` is not aliased.
     pub fn set_flat_parameters(&self, w: &Tensor) -> Result<(), ModelError> {
         for (v, part) in self.params.iter().zip(self.split_flat(w)?) {
-            v.set(&part.contiguous()?.copy()?)?;
+            v.set(&part)?;
         }
         Ok(())
     }
