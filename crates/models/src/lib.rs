@@ -37,6 +37,7 @@ mod mlp;
 mod network;
 mod patches;
 mod resnet;
+mod tanh;
 #[cfg(test)]
 mod test_support;
 mod vgg;
