@@ -23,6 +23,8 @@
 //! the density build over any [`Vector`] and [`LinearOperator`] with no Candle dependency.
 #![warn(missing_docs)]
 
+#[cfg(feature = "candle")]
+mod cpu_vector;
 mod curvature;
 mod density;
 #[cfg(feature = "candle")]

@@ -1,29 +1,43 @@
 //! [`Vector`] for flat Candle tensors, so that solvers run where the parameters live (CPU or
 //! GPU) without copying them to the host.
 //!
-//! Inner products are accumulated in f64 (an f32 tensor is converted before the reduction):
+//! Inner products are accumulated in f64 (on the CPU in place, elsewhere after converting):
 //! Lanczos with full reorthogonalization takes hundreds of inner products of vectors with up
 //! to millions of entries, and an f32 sum would lose most of the orthogonality it restores.
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Storage, Tensor, WithDType};
 
 use crate::SharpnessError;
 use crate::Vector;
+use crate::cpu_vector;
 
 impl Vector for Tensor {
     fn len(&self) -> usize {
         self.elem_count()
     }
 
+    /// On the CPU by [`cpu_vector::dot`] (contiguous f32 or f64 tensors, no conversion
+    /// copies); elsewhere as Candle ops on f64 conversions.
     fn dot(&self, other: &Self) -> Result<f64, SharpnessError> {
         check_compatible(self, other)?;
+        let on_cpu = match self.dtype() {
+            DType::F32 => {
+                with_cpu_values::<f32, _>(&[self, other], |v| cpu_vector::dot(v[0], v[1]))
+            }
+            DType::F64 => {
+                with_cpu_values::<f64, _>(&[self, other], |v| cpu_vector::dot(v[0], v[1]))
+            }
+            _ => None,
+        };
+        if let Some(value) = on_cpu {
+            return Ok(value);
+        }
         let (left, right) = (as_f64(self)?, as_f64(other)?);
         Ok(left.mul(&right)?.sum_all()?.to_scalar::<f64>()?)
     }
 
     fn norm(&self) -> Result<f64, SharpnessError> {
-        let value = as_f64(self)?;
-        Ok(value.sqr()?.sum_all()?.to_scalar::<f64>()?.sqrt())
+        Ok(Vector::dot(self, self)?.sqrt())
     }
 
     fn axpy(&mut self, alpha: f64, x: &Self) -> Result<(), SharpnessError> {
@@ -59,16 +73,17 @@ impl Vector for Tensor {
         Ok(as_f64(self)?.flatten_all()?.to_vec1::<f64>()?)
     }
 
-    /// Batched: stacks the basis into a `j × n` matrix `Q` (one copy), then `c = Q·self` and
-    /// `self ← self − Qᵀc` as two matrix-vector products in the tensor's dtype (so f32
-    /// vectors accumulate these inner products in f32, with blocked summation; two passes
-    /// in Lanczos restore orthogonality to that precision).
+    /// Batched. On the CPU (contiguous f32 or f64 tensors) by [`cpu_vector::project_out`]:
+    /// each basis vector is read in place, inner products and corrections are accumulated in
+    /// f64. Elsewhere the basis is stacked into a `j × n` matrix `Q` (one copy), then
+    /// `c = Q·self` and `self ← self − Qᵀc` are two matrix-vector products in the tensor's
+    /// dtype.
     fn project_out(&mut self, basis: &[Self]) -> Result<Vec<f64>, SharpnessError> {
         Ok(self.project_out_repeatedly(basis, 1)?.remove(0))
     }
 
-    /// [`Vector::project_out`] `passes` times with one stacked `Q`: the copy of the basis,
-    /// as large as a pass's two products together, is paid once.
+    /// [`Vector::project_out`] `passes` times against the same basis (elsewhere than on the
+    /// CPU with one stacked `Q`, whose copy is paid once).
     fn project_out_repeatedly(
         &mut self,
         basis: &[Self],
@@ -79,6 +94,14 @@ impl Vector for Tensor {
         }
         for b in basis {
             check_compatible(self, b)?;
+        }
+        let on_cpu = match self.dtype() {
+            DType::F32 => project_out_on_cpu::<f32>(self, basis, passes)?,
+            DType::F64 => project_out_on_cpu::<f64>(self, basis, passes)?,
+            _ => None,
+        };
+        if let Some(coefficients) = on_cpu {
+            return Ok(coefficients);
         }
         let n = self.elem_count();
         let flat: Vec<Tensor> = basis
@@ -96,6 +119,45 @@ impl Vector for Tensor {
             })
             .collect()
     }
+}
+
+/// [`Vector::project_out_repeatedly`] by [`cpu_vector::project_out`] when `w` and every
+/// basis vector are contiguous CPU tensors of dtype `T`; `None` otherwise.
+fn project_out_on_cpu<T: WithDType>(
+    w: &mut Tensor,
+    basis: &[Tensor],
+    passes: usize,
+) -> Result<Option<Vec<Vec<f64>>>, SharpnessError> {
+    if !w.device().is_cpu() {
+        return Ok(None);
+    }
+    let mut values = w.flatten_all()?.to_vec1::<T>()?;
+    let basis: Vec<&Tensor> = basis.iter().collect();
+    let Some(coefficients) = with_cpu_values::<T, _>(&basis, |rows| {
+        cpu_vector::project_out(&mut values, rows, passes)
+    }) else {
+        return Ok(None);
+    };
+    *w = Tensor::from_vec(values, w.shape(), w.device())?;
+    Ok(Some(coefficients))
+}
+
+/// `f` of the values of `tensors` read in place, when every one is a contiguous CPU tensor of
+/// dtype `T`; `None` otherwise.
+fn with_cpu_values<T: WithDType, R>(
+    tensors: &[&Tensor],
+    f: impl FnOnce(&[&[T]]) -> R,
+) -> Option<R> {
+    let guards: Vec<_> = tensors.iter().map(|t| t.storage_and_layout()).collect();
+    let mut values = Vec::with_capacity(tensors.len());
+    for (storage, layout) in &guards {
+        let (Storage::Cpu(storage), Some((start, end))) = (&**storage, layout.contiguous_offsets())
+        else {
+            return None;
+        };
+        values.push(&T::cpu_storage_as_slice(storage).ok()?[start..end]);
+    }
+    Some(f(&values))
 }
 
 /// The tensor in f64 (a cheap clone when it already is).

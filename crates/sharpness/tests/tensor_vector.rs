@@ -161,5 +161,26 @@ fn batched_projection_matches_the_default() {
             assert!((a - b).abs() < tolerance);
         }
         assert!(t.project_out(&[]).unwrap().is_empty());
+        // Strided basis views take the stacked matrix-vector path: the same result.
+        let strided: Vec<Tensor> = basis
+            .iter()
+            .map(|b| {
+                let pair = Tensor::stack(&[b, b], 1).unwrap();
+                pair.narrow(1, 0, 1).unwrap().squeeze(1).unwrap()
+            })
+            .collect();
+        assert!(!strided[0].is_contiguous());
+        // Inner products of strided views take Candle's ops: the same value.
+        let in_place = Vector::dot(&basis[0], &t).unwrap();
+        let converted = Vector::dot(&strided[0], &t).unwrap();
+        assert!((in_place - converted).abs() < tolerance, "{in_place} vs {converted}");
+        let mut s = template.like(&w).unwrap();
+        let c = s.project_out(&strided).unwrap();
+        for (a, b) in c.iter().zip(&expected_c) {
+            assert!((a - b).abs() < tolerance);
+        }
+        for (a, b) in Vector::to_vec(&s).unwrap().iter().zip(&expected) {
+            assert!((a - b).abs() < tolerance);
+        }
     }
 }
