@@ -38,6 +38,7 @@ mod network;
 mod patches;
 mod resnet;
 mod tanh;
+mod tanh_values;
 #[cfg(test)]
 mod test_support;
 mod vgg;

@@ -173,7 +173,10 @@ fn batched_projection_matches_the_default() {
         // Inner products of strided views take Candle's ops: the same value.
         let in_place = Vector::dot(&basis[0], &t).unwrap();
         let converted = Vector::dot(&strided[0], &t).unwrap();
-        assert!((in_place - converted).abs() < tolerance, "{in_place} vs {converted}");
+        assert!(
+            (in_place - converted).abs() < tolerance,
+            "{in_place} vs {converted}"
+        );
         let mut s = template.like(&w).unwrap();
         let c = s.project_out(&strided).unwrap();
         for (a, b) in c.iter().zip(&expected_c) {
