@@ -15,7 +15,8 @@ The same computations as stepsharp's benchmark, on the same weights and images, 
 ResNet (3×3 stem conv + BatchNorm + relu; basic blocks relu(BN(conv(relu(BN(conv(x))))) +
 shortcut(x)), a strided 1×1 conv + BatchNorm shortcut where shapes change; global average pool;
 linear head), BatchNorm with batch statistics (biased variance, ε = 1e-5), NCHW/OIHW layouts
-as stepsharp's. Loss: ½·Σ_classes (logits − onehot)² averaged over examples
+as stepsharp's. `--model vgg11`: stepsharp-models' VGG-11 (eight 3×3 convs, each + BatchNorm
+or bias + relu, 2×2 max-pools after the 1st, 2nd, 4th, 6th and 8th; one linear head). Loss: ½·Σ_classes (logits − onehot)² averaged over examples
 (stepsharp-models' `Loss::Mse`).
 
 Protocol: one command per line on stdin, `<op> <dtype> <reps>`, answered on stdout by
@@ -47,7 +48,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", help="folder written by `cargo xtask bench`")
     parser.add_argument("--threads", type=int, default=0, help="cores to use (0: all)")
-    parser.add_argument("--model", choices=["mlp", "resnet20"], default="mlp")
+    parser.add_argument("--model", choices=["mlp", "resnet20", "vgg11"], default="mlp")
     args = parser.parse_args()
     if args.threads > 0:
         os.sched_setaffinity(0, range(args.threads))
@@ -130,7 +131,33 @@ def main():
             stage += 1
         return h.mean(axis=(2, 3)) @ p["head.weight"].T + p["head.bias"]
 
-    network = {"mlp": mlp, "resnet20": resnet}[args.model]
+    def vgg(params, x):
+        # The conv layers in order ("layer007.conv.weight" -> "conv.weight" repeats, so go by
+        # position); a 2x2 max-pool after the layers of stepsharp's VGG11_PLAN marked below.
+        p = list(zip(names, params))
+        pool_after = {0, 1, 3, 5, 7}
+        h, conv, i = x, 0, 0
+        while p[i][0] == "conv.weight":
+            w = p[i][1]
+            i += 1
+            y = jax.lax.conv_general_dilated(
+                h, w, (1, 1), [(1, 1), (1, 1)], dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            if p[i][0] == "conv.bias":
+                y = y + p[i][1].reshape(1, -1, 1, 1)
+                i += 1
+            if p[i][0] == "bn.weight":
+                mean = y.mean(axis=(0, 2, 3), keepdims=True)
+                var = ((y - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
+                scale = p[i][1].reshape(1, -1, 1, 1) / jnp.sqrt(var + 1e-5)
+                y = (y - mean) * scale + p[i + 1][1].reshape(1, -1, 1, 1)
+                i += 2
+            h = jax.nn.relu(y)
+            if conv in pool_after:
+                h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+            conv += 1
+        return h.reshape(h.shape[0], -1) @ p[i][1].T + p[i + 1][1]
+
+    network = {"mlp": mlp, "resnet20": resnet, "vgg11": vgg}[args.model]
 
     def loss(params, x, onehot):
         return 0.5 * jnp.sum((network(params, x) - onehot) ** 2) / x.shape[0]

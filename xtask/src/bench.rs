@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the cost of stepsharp's training step, line-search trial,
 //! Hessian-vector product and Lanczos iteration, side by side with JAX on the CPU.
 //!
-//! The network (`--model`) is figure 3's MLP (3072-200-200-10, tanh, biases, MSE) or a
-//! ResNet-20 (width 16, BatchNorm with batch statistics, MSE) on the first
+//! The network (`--model`) is figure 3's MLP (3072-200-200-10, tanh, biases, MSE), a
+//! ResNet-20 (width 16) or a VGG-11 (width 64), both with BatchNorm on batch statistics and
+//! MSE, on the first
 //! `--examples` CIFAR-10 training images (synthetic seeded images when no data is found, said
 //! in the output). With `--jax <python>` the same computations run in JAX
 //! (`xtask/reference/jax_bench.py`) on the same weights, direction, probe and images, exported

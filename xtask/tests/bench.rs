@@ -58,6 +58,25 @@ fn times_each_model_and_prints_the_ratios_of_what_was_timed() {
     );
     assert!(!resnet.contains("line-search trial"), "{resnet}");
 
+    let vgg = stdout_of(&bench(
+        &scratch,
+        &[
+            "--model",
+            "vgg11",
+            "--examples",
+            "2",
+            "--operations",
+            "value-and-gradient",
+        ],
+    ));
+    assert_contains_all(
+        &vgg,
+        &[
+            "VGG-11 (width 64, BatchNorm with batch statistics), MSE, the first 2 CIFAR-10",
+            "| value + gradient | f32 |",
+        ],
+    );
+
     let mlp = stdout_of(&bench(
         &scratch,
         &[

@@ -154,11 +154,27 @@ pub(crate) fn activate(x: &Tensor, activation: Activation) -> Result<Tensor> {
     }
 }
 
-/// 2×2 max-pool with stride 2 as reshape (b, c, h/2, 2, w/2, 2) and a max over the two window
-/// axes: the gradient goes to the maximum (to every tied maximum), unscaled.
+/// 2×2 max-pool with stride 2 whose gradient goes to one maximum per window, the first in
+/// row-major order (as in PyTorch and JAX): `y = Σ_window x ⊙ m`, with `m` the one-hot mask of
+/// the window's first maximum, a constant of the graph. Derivatives of every order are exact
+/// where the maximum is unique; at a tie the gradient is the chosen element's, a valid
+/// subgradient.
+///
+/// Not Candle's `max` over the window axes: its backward sends the full gradient to every tied
+/// maximum (k times the gradient at a k-way tie, which is no subgradient), and ties are
+/// common on CIFAR-10, whose flat image regions give equal convolution outputs (a VGG-11's
+/// Hessian-vector product differed from JAX's by 1% in f64 before this). A NaN in a window
+/// makes its output NaN.
 pub(crate) fn max_pool_2x2(x: &Tensor) -> Result<Tensor> {
     let (b, c, h, w) = x.dims4()?;
-    x.reshape((b, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
+    let windows = x
+        .reshape((b, c, h / 2, 2, w / 2, 2))?
+        .permute((0, 1, 2, 4, 3, 5))?
+        .reshape((b, c, h / 2, w / 2, 4))?;
+    let first = windows.detach().argmax_keepdim(4)?;
+    let positions = Tensor::arange(0u32, 4, x.device())?.reshape((1, 1, 1, 1, 4))?;
+    let mask = positions.broadcast_eq(&first)?.to_dtype(x.dtype())?;
+    windows.mul(&mask)?.sum(4)
 }
 
 /// Global average pool (n, c, h, w) → (n, c).
@@ -169,4 +185,61 @@ pub(crate) fn global_avg_pool(x: &Tensor) -> Result<Tensor> {
 /// Flattens (n, …) to (n, features).
 pub(crate) fn flatten(x: &Tensor) -> Result<Tensor> {
     x.flatten_from(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor, Var};
+
+    use super::max_pool_2x2;
+    use crate::test_support::values;
+
+    #[test]
+    fn max_pool_values_equal_the_window_maxima() {
+        let x = values(&[2, 3, 4, 6], 0.4);
+        let reference = x
+            .reshape((2, 3, 2, 2, 3, 2))
+            .unwrap()
+            .max(5)
+            .unwrap()
+            .max(3)
+            .unwrap();
+        assert_eq!(
+            max_pool_2x2(&x)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f64>()
+                .unwrap(),
+            reference.flatten_all().unwrap().to_vec1::<f64>().unwrap()
+        );
+    }
+
+    /// A window of four equal values: the gradient of `Σ 3·pool(x)` is 3 at the first position
+    /// (row-major) and 0 elsewhere — not 3 at all four (Candle's `max` backward), which would
+    /// predict a slope of 12 along the direction of all ones, where the true one is 3.
+    #[test]
+    fn max_pool_gradient_at_a_tie_goes_to_the_first_maximum() {
+        let x = Var::from_tensor(
+            &Tensor::new(
+                &[[[[0.5f64, 0.5], [0.5, 0.5]], [[0.1, 0.9], [0.9, 0.2]]]],
+                &Device::Cpu,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let loss = (max_pool_2x2(x.as_tensor()).unwrap() * 3.0)
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        let gradient = grads
+            .get(&x)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        assert_eq!(gradient, [3.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0]);
+    }
 }

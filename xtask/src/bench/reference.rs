@@ -41,7 +41,7 @@ impl Reference {
         let (inputs, labels, source) = images(examples, data_dir)?;
         let inputs = match model {
             Model::Mlp => inputs,
-            Model::Resnet20 => inputs.reshape((examples, 3, 32, 32))?,
+            Model::Resnet20 | Model::Vgg11 => inputs.reshape((examples, 3, 32, 32))?,
         };
         Ok(Self {
             model,

@@ -25,6 +25,8 @@ pub(super) enum Model {
     Mlp,
     /// ResNet-20, width 16, BatchNorm with batch statistics, option-B shortcuts.
     Resnet20,
+    /// VGG-11, width 64, BatchNorm with batch statistics, one linear head.
+    Vgg11,
 }
 
 impl Model {
@@ -32,6 +34,7 @@ impl Model {
         match self {
             Model::Mlp => Architecture::mlp_cohen(),
             Model::Resnet20 => Architecture::resnet(ResNetDepth::ResNet20, true),
+            Model::Vgg11 => Architecture::vgg11(true),
         }
     }
 
@@ -40,6 +43,7 @@ impl Model {
         match self {
             Model::Mlp => "mlp",
             Model::Resnet20 => "resnet20",
+            Model::Vgg11 => "vgg11",
         }
     }
 
@@ -47,6 +51,7 @@ impl Model {
         match self {
             Model::Mlp => "MLP 3072-200-200-10 tanh, MSE",
             Model::Resnet20 => "ResNet-20 (width 16, BatchNorm with batch statistics), MSE",
+            Model::Vgg11 => "VGG-11 (width 64, BatchNorm with batch statistics), MSE",
         }
     }
 
@@ -54,7 +59,7 @@ impl Model {
     pub(super) fn default_examples(self) -> usize {
         match self {
             Model::Mlp => 1000,
-            Model::Resnet20 => 64,
+            Model::Resnet20 | Model::Vgg11 => 64,
         }
     }
 
