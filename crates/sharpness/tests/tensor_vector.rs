@@ -152,15 +152,22 @@ fn batched_projection_matches_the_default() {
             .iter()
             .map(|b| template.like(b).unwrap())
             .collect();
-        let mut t = template.like(&w).unwrap();
-        let c = t.project_out(&basis).unwrap();
-        for (a, b) in c.iter().zip(&expected_c) {
-            assert!((a - b).abs() < tolerance);
-        }
-        for (a, b) in Vector::to_vec(&t).unwrap().iter().zip(&expected) {
-            assert!((a - b).abs() < tolerance);
-        }
-        assert!(t.project_out(&[]).unwrap().is_empty());
+        // `w` projected against `basis`: the coefficients and the result of the default.
+        let projected = |basis: &[Tensor]| {
+            let mut t = template.like(&w).unwrap();
+            let c = t.project_out(basis).unwrap();
+            let values = Vector::to_vec(&t).unwrap();
+            for (a, b) in c
+                .iter()
+                .zip(&expected_c)
+                .chain(values.iter().zip(&expected))
+            {
+                assert!((a - b).abs() < tolerance, "{a} vs {b}");
+            }
+            t
+        };
+        let t = projected(&basis);
+        assert!(t.clone().project_out(&[]).unwrap().is_empty());
         // Strided basis views take the stacked matrix-vector path: the same result.
         let strided: Vec<Tensor> = basis
             .iter()
@@ -177,13 +184,6 @@ fn batched_projection_matches_the_default() {
             (in_place - converted).abs() < tolerance,
             "{in_place} vs {converted}"
         );
-        let mut s = template.like(&w).unwrap();
-        let c = s.project_out(&strided).unwrap();
-        for (a, b) in c.iter().zip(&expected_c) {
-            assert!((a - b).abs() < tolerance);
-        }
-        for (a, b) in Vector::to_vec(&s).unwrap().iter().zip(&expected) {
-            assert!((a - b).abs() < tolerance);
-        }
+        projected(&strided);
     }
 }
