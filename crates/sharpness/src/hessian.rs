@@ -9,6 +9,7 @@ use candle_core::{Shape, Tensor, Var};
 
 use crate::double_backward::ensure_exact_second_derivatives;
 use crate::parameter_space::ParameterSpace;
+use crate::probe_product::probe_product;
 use crate::{LinearOperator, SharpnessError};
 
 /// The Hessian of a loss with respect to a set of Candle variables, as a [`LinearOperator`].
@@ -174,7 +175,7 @@ impl LinearOperator for HessianOperator {
         for grads in &self.chunk_gradients {
             let mut inner: Option<Tensor> = None;
             for (g, piece) in grads.iter().zip(&pieces) {
-                let term = g.mul(piece)?.sum_all()?;
+                let term = probe_product(g, piece)?;
                 inner = Some(match inner {
                     Some(acc) => acc.add(&term)?,
                     None => term,

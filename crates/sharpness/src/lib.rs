@@ -40,6 +40,8 @@ mod operator;
 mod parameter_space;
 mod power;
 #[cfg(feature = "candle")]
+mod probe_product;
+#[cfg(feature = "candle")]
 mod recomputing;
 mod recurrence;
 mod schedule;
