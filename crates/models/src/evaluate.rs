@@ -145,7 +145,8 @@ pub fn evaluate(
         if with_gradient {
             if let Some(first_layer) = &chunk.first_layer {
                 origin.push(OriginChunk {
-                    inputs: chunk.inputs.clone(),
+                    // (n_c, 3072) also when the examples come as images (n_c, 3, 32, 32).
+                    inputs: net.mlp_input(&chunk.inputs)?,
                     labels: chunk.labels.clone(),
                     first_layer: first_layer.detach(),
                     weight: chunk.weight,

@@ -67,6 +67,30 @@ fn loss_by_forward(net: &Network, x: &Tensor, y: &Tensor, kind: Loss, chunk: usi
         .loss
 }
 
+/// Images (n, 3, 32, 32), which an MLP flattens (figure1 feeds its MLP the CNNs' layout): the
+/// same line as for the flat inputs. (A line origin used to keep the images unflattened, and
+/// every Armijo trial of such a run failed with a rank error.)
+#[test]
+fn image_inputs_give_the_line_of_their_flattened_pixels() {
+    let net = Network::new(
+        &mlp(Activation::Tanh, true),
+        10,
+        1,
+        DType::F64,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let (x, y) = data(DType::F64);
+    let images = x.reshape((EXAMPLES, 3, 32, 32)).unwrap();
+    let d = direction(&net);
+    let line = |inputs: &Tensor| {
+        let at_w0 = evaluate(&net, inputs, &y, Loss::Mse, 3, BatchNormMode::Train, true).unwrap();
+        let line = LineLoss::new(&net, at_w0.line_origin.as_ref().unwrap(), &d).unwrap();
+        [0.0, 0.05, -0.2].map(|t| line.loss_at(t).unwrap())
+    };
+    assert_eq!(line(&images), line(&x));
+}
+
 #[test]
 fn matches_forward_passes_along_the_line() {
     for (dtype, tolerance) in [(DType::F64, 1e-13), (DType::F32, 1e-5)] {
