@@ -16,7 +16,7 @@ impl Vector for Tensor {
         self.elem_count()
     }
 
-    /// On the CPU by [`cpu_vector::dot`] (contiguous f32 or f64 tensors, no conversion
+    /// On the CPU by `cpu_vector::dot` (contiguous f32 or f64 tensors, no conversion
     /// copies); elsewhere as Candle ops on f64 conversions.
     fn dot(&self, other: &Self) -> Result<f64, SharpnessError> {
         check_compatible(self, other)?;
@@ -73,7 +73,7 @@ impl Vector for Tensor {
         Ok(as_f64(self)?.flatten_all()?.to_vec1::<f64>()?)
     }
 
-    /// Batched. On the CPU (contiguous f32 or f64 tensors) by [`cpu_vector::project_out`]:
+    /// Batched. On the CPU (contiguous f32 or f64 tensors) by `cpu_vector::project_out`:
     /// each basis vector is read in place, inner products and corrections are accumulated in
     /// f64. Elsewhere the basis is stacked into a `j × n` matrix `Q` (one copy), then
     /// `c = Q·self` and `self ← self − Qᵀc` are two matrix-vector products in the tensor's
