@@ -14,11 +14,21 @@
 //! — which is what the matrix–vector products of Candle/`gemm` cost on top (before this
 //! kernel: four reads, a stacked copy and `gemm`'s packing per step of Lanczos).
 
-use candle_core::WithDType;
+use candle_core::{CpuStorage, Layout, WithDType};
 
 /// Entries per block: for 20 basis vectors, the blocks of the basis (20 × 2048 f64 = 320 KiB)
 /// stay in a second-level cache between the two uses of a sweep.
 const BLOCK: usize = 2048;
+
+/// The values of `storage` seen through `layout`, when the layout is contiguous and the
+/// storage holds `T`s; `None` otherwise.
+pub(crate) fn contiguous_values<'a, T: WithDType>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> Option<&'a [T]> {
+    let (start, end) = layout.contiguous_offsets()?;
+    Some(&T::cpu_storage_as_slice(storage).ok()?[start..end])
+}
 
 /// `Σ_k a[k]·b[k]` accumulated in f64 (`a` and `b` of the same length, checked by the caller).
 ///
@@ -69,45 +79,32 @@ unsafe fn project_out_avx2<T: WithDType>(
 }
 
 /// The passes of [`project_out`] for the baseline instruction set (inlined into the AVX2
-/// variant, which compiles it again with wider vectors).
+/// variant, which compiles it again with wider vectors). Sweep `s` over the blocks subtracts
+/// pass `s`'s correction (none in the first sweep) and accumulates pass `s + 1`'s coefficients
+/// on the corrected block (none in the last).
 #[inline(always)]
 fn project_out_portable<T: WithDType>(w: &mut [T], basis: &[&[T]], passes: usize) -> Vec<Vec<f64>> {
     let mut all = Vec::with_capacity(passes);
-    if passes == 0 {
-        return all;
-    }
-    let mut next = vec![0.0; basis.len()];
-    for (start, block) in blocks(w) {
-        for (c, b) in next.iter_mut().zip(basis) {
-            *c += dot_portable(block, &b[start..start + block.len()]);
-        }
-    }
     let mut correction = vec![0.0f64; BLOCK.min(w.len())];
-    for pass in 0..passes {
-        let current = std::mem::replace(&mut next, vec![0.0; basis.len()]);
-        let last = pass + 1 == passes;
-        for (start, block) in w.chunks_mut(BLOCK).enumerate().map(|(i, b)| (i * BLOCK, b)) {
-            let len = block.len();
+    let mut subtracting: Option<Vec<f64>> = None;
+    for sweep in 0..=passes {
+        let mut next = (sweep < passes).then(|| vec![0.0; basis.len()]);
+        for (index, block) in w.chunks_mut(BLOCK).enumerate() {
+            let (start, len) = (index * BLOCK, block.len());
             let rows = basis.iter().map(|b| &b[start..start + len]);
-            subtract(block, &current, rows.clone(), &mut correction);
-            if !last {
+            if let Some(current) = &subtracting {
+                subtract(block, current, rows.clone(), &mut correction);
+            }
+            if let Some(next) = next.as_mut() {
                 for (c, row) in next.iter_mut().zip(rows) {
                     *c += dot_portable(block, row);
                 }
             }
         }
-        all.push(current);
+        all.extend(subtracting.take());
+        subtracting = next;
     }
     all
-}
-
-/// `(start, block)` for the consecutive blocks of `values`.
-#[inline(always)]
-fn blocks<T>(values: &[T]) -> impl Iterator<Item = (usize, &[T])> {
-    values
-        .chunks(BLOCK)
-        .enumerate()
-        .map(|(i, b)| (i * BLOCK, b))
 }
 
 /// `block ← block − Σ_i c_i·row_i`, the sum accumulated in f64 in `correction`.

@@ -9,7 +9,7 @@
 //! products `Hv` are the same values either way (the incoming scalar is the root's 1); the
 //! forward value, which only seeds the backward pass, is accumulated in f64.
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
 
 use crate::cpu_vector;
 
@@ -39,19 +39,26 @@ impl CustomOp2 for ProbeProduct {
         v: &CpuStorage,
         v_layout: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let slice = |layout: &Layout| match layout.contiguous_offsets() {
-            Some(range) => Ok(range),
-            None => candle_core::bail!("probe-product: operand is not contiguous"),
-        };
-        let ((g0, g1), (v0, v1)) = (slice(g_layout)?, slice(v_layout)?);
-        let value = match (g, v) {
-            (CpuStorage::F32(g), CpuStorage::F32(v)) => {
-                CpuStorage::F32(vec![cpu_vector::dot(&g[g0..g1], &v[v0..v1]) as f32])
+        fn dot<T: WithDType>(
+            g: &CpuStorage,
+            g_layout: &Layout,
+            v: &CpuStorage,
+            v_layout: &Layout,
+        ) -> Result<f64> {
+            match (
+                cpu_vector::contiguous_values::<T>(g, g_layout),
+                cpu_vector::contiguous_values::<T>(v, v_layout),
+            ) {
+                (Some(g), Some(v)) => Ok(cpu_vector::dot(g, v)),
+                _ => candle_core::bail!("probe-product: contiguous operands of one dtype expected"),
             }
-            (CpuStorage::F64(g), CpuStorage::F64(v)) => {
-                CpuStorage::F64(vec![cpu_vector::dot(&g[g0..g1], &v[v0..v1])])
+        }
+        let value = match g {
+            CpuStorage::F32(_) => {
+                CpuStorage::F32(vec![dot::<f32>(g, g_layout, v, v_layout)? as f32])
             }
-            _ => candle_core::bail!("probe-product: both operands f32 or both f64 expected"),
+            CpuStorage::F64(_) => CpuStorage::F64(vec![dot::<f64>(g, g_layout, v, v_layout)?]),
+            _ => candle_core::bail!("probe-product: f32 or f64 operands expected"),
         };
         Ok((value, Shape::from(())))
     }

@@ -151,11 +151,10 @@ fn with_cpu_values<T: WithDType, R>(
     let guards: Vec<_> = tensors.iter().map(|t| t.storage_and_layout()).collect();
     let mut values = Vec::with_capacity(tensors.len());
     for (storage, layout) in &guards {
-        let (Storage::Cpu(storage), Some((start, end))) = (&**storage, layout.contiguous_offsets())
-        else {
+        let Storage::Cpu(storage) = &**storage else {
             return None;
         };
-        values.push(&T::cpu_storage_as_slice(storage).ok()?[start..end]);
+        values.push(cpu_vector::contiguous_values::<T>(storage, layout)?);
     }
     Some(f(&values))
 }
