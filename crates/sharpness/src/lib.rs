@@ -5,8 +5,8 @@
 //!   tests, flat Candle tensors on any device in runs).
 //! - [`HessianOperator`]: the exact Hessian-vector product of a Candle loss by double
 //!   backward, guarded by [`ensure_exact_second_derivatives`]; [`RecomputingHessian`] for
-//!   the same product in bounded memory (one chunk's graph at a time); [`FiniteDifferenceHvp`]
-//!   as a cross-check.
+//!   the same product in bounded memory (one chunk's graph at a time); [`ProductOperator`]
+//!   for a closed form (e.g. an MLP's R-operator); [`FiniteDifferenceHvp`] as a cross-check.
 //! - [`lanczos`] (top-`k`, full reorthogonalization, Ritz residuals) and [`power_iteration`]
 //!   (CDAT defaults), both for the largest *algebraic* eigenvalue, both with warm starts;
 //!   [`directional_curvature`] for `dᵀHd`. Every estimate reports its number of products.
@@ -42,6 +42,8 @@ mod power;
 #[cfg(feature = "candle")]
 mod probe_product;
 #[cfg(feature = "candle")]
+mod product_operator;
+#[cfg(feature = "candle")]
 mod recomputing;
 mod recurrence;
 mod schedule;
@@ -68,6 +70,8 @@ pub use hessian::HessianOperator;
 pub use lanczos::{LanczosConfig, lanczos};
 pub use operator::{LinearOperator, Vector};
 pub use power::{PowerConfig, power_iteration};
+#[cfg(feature = "candle")]
+pub use product_operator::ProductOperator;
 #[cfg(feature = "candle")]
 pub use recomputing::RecomputingHessian;
 pub use schedule::Schedule;
