@@ -44,7 +44,7 @@ pub(crate) fn data_product(data: &Tensor, weight: &Tensor) -> Result<Tensor> {
 
 /// `gradientᵀ · data` (n, k) for `data` (m, k) that depends on no variable and `gradient`
 /// (m, n): the weight gradient of [`data_product`], differentiable in `gradient`.
-fn weight_gradient(data: &Tensor, gradient: &Tensor) -> Result<Tensor> {
+pub(crate) fn weight_gradient(data: &Tensor, gradient: &Tensor) -> Result<Tensor> {
     check(data)?;
     data.apply_op2(gradient, DataProduct::WeightGradient)
 }

@@ -2,6 +2,7 @@
 
 use candle_core::Tensor;
 
+use crate::backprop::for_each_mlp_chunk;
 use crate::line::{LineOrigin, OriginChunk};
 use crate::loss::correct;
 use crate::{BatchNormMode, Loss, ModelError, Network, loss};
@@ -61,7 +62,7 @@ fn for_each_chunk(
 }
 
 /// The number of examples `n`, after checking that `labels` has shape (n,).
-fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> {
+pub(crate) fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> {
     let n = inputs.dim(0)?;
     if labels.dims() != [n] {
         return Err(ModelError::Shape {
@@ -78,18 +79,25 @@ struct ChunkTerm {
     term: Tensor,
     /// The chunk's logits.
     logits: Tensor,
-    /// The chunk's inputs, on the network's device and dtype.
-    inputs: Tensor,
     /// The chunk's labels.
     labels: Tensor,
-    /// For an MLP, the first layer's output.
-    first_layer: Option<Tensor>,
-    /// n_c/n.
-    weight: f64,
 }
 
-/// The term of the chunk `(start, len)` (see [`ChunkTerm`]). The inputs move to the network's
-/// device and dtype here.
+/// The inputs (on the network's device and dtype) and labels of the chunk `(start, len)`.
+pub(crate) fn chunk_examples(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    (start, len): (usize, usize),
+) -> Result<(Tensor, Tensor), ModelError> {
+    let x = inputs
+        .narrow(0, start, len)?
+        .to_device(net.device())?
+        .to_dtype(net.dtype())?;
+    Ok((x, labels.narrow(0, start, len)?))
+}
+
+/// The term of the chunk `(start, len)` (see [`ChunkTerm`]).
 fn chunk_term(
     net: &Network,
     inputs: &Tensor,
@@ -99,22 +107,38 @@ fn chunk_term(
     n: usize,
     (start, len): (usize, usize),
 ) -> Result<ChunkTerm, ModelError> {
-    let x = inputs
-        .narrow(0, start, len)?
-        .to_device(net.device())?
-        .to_dtype(net.dtype())?;
-    let y = labels.narrow(0, start, len)?;
-    let (logits, first_layer) = net.forward_keeping_first_layer(&x, mode)?;
+    let (x, y) = chunk_examples(net, inputs, labels, (start, len))?;
+    let logits = net.forward(&x, mode)?;
     let weight = len as f64 / n as f64;
     let term = (loss(&logits, &y, kind)? * weight)?;
     Ok(ChunkTerm {
         term,
         logits,
-        inputs: x,
         labels: y,
-        first_layer,
-        weight,
     })
+}
+
+/// The sum over chunks of their loss terms and gradients.
+#[derive(Default)]
+pub(crate) struct ChunkSum {
+    /// Σ_c (n_c/n)·mean_loss_c.
+    pub(crate) loss: f64,
+    /// Σ_c of the chunks' flat gradients, if any was added.
+    pub(crate) gradient: Option<Tensor>,
+}
+
+impl ChunkSum {
+    /// Adds one chunk's term and (if computed) flat gradient.
+    pub(crate) fn add(&mut self, term: f64, gradient: Option<Tensor>) -> Result<(), ModelError> {
+        self.loss += term;
+        if let Some(flat) = gradient {
+            self.gradient = Some(match self.gradient.take() {
+                Some(acc) => (acc + flat)?,
+                None => flat,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Loss, accuracy and (if `with_gradient`) gradient over the whole dataset, computed on
@@ -124,6 +148,9 @@ fn chunk_term(
 /// graph is dropped before the next. Without BatchNorm the result does not depend on
 /// `chunk_size` beyond rounding; with BatchNorm in a train mode each chunk is a ghost batch
 /// (see [`BatchNormMode`]). Use `mode = Train` for everything but the training step.
+///
+/// An MLP's gradient is backpropagation written out (`backprop.rs`: the same operations as
+/// Candle's backward pass, bitwise the same values, without its gradient store).
 pub fn evaluate(
     net: &Network,
     inputs: &Tensor,
@@ -134,46 +161,49 @@ pub fn evaluate(
     with_gradient: bool,
 ) -> Result<Evaluation, ModelError> {
     let n = inputs.dim(0)?;
-    let mut total = 0.0;
+    let mut sum = ChunkSum::default();
     let mut hits = 0;
-    let mut gradient: Option<Tensor> = None;
     let mut origin = Vec::new();
-    for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |chunk| {
-        let l = &chunk.term;
-        total += l.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
-        hits += correct(&chunk.logits, &chunk.labels)?;
-        if with_gradient {
-            if let Some(first_layer) = &chunk.first_layer {
-                origin.push(OriginChunk {
-                    // (n_c, 3072) also when the examples come as images (n_c, 3, 32, 32).
-                    inputs: net.mlp_input(&chunk.inputs)?,
-                    labels: chunk.labels.clone(),
-                    first_layer: first_layer.detach(),
-                    weight: chunk.weight,
-                });
-            }
-            let grads = l.backward()?;
-            let per_parameter = net
-                .parameters()
-                .iter()
-                .map(|v| match grads.get(v.as_tensor()) {
-                    Some(g) => Ok(g.detach()),
-                    None => v.as_tensor().zeros_like(),
-                })
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            let flat = net.flatten(&per_parameter)?;
-            gradient = Some(match gradient.take() {
-                Some(acc) => (acc + flat)?,
-                None => flat,
+    match net.mlp().filter(|_| with_gradient) {
+        Some(mlp) => for_each_mlp_chunk(net, mlp, inputs, labels, loss, chunk_size, |pass| {
+            hits += pass.correct()?;
+            sum.add(pass.term(), Some(pass.gradient(net, mlp)?))?;
+            origin.push(OriginChunk {
+                inputs: pass.data().clone(),
+                labels: pass.labels().clone(),
+                first_layer: pass.first_layer().clone(),
+                weight: pass.weight(),
             });
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })?,
+        None => for_each_chunk(net, inputs, labels, loss, chunk_size, mode, |chunk| {
+            let term = chunk
+                .term
+                .to_dtype(candle_core::DType::F64)?
+                .to_scalar::<f64>()?;
+            hits += correct(&chunk.logits, &chunk.labels)?;
+            let gradient = with_gradient
+                .then(|| {
+                    let grads = chunk.term.backward()?;
+                    let per_parameter = net
+                        .parameters()
+                        .iter()
+                        .map(|v| match grads.get(v.as_tensor()) {
+                            Some(g) => Ok(g.detach()),
+                            None => v.as_tensor().zeros_like(),
+                        })
+                        .collect::<candle_core::Result<Vec<_>>>()?;
+                    net.flatten(&per_parameter)
+                })
+                .transpose()?;
+            sum.add(term, gradient)
+        })?,
+    }
     let line_origin = (!origin.is_empty()).then(|| LineOrigin::new(origin, loss));
     Ok(Evaluation {
-        loss: total,
+        loss: sum.loss,
         accuracy: hits as f64 / n as f64,
-        gradient,
+        gradient: sum.gradient,
         line_origin,
     })
 }

@@ -21,6 +21,7 @@
 //! loss used for sharpness is evaluated (ghost batches of a configurable chunk size).
 #![warn(missing_docs)]
 
+mod backprop;
 mod batch_norm;
 mod channels;
 mod config;
@@ -43,6 +44,7 @@ mod tanh_values;
 mod test_support;
 mod vgg;
 
+pub use backprop::MlpCurvature;
 pub use batch_norm::BatchNormMode;
 pub use config::{Activation, Architecture, ResNetDepth};
 pub use error::ModelError;

@@ -110,14 +110,7 @@ impl LineLoss {
             found: net.architecture().name().to_string(),
         })?;
         let parts = net.split_flat(direction)?;
-        let part_of = |var: &candle_core::Var| -> Tensor {
-            let index = net
-                .parameters()
-                .iter()
-                .position(|p| p.as_tensor().id() == var.as_tensor().id())
-                .expect("every layer variable is a network parameter");
-            parts[index].clone()
-        };
+        let part_of = |var: &candle_core::Var| parts[net.parameter_index(var)].clone();
         let (first, above) = mlp.layers().split_first().expect("an MLP has layers");
         let first_direction = part_of(&first.weight);
         let first_bias_direction = first.bias.as_ref().map(&part_of);

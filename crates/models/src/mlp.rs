@@ -33,15 +33,13 @@ impl Mlp {
         Ok(Self { layers, activation })
     }
 
-    /// Logits for `x`: (n, 3072), with the first layer's output `x·W₁ᵀ + b₁` (before the
-    /// activation), which a line search reuses ([`crate::LineLoss`]).
-    pub(crate) fn forward_keeping_first_layer(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
-        let first = self.layers[0].forward(x)?;
-        let mut h = first.clone();
+    /// Logits for `x` (n, 3072).
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut h = self.layers[0].forward(x)?;
         for layer in &self.layers[1..] {
             h = layer.forward(&activate(&h, self.activation)?)?;
         }
-        Ok((h, first))
+        Ok(h)
     }
 
     /// The layers, input side first.

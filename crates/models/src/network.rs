@@ -132,26 +132,13 @@ impl Network {
     /// Logits (n, num_classes). `mode` selects BatchNorm statistics (see [`BatchNormMode`]);
     /// it is ignored by networks without BatchNorm.
     pub fn forward(&self, x: &Tensor, mode: BatchNormMode) -> Result<Tensor, ModelError> {
-        Ok(self.forward_keeping_first_layer(x, mode)?.0)
-    }
-
-    /// [`Network::forward`], plus for an MLP its first layer's output `x·W₁ᵀ + b₁` (the same
-    /// tensor the logits were computed from).
-    pub(crate) fn forward_keeping_first_layer(
-        &self,
-        x: &Tensor,
-        mode: BatchNormMode,
-    ) -> Result<(Tensor, Option<Tensor>), ModelError> {
         let dims = x.dims();
         let image = dims.len() == 4 && dims[1..] == [3, 32, 32];
         match &self.body {
-            Body::Mlp(mlp) => {
-                let (logits, first) = mlp.forward_keeping_first_layer(&self.mlp_input(x)?)?;
-                Ok((logits, Some(first)))
-            }
+            Body::Mlp(mlp) => Ok(mlp.forward(&self.mlp_input(x)?)?),
             Body::Vgg11(_) | Body::ResNet(_) if !image => Err(shape_err("(n, 3, 32, 32)", dims)),
-            Body::Vgg11(vgg) => Ok((vgg.forward(x, mode)?, None)),
-            Body::ResNet(resnet) => Ok((resnet.forward(x, mode)?, None)),
+            Body::Vgg11(vgg) => Ok(vgg.forward(x, mode)?),
+            Body::ResNet(resnet) => Ok(resnet.forward(x, mode)?),
         }
     }
 
@@ -173,6 +160,16 @@ impl Network {
             Body::Mlp(mlp) => Some(mlp),
             Body::Vgg11(_) | Body::ResNet(_) => None,
         }
+    }
+
+    /// The position of `var` in [`Network::parameters`].
+    ///
+    /// Panics if `var` is not one of this network's parameters (a bug of this crate).
+    pub(crate) fn parameter_index(&self, var: &Var) -> usize {
+        self.params
+            .iter()
+            .position(|p| p.as_tensor().id() == var.as_tensor().id())
+            .expect("a layer variable is a network parameter")
     }
 
     /// Trainable parameters, sorted by name.

@@ -30,7 +30,7 @@ pub(crate) fn tanh(x: &Tensor) -> Result<Tensor> {
 /// `g·(1 − y²)` elementwise, the gradient through `y = tanh(x)` for the upstream gradient
 /// `g`; one pass on the CPU in f32 and f64. Differentiable to every order (module
 /// documentation).
-fn tanh_gradient(g: &Tensor, y: &Tensor) -> Result<Tensor> {
+pub(crate) fn tanh_gradient(g: &Tensor, y: &Tensor) -> Result<Tensor> {
     if is_cpu_float(g) && g.dtype() == y.dtype() {
         g.contiguous()?.apply_op2(&y.contiguous()?, TanhGradient)
     } else {
