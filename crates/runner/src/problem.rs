@@ -9,7 +9,9 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use stepsharp_data::{Dataset, NUM_CLASSES};
-use stepsharp_models::{BatchNormMode, LineLoss, LineOrigin, Loss, Network};
+use stepsharp_models::{
+    Architecture, BatchNormMode, LineLoss, LineOrigin, Loss, MlpCurvature, Network,
+};
 use stepsharp_quadratic::Quadratic;
 
 use crate::{ModelSpec, QuadraticSpec, RunConfig};
@@ -201,6 +203,26 @@ impl Problem {
         match self {
             Problem::Network(network) => network.chunk_loss(examples, index),
             Problem::Quadratic(quadratic) => quadratic.loss(),
+        }
+    }
+
+    /// For an MLP: its forward and backward passes on `examples`, kept for exact
+    /// Hessian-vector products by the R-operator ([`MlpCurvature`], no autograd graph); `None`
+    /// for other problems, whose products go through [`Problem::chunk_losses`].
+    pub fn mlp_curvature(&self, examples: &Examples) -> anyhow::Result<Option<MlpCurvature<'_>>> {
+        match self {
+            Problem::Network(network)
+                if matches!(network.net.architecture(), Architecture::Mlp { .. }) =>
+            {
+                Ok(Some(MlpCurvature::new(
+                    &network.net,
+                    &examples.inputs,
+                    &examples.labels,
+                    network.loss,
+                    network.chunk_size,
+                )?))
+            }
+            Problem::Network(_) | Problem::Quadratic(_) => Ok(None),
         }
     }
 

@@ -4,11 +4,12 @@
 //! sharpness along the update, and on their own schedules the Hutchinson trace and the
 //! spectral density.
 
-use candle_core::Tensor;
+use candle_core::{Tensor, Var};
+use stepsharp_models::MlpCurvature;
 use stepsharp_sharpness::{
     DensityConfig, EigenSolver, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
-    RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate, WarmStartedSolver,
-    directional_curvature, hutchinson_trace, spectral_density,
+    ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
+    WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
 };
 
 use crate::problem::{Examples, Gradient, Problem, RunningStatistics};
@@ -152,6 +153,18 @@ impl Tracking {
         due: Due,
     ) -> anyhow::Result<SharpnessReading> {
         let params = problem.parameters();
+        if let Some(curvature) = problem.mlp_curvature(examples)? {
+            // The R-operator keeps no graph: the same for both graph-memory policies.
+            let chunks = problem.chunk_count(examples) as u64;
+            return self.estimate(
+                &mut r_operator(&params, &curvature)?,
+                direction,
+                step,
+                due,
+                curvature.loss(),
+                (chunks, chunks),
+            );
+        }
         match self.graphs {
             GraphMemory::Keep => {
                 let losses = problem.chunk_losses(examples)?;
@@ -249,7 +262,25 @@ pub fn curvature_along(
     examples: &Examples,
     direction: &Tensor,
 ) -> anyhow::Result<f64> {
-    let losses = problem.chunk_losses(examples)?;
-    let mut operator = HessianOperator::new(&problem.parameters(), &losses)?;
-    Ok(directional_curvature(&mut operator, direction)?.quadratic_form)
+    let params = problem.parameters();
+    let form = match problem.mlp_curvature(examples)? {
+        Some(curvature) => directional_curvature(&mut r_operator(&params, &curvature)?, direction)?,
+        None => {
+            let losses = problem.chunk_losses(examples)?;
+            directional_curvature(&mut HessianOperator::new(&params, &losses)?, direction)?
+        }
+    };
+    Ok(form.quadratic_form)
+}
+
+/// An MLP's exact Hessian by the R-operator ([`MlpCurvature`]) as a [`LinearOperator`].
+fn r_operator<'a>(
+    params: &[Var],
+    curvature: &'a MlpCurvature<'a>,
+) -> anyhow::Result<ProductOperator<impl FnMut(&Tensor) -> candle_core::Result<Tensor> + 'a>> {
+    Ok(ProductOperator::new(params, |v| {
+        curvature
+            .hessian_vector_product(v)
+            .map_err(candle_core::Error::wrap)
+    })?)
 }

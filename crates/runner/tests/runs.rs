@@ -3,7 +3,7 @@
 mod common;
 
 use stepsharp_runner::{
-    GraphMemory, Row, RunOptions, RunStatus, Scale, execute, load_figure, reproduce,
+    GraphMemory, Row, RunConfig, RunOptions, RunStatus, Scale, execute, load_figure, reproduce,
 };
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
@@ -99,10 +99,22 @@ fn recomputing_graphs_measures_the_same_sharpness_with_more_passes() {
     let dir = tempfile::tempdir().unwrap();
     let data = common::fixture(dir.path());
     let options = common::options(dir.path(), &data);
+    // A CNN: an MLP's products use its R-operator, which keeps no graph under either policy.
     let run = |graphs: GraphMemory| {
-        let mut config = common::tiny_mlp("stepsize = { kind = \"armijo\" }");
-        config.training.chunk_size = 8; // four evaluation chunks of the 32 examples
-        config.sharpness.graphs = graphs;
+        let mut config = RunConfig::from_toml(
+            r#"
+model = { kind = "vgg11", batch_norm = false, width = 2 }
+loss = "mse"
+data = { train_subset = { kind = "first", count = 32 }, layout = "image" }
+training = { max_steps = 4, chunk_size = 8, checkpoint_every = 3 }
+sharpness = { measure = { every = 3 }, eval_examples = 16, max_iterations = 8, tolerance = 1e-6 }
+stepsize = { kind = "armijo" }
+dtype = "f64"
+"#,
+            "tiny_vgg",
+        )
+        .unwrap();
+        config.sharpness.graphs = graphs; // two evaluation chunks of 8 examples
         execute(&config, &options, &mut |_| {}).unwrap()
     };
     let (kept, recomputed) = (run(GraphMemory::Keep), run(GraphMemory::Recompute));

@@ -17,7 +17,9 @@ pub enum SharpnessMethod {
     Power,
 }
 
-/// What the Hessian operator of a sharpness measurement keeps in memory.
+/// What the Hessian operator of a sharpness measurement keeps in memory, for networks whose
+/// products go through double backward. An MLP's products use its R-operator
+/// (`stepsharp_models::MlpCurvature`: each chunk's activations, no graph) under either setting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GraphMemory {
