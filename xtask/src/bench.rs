@@ -201,44 +201,90 @@ fn print_table(
     }
     let mut lines = Vec::new();
     for ((precision, _), per_operation) in subjects.iter().zip(samples) {
-        let time = |operation: Operation| {
-            let index = operations.iter().position(|&o| o == operation)?;
-            Some(median(&per_operation[index].ours))
-        };
-        let mut ratios = Vec::new();
-        let step = time(Operation::GradientStep);
-        if let (Some(first), Some(further), Some(step)) = (
-            time(Operation::FirstTrial),
-            time(Operation::FurtherTrial),
-            step,
-        ) {
-            ratios.push(format!("first trial / GD step {:.2}", first / step));
-            ratios.push(format!("further trial / GD step {:.3}", further / step));
-        }
-        let hvp = time(Operation::HvpReused);
-        if let (Some(hvp), Some(gradient)) = (hvp, time(Operation::ValueAndGradient)) {
-            ratios.push(format!("HVP (reused) / gradient {:.2}", hvp / gradient));
-        }
-        if let (Some(hvp), Some(scratch), Some(lanczos)) = (
-            hvp,
-            time(Operation::HvpFromScratch),
-            time(Operation::Lanczos),
-        ) {
-            let graph = scratch - hvp;
-            let overhead = (lanczos - graph - LANCZOS_STEPS as f64 * hvp) / lanczos;
-            ratios.push(format!(
-                "Lanczos beyond its graph and HVPs {:.1}%",
-                100.0 * overhead
-            ));
-        }
-        if !ratios.is_empty() {
-            lines.push(format!("- {}: {}", precision.name(), ratios.join(", ")));
+        let ours = within_ratios(operations, per_operation, |s| &s.ours[..]);
+        let theirs = within_ratios(operations, per_operation, |s| &s.jax[..]);
+        let described: Vec<String> = ours
+            .iter()
+            .map(
+                |(name, value)| match theirs.iter().find(|(n, _)| n == name) {
+                    Some((_, jax)) if with_jax => format!("{name} {value} (JAX {jax})"),
+                    _ => format!("{name} {value}"),
+                },
+            )
+            .collect();
+        if !described.is_empty() {
+            lines.push(format!("- {}: {}", precision.name(), described.join(", ")));
         }
     }
     if !lines.is_empty() {
         println!(
-            "\nWithin stepsharp (medians over rounds; the ratios whose operations were timed):"
+            "\nWithin stepsharp (each the median over rounds of the ratio of two operations timed in the \
+             same round; the ratios whose operations were timed):"
         );
         println!("{}", lines.join("\n"));
     }
+}
+
+/// The ratios between operations of one side (stepsharp's or JAX's times, `side`), as
+/// `(name, formatted value)`: each is computed within every round (both operations timed
+/// seconds apart) and the median over rounds is reported, which a machine whose speed drifts
+/// between rounds moves less than a ratio of two medians.
+fn within_ratios(
+    operations: &[Operation],
+    per_operation: &[Samples],
+    side: fn(&Samples) -> &[f64],
+) -> Vec<(&'static str, String)> {
+    let rounds = |operation: Operation| {
+        let index = operations.iter().position(|&o| o == operation)?;
+        let times = side(&per_operation[index]);
+        (!times.is_empty()).then_some(times)
+    };
+    let mut ratios = Vec::new();
+    if let (Some(first), Some(further), Some(step)) = (
+        rounds(Operation::FirstTrial),
+        rounds(Operation::FurtherTrial),
+        rounds(Operation::GradientStep),
+    ) {
+        let first_ratio = per_round(&[first, step], |t| t[0] / t[1]);
+        let further_ratio = per_round(&[further, step], |t| t[0] / t[1]);
+        ratios.push(("first trial / GD step", format!("{first_ratio:.2}")));
+        ratios.push(("further trial / GD step", format!("{further_ratio:.3}")));
+    }
+    let hvp = rounds(Operation::HvpReused);
+    if let (Some(hvp), Some(gradient)) = (hvp, rounds(Operation::ValueAndGradient)) {
+        let ratio = per_round(&[hvp, gradient], |t| t[0] / t[1]);
+        ratios.push(("HVP (reused) / gradient", format!("{ratio:.2}")));
+    }
+    if let (Some(hvp), Some(gradient)) = (
+        rounds(Operation::HvpDoubleBackward),
+        rounds(Operation::ValueAndGradient),
+    ) {
+        let ratio = per_round(&[hvp, gradient], |t| t[0] / t[1]);
+        ratios.push(("HVP (double backward) / gradient", format!("{ratio:.2}")));
+    }
+    if let (Some(hvp), Some(scratch), Some(lanczos)) = (
+        hvp,
+        rounds(Operation::HvpFromScratch),
+        rounds(Operation::Lanczos),
+    ) {
+        // Lanczos minus its graph (an HVP from scratch minus a reused one) and its HVPs.
+        let overhead = per_round(&[lanczos, scratch, hvp], |t| {
+            let (lanczos, scratch, hvp) = (t[0], t[1], t[2]);
+            (lanczos - (scratch - hvp) - LANCZOS_STEPS as f64 * hvp) / lanczos
+        });
+        ratios.push((
+            "Lanczos beyond its graph and HVPs",
+            format!("{:.1}%", 100.0 * overhead),
+        ));
+    }
+    ratios
+}
+
+/// The median over rounds `r` of `ratio([series₀[r], series₁[r], …])`.
+fn per_round(series: &[&[f64]], ratio: impl Fn(&[f64]) -> f64) -> f64 {
+    let rounds = series.iter().map(|s| s.len()).min().unwrap_or(0);
+    let values: Vec<f64> = (0..rounds)
+        .map(|r| ratio(&series.iter().map(|s| s[r]).collect::<Vec<_>>()))
+        .collect();
+    median(&values)
 }

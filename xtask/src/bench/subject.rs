@@ -5,9 +5,11 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use stepsharp_models::{
-    Architecture, BatchNormMode, LineLoss, Loss, Network, ResNetDepth, evaluate,
+    Architecture, BatchNormMode, LineLoss, Loss, MlpCurvature, Network, ResNetDepth, evaluate,
 };
-use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, lanczos};
+use stepsharp_sharpness::{
+    HessianOperator, LanczosConfig, LinearOperator, ProductOperator, lanczos,
+};
 
 use super::reference::{Reference, SEED};
 
@@ -64,9 +66,13 @@ impl Model {
     }
 
     /// Whether the operation exists for this network (line-search trials reuse an MLP's first
-    /// layer, [`LineLoss`]).
+    /// layer, [`LineLoss`]; a CNN's products are by double backward already).
     pub(super) fn supports(self, operation: Operation) -> bool {
-        self == Model::Mlp || !matches!(operation, Operation::FirstTrial | Operation::FurtherTrial)
+        self == Model::Mlp
+            || !matches!(
+                operation,
+                Operation::FirstTrial | Operation::FurtherTrial | Operation::HvpDoubleBackward
+            )
     }
 }
 
@@ -104,23 +110,29 @@ pub(super) enum Operation {
     FirstTrial,
     /// A further trial on the same line (JAX: a forward pass at `w + t·d`).
     FurtherTrial,
-    /// Gradient graph and one HVP (`jvp(grad)` from scratch).
+    /// What an HVP needs at `w` (an MLP's forward and backward pass for its R-operator, a
+    /// CNN's gradient graph) and one HVP (JAX: `jvp(grad)` from scratch).
     HvpFromScratch,
-    /// One HVP through a kept gradient graph (JAX: a jitted `jax.linearize` of the gradient).
+    /// One HVP on what `HvpFromScratch` built (an MLP's R-operator, a CNN's kept gradient
+    /// graph; JAX: a jitted `jax.linearize` of the gradient).
     HvpReused,
-    /// A 20-step Lanczos through one gradient graph (JAX: 20 `jvp(grad)` with full
+    /// MLP only: one HVP by double backward through a kept gradient graph, the generic path
+    /// the R-operator replaces (JAX: as `HvpReused`).
+    HvpDoubleBackward,
+    /// A 20-step Lanczos on the operator of `HvpReused` (JAX: 20 `jvp(grad)` with full
     /// reorthogonalisation, jitted as one loop).
     Lanczos,
 }
 
 impl Operation {
-    pub(super) const ALL: [Operation; 7] = [
+    pub(super) const ALL: [Operation; 8] = [
         Operation::ValueAndGradient,
         Operation::GradientStep,
         Operation::FirstTrial,
         Operation::FurtherTrial,
         Operation::HvpFromScratch,
         Operation::HvpReused,
+        Operation::HvpDoubleBackward,
         Operation::Lanczos,
     ];
 
@@ -131,7 +143,8 @@ impl Operation {
             Operation::FirstTrial => "line-search trial, first",
             Operation::FurtherTrial => "line-search trial, further",
             Operation::HvpFromScratch => "HVP from scratch",
-            Operation::HvpReused => "HVP, reused graph",
+            Operation::HvpReused => "HVP, reused",
+            Operation::HvpDoubleBackward => "HVP, double backward",
             Operation::Lanczos => "Lanczos, 20 steps",
         }
     }
@@ -142,7 +155,7 @@ impl Operation {
             Operation::GradientStep => "gd_step",
             Operation::FirstTrial | Operation::FurtherTrial => "trial",
             Operation::HvpFromScratch => "hvp",
-            Operation::HvpReused => "hvp_linearized",
+            Operation::HvpReused | Operation::HvpDoubleBackward => "hvp_linearized",
             Operation::Lanczos => "lanczos",
         }
     }
@@ -150,6 +163,7 @@ impl Operation {
 
 /// The network, data, direction and probe of one precision.
 pub(super) struct Subject {
+    model: Model,
     net: Network,
     inputs: Tensor,
     labels: Tensor,
@@ -164,6 +178,7 @@ impl Subject {
         let net = Network::new(&architecture, 10, SEED, dtype, &Device::Cpu)?;
         net.set_flat_parameters(&reference.weights.to_dtype(dtype)?)?;
         Ok(Self {
+            model: reference.model,
             net,
             inputs: reference.inputs.to_dtype(dtype)?,
             labels: reference.labels.clone(),
@@ -189,10 +204,28 @@ impl Subject {
         )?)
     }
 
-    fn hessian(&self) -> anyhow::Result<HessianOperator> {
+    /// Double backward through a kept gradient graph.
+    fn double_backward(&self) -> anyhow::Result<HessianOperator> {
         let logits = self.net.forward(&self.inputs, BatchNormMode::Train)?;
         let loss = stepsharp_models::loss(&logits, &self.labels, Loss::Mse)?;
         Ok(HessianOperator::new(self.net.parameters(), &[loss])?)
+    }
+
+    /// Times a product operation (`started` when its setup began) on the operator stepsharp's
+    /// runs use: an MLP's R-operator ([`MlpCurvature`]), a CNN's double backward.
+    fn time_products(&self, operation: Operation, started: Instant) -> anyhow::Result<(f64, f64)> {
+        if self.model == Model::Mlp && operation != Operation::HvpDoubleBackward {
+            let n = self.examples();
+            let curvature = MlpCurvature::new(&self.net, &self.inputs, &self.labels, Loss::Mse, n)?;
+            let operator = ProductOperator::new(self.net.parameters(), |v| {
+                curvature
+                    .hessian_vector_product(v)
+                    .map_err(candle_core::Error::wrap)
+            })?;
+            time_on(operator, operation, started, &self.probe)
+        } else {
+            time_on(self.double_backward()?, operation, started, &self.probe)
+        }
     }
 
     /// Runs `operation` once; returns its seconds and a value to compare with JAX's.
@@ -225,26 +258,10 @@ impl Subject {
                 };
                 return Ok((started_line.elapsed().as_secs_f64(), value));
             }
-            Operation::HvpFromScratch => {
-                let mut hessian = self.hessian()?;
-                entry_sum(&hessian.apply(&self.probe)?)?
-            }
-            Operation::HvpReused => {
-                let mut hessian = self.hessian()?;
-                let reused = Instant::now();
-                let value = entry_sum(&hessian.apply(&self.probe)?)?;
-                return Ok((reused.elapsed().as_secs_f64(), value));
-            }
-            Operation::Lanczos => {
-                let mut hessian = self.hessian()?;
-                let config = LanczosConfig {
-                    k: 1,
-                    max_iterations: LANCZOS_STEPS,
-                    tolerance: f64::MIN_POSITIVE,
-                    seed: SEED,
-                };
-                lanczos(&mut hessian, &config, Some(&self.probe))?.lambda_max()
-            }
+            Operation::HvpFromScratch
+            | Operation::HvpReused
+            | Operation::HvpDoubleBackward
+            | Operation::Lanczos => return self.time_products(operation, started),
         };
         let seconds = started.elapsed().as_secs_f64();
         if let Some(w0) = w0 {
@@ -252,6 +269,34 @@ impl Subject {
         }
         Ok((seconds, value))
     }
+}
+
+/// Runs a product `operation` on `hessian` (built since `started`): seconds and value.
+fn time_on<O: LinearOperator<Vector = Tensor>>(
+    mut hessian: O,
+    operation: Operation,
+    started: Instant,
+    probe: &Tensor,
+) -> anyhow::Result<(f64, f64)> {
+    let reused = Instant::now();
+    let value = match operation {
+        Operation::Lanczos => {
+            let config = LanczosConfig {
+                k: 1,
+                max_iterations: LANCZOS_STEPS,
+                tolerance: f64::MIN_POSITIVE,
+                seed: SEED,
+            };
+            lanczos(&mut hessian, &config, Some(probe))?.lambda_max()
+        }
+        _ => entry_sum(&hessian.apply(probe)?)?,
+    };
+    let since = if operation == Operation::HvpFromScratch || operation == Operation::Lanczos {
+        started
+    } else {
+        reused
+    };
+    Ok((since.elapsed().as_secs_f64(), value))
 }
 
 /// The sum of a flat vector's entries (JAX's script returns the same value for its HVPs).
