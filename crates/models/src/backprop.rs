@@ -143,12 +143,12 @@ impl ChunkPass {
 
     /// The chunk's gradient as a flat tensor in [`Network::parameters`] order.
     pub(crate) fn gradient(&self, net: &Network, mlp: &Mlp) -> Result<Tensor, ModelError> {
-        let parts = self
-            .deltas
+        let parts = mlp
+            .layers()
             .iter()
-            .zip(&self.inputs)
+            .zip(self.deltas.iter().zip(&self.inputs))
             .enumerate()
-            .map(|(index, (delta, input))| {
+            .map(|(index, (layer, (delta, input)))| {
                 // The first layer is a data product; the others Candle's matmul with `Wᵀ`,
                 // whose gradient is `(aᵀ·δ)ᵀ`.
                 let weight = if index == 0 {
@@ -156,7 +156,8 @@ impl ChunkPass {
                 } else {
                     input.t()?.matmul(delta)?.t()?
                 };
-                Ok((weight, delta.sum(0)?))
+                let bias = layer.bias.as_ref().map(|_| delta.sum(0)).transpose()?;
+                Ok((weight, bias))
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         assemble(net, mlp.layers(), parts)
@@ -246,17 +247,21 @@ fn activation_derivatives(
     })
 }
 
-/// Per-layer `(weight, bias)` tensors (the bias part ignored for layers without one) as one
-/// flat tensor in [`Network::parameters`] order.
+/// A layer's weight part and, if it has a bias, its bias part (gradients, products, or
+/// directions).
+type LayerParts = (Tensor, Option<Tensor>);
+
+/// Per-layer `(weight, bias)` parts (a bias part for each layer that has a bias) as one flat
+/// tensor in [`Network::parameters`] order.
 fn assemble(
     net: &Network,
     layers: &[Linear],
-    parts: Vec<(Tensor, Tensor)>,
+    parts: Vec<LayerParts>,
 ) -> Result<Tensor, ModelError> {
     let mut per_parameter: Vec<Option<Tensor>> = vec![None; net.parameters().len()];
     for (layer, (weight, bias)) in layers.iter().zip(parts) {
         per_parameter[net.parameter_index(&layer.weight)] = Some(weight);
-        if let Some(b) = &layer.bias {
+        if let (Some(b), Some(bias)) = (&layer.bias, bias) {
             per_parameter[net.parameter_index(b)] = Some(bias);
         }
     }
@@ -359,7 +364,7 @@ impl<'a> MlpCurvature<'a> {
     pub fn hessian_vector_product(&self, v: &Tensor) -> Result<Tensor, ModelError> {
         let parts = self.net.split_flat(v)?;
         let layers = self.mlp.layers();
-        let directions: Vec<(Tensor, Option<Tensor>)> = layers
+        let directions: Vec<LayerParts> = layers
             .iter()
             .map(|layer| {
                 let weight = parts[self.net.parameter_index(&layer.weight)].clone();
@@ -370,14 +375,17 @@ impl<'a> MlpCurvature<'a> {
                 (weight, bias)
             })
             .collect();
-        let mut total: Option<Vec<(Tensor, Tensor)>> = None;
+        let mut total: Option<Vec<LayerParts>> = None;
         for chunk in &self.chunks {
             let products = chunk.product(layers, &directions)?;
             total = Some(match total.take() {
                 Some(acc) => acc
                     .into_iter()
                     .zip(products)
-                    .map(|((w, b), (dw, db))| Ok(((w + dw)?, (b + db)?)))
+                    .map(|((w, b), (dw, db))| {
+                        let bias = b.zip(db).map(|(b, db)| b + db).transpose()?;
+                        Ok(((w + dw)?, bias))
+                    })
                     .collect::<candle_core::Result<Vec<_>>>()?,
                 None => products,
             });
@@ -415,8 +423,8 @@ impl CurvedChunk {
     fn product(
         &self,
         layers: &[Linear],
-        directions: &[(Tensor, Option<Tensor>)],
-    ) -> candle_core::Result<Vec<(Tensor, Tensor)>> {
+        directions: &[LayerParts],
+    ) -> candle_core::Result<Vec<LayerParts>> {
         let pass = &self.pass;
         let count = layers.len();
         // R-forward: Rz_l and Ra_{l−1} (the R of each layer's input; none for X).
@@ -461,7 +469,11 @@ impl CurvedChunk {
                 None => weight_gradient(input, &r_delta)?,
                 Some(r_input) => (r_delta.t()?.matmul(input)? + delta.t()?.matmul(r_input)?)?,
             };
-            let bias = r_delta.sum(0)?;
+            let bias = layers[index]
+                .bias
+                .as_ref()
+                .map(|_| r_delta.sum(0))
+                .transpose()?;
             if index > 0 {
                 let r_upstream = (r_delta.matmul(&layers[index].weight.as_tensor().detach())?
                     + delta.matmul(&directions[index].0)?)?;
