@@ -31,7 +31,7 @@
 use candle_core::{DType, Tensor, Var};
 
 use crate::data_product::{data_product, weight_gradient};
-use crate::evaluate::{ChunkSum, chunk_examples, chunk_ranges, example_count};
+use crate::evaluate::{ChunkSum, for_each_chunk_examples};
 use crate::layers::{Linear, activate};
 use crate::loss::correct;
 use crate::mlp::Mlp;
@@ -164,8 +164,9 @@ impl ChunkPass {
     }
 }
 
-/// Runs `f` on the forward and backward pass of every chunk (in [`chunk_ranges`] order) of
-/// the MLP `mlp` of `net`; inputs move to the network's device and dtype chunk by chunk.
+/// Runs `f` on the forward and backward pass of every chunk (in [`crate::chunk_ranges`]
+/// order) of the MLP `mlp` of `net`; inputs move to the network's device and dtype chunk by
+/// chunk.
 pub(crate) fn for_each_mlp_chunk(
     net: &Network,
     mlp: &Mlp,
@@ -175,13 +176,10 @@ pub(crate) fn for_each_mlp_chunk(
     chunk_size: usize,
     mut f: impl FnMut(ChunkPass) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
-    let n = example_count(inputs, labels)?;
-    for range in chunk_ranges(n, chunk_size)? {
-        let (x, y) = chunk_examples(net, inputs, labels, range)?;
-        let weight = range.1 as f64 / n as f64;
-        f(ChunkPass::new(mlp, &net.mlp_input(&x)?, &y, kind, weight)?)?;
-    }
-    Ok(())
+    for_each_chunk_examples(net, inputs, labels, chunk_size, |chunk| {
+        let x = net.mlp_input(&chunk.inputs)?;
+        f(ChunkPass::new(mlp, &x, &chunk.labels, kind, chunk.weight)?)
+    })
 }
 
 /// `δ = ∂/∂z` of an activation's output gradient `g` at `z` (with `a = σ(z)`): Candle's own
@@ -299,7 +297,7 @@ struct CurvedChunk {
 /// let x = Tensor::rand(0f64, 1.0, (8, 3072), &Device::Cpu)?;
 /// let y = Tensor::new(&[0u32, 1, 2, 3, 4, 5, 6, 7], &Device::Cpu)?;
 /// let curvature = MlpCurvature::new(&net, &x, &y, Loss::Mse, 8)?;
-/// let g = curvature.gradient().clone();
+/// let g = curvature.gradient()?;
 /// // The curvature along the gradient, gᵀHg, from one product.
 /// let hg = curvature.hessian_vector_product(&g)?;
 /// let along = (&g * &hg)?.sum_all()?.to_scalar::<f64>()?;
@@ -310,8 +308,6 @@ pub struct MlpCurvature<'a> {
     net: &'a Network,
     mlp: &'a Mlp,
     chunks: Vec<CurvedChunk>,
-    loss: f64,
-    gradient: Tensor,
 }
 
 impl<'a> MlpCurvature<'a> {
@@ -329,29 +325,29 @@ impl<'a> MlpCurvature<'a> {
             found: net.architecture().name().to_string(),
         })?;
         let mut chunks = Vec::new();
-        let mut sum = ChunkSum::default();
         for_each_mlp_chunk(net, mlp, inputs, labels, loss, chunk_size, |pass| {
-            sum.add(pass.term(), Some(pass.gradient(net, mlp)?))?;
             chunks.push(CurvedChunk::new(mlp, pass, loss)?);
             Ok(())
         })?;
-        Ok(Self {
-            net,
-            mlp,
-            chunks,
-            loss: sum.loss,
-            gradient: sum.gradient.expect("at least one chunk"),
-        })
+        Ok(Self { net, mlp, chunks })
     }
 
     /// `L(w₀)`, the mean loss over the examples.
     pub fn loss(&self) -> f64 {
-        self.loss
+        self.chunks.iter().map(|chunk| chunk.pass.term()).sum()
     }
 
-    /// `∇L(w₀)`, flat in [`Network::parameters`] order.
-    pub fn gradient(&self) -> &Tensor {
-        &self.gradient
+    /// `∇L(w₀)`, flat in [`Network::parameters`] order: computed on demand (sharpness
+    /// measurements need only products), with the two products per layer of a backward pass.
+    pub fn gradient(&self) -> Result<Tensor, ModelError> {
+        let mut sum = ChunkSum::default();
+        for chunk in &self.chunks {
+            sum.add(
+                chunk.pass.term(),
+                Some(chunk.pass.gradient(self.net, self.mlp)?),
+            )?;
+        }
+        Ok(sum.gradient.expect("at least one chunk"))
     }
 
     /// Number of parameters (the Hessian is `n × n`).

@@ -54,15 +54,29 @@ fn for_each_chunk(
     mode: BatchNormMode,
     mut f: impl FnMut(ChunkTerm) -> Result<(), ModelError>,
 ) -> Result<(), ModelError> {
+    for_each_chunk_examples(net, inputs, labels, chunk_size, |examples| {
+        f(chunk_term(net, kind, mode, examples)?)
+    })
+}
+
+/// Runs `f` on the examples of every chunk, in [`chunk_ranges`] order, moved to the network's
+/// device and dtype chunk by chunk.
+pub(crate) fn for_each_chunk_examples(
+    net: &Network,
+    inputs: &Tensor,
+    labels: &Tensor,
+    chunk_size: usize,
+    mut f: impl FnMut(ChunkExamples) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
     let n = example_count(inputs, labels)?;
     for range in chunk_ranges(n, chunk_size)? {
-        f(chunk_term(net, inputs, labels, kind, mode, n, range)?)?;
+        f(chunk_examples(net, inputs, labels, n, range)?)?;
     }
     Ok(())
 }
 
 /// The number of examples `n`, after checking that `labels` has shape (n,).
-pub(crate) fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> {
+fn example_count(inputs: &Tensor, labels: &Tensor) -> Result<usize, ModelError> {
     let n = inputs.dim(0)?;
     if labels.dims() != [n] {
         return Err(ModelError::Shape {
@@ -83,38 +97,47 @@ struct ChunkTerm {
     labels: Tensor,
 }
 
-/// The inputs (on the network's device and dtype) and labels of the chunk `(start, len)`.
-pub(crate) fn chunk_examples(
-    net: &Network,
-    inputs: &Tensor,
-    labels: &Tensor,
-    (start, len): (usize, usize),
-) -> Result<(Tensor, Tensor), ModelError> {
-    let x = inputs
-        .narrow(0, start, len)?
-        .to_device(net.device())?
-        .to_dtype(net.dtype())?;
-    Ok((x, labels.narrow(0, start, len)?))
+/// One chunk of the examples.
+pub(crate) struct ChunkExamples {
+    /// Inputs, on the network's device and dtype.
+    pub(crate) inputs: Tensor,
+    /// Labels.
+    pub(crate) labels: Tensor,
+    /// The chunk's share n_c/n of the mean loss.
+    pub(crate) weight: f64,
 }
 
-/// The term of the chunk `(start, len)` (see [`ChunkTerm`]).
-fn chunk_term(
+/// The chunk `(start, len)` of `n` examples.
+fn chunk_examples(
     net: &Network,
     inputs: &Tensor,
     labels: &Tensor,
-    kind: Loss,
-    mode: BatchNormMode,
     n: usize,
     (start, len): (usize, usize),
+) -> Result<ChunkExamples, ModelError> {
+    Ok(ChunkExamples {
+        inputs: inputs
+            .narrow(0, start, len)?
+            .to_device(net.device())?
+            .to_dtype(net.dtype())?,
+        labels: labels.narrow(0, start, len)?,
+        weight: len as f64 / n as f64,
+    })
+}
+
+/// The term of one chunk (see [`ChunkTerm`]).
+fn chunk_term(
+    net: &Network,
+    kind: Loss,
+    mode: BatchNormMode,
+    examples: ChunkExamples,
 ) -> Result<ChunkTerm, ModelError> {
-    let (x, y) = chunk_examples(net, inputs, labels, (start, len))?;
-    let logits = net.forward(&x, mode)?;
-    let weight = len as f64 / n as f64;
-    let term = (loss(&logits, &y, kind)? * weight)?;
+    let logits = net.forward(&examples.inputs, mode)?;
+    let term = (loss(&logits, &examples.labels, kind)? * examples.weight)?;
     Ok(ChunkTerm {
         term,
         logits,
-        labels: y,
+        labels: examples.labels,
     })
 }
 
@@ -249,5 +272,6 @@ pub fn chunk_loss(
         expected: format!("chunk index < {}", ranges.len()),
         found: index.to_string(),
     })?;
-    Ok(chunk_term(net, inputs, labels, loss_kind, mode, n, range)?.term)
+    let examples = chunk_examples(net, inputs, labels, n, range)?;
+    Ok(chunk_term(net, loss_kind, mode, examples)?.term)
 }
