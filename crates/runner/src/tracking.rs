@@ -4,8 +4,7 @@
 //! sharpness along the update, and on their own schedules the Hutchinson trace and the
 //! spectral density.
 
-use candle_core::{Tensor, Var};
-use stepsharp_models::MlpCurvature;
+use candle_core::Tensor;
 use stepsharp_sharpness::{
     DensityConfig, EigenSolver, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
     ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
@@ -157,7 +156,7 @@ impl Tracking {
             // The R-operator keeps no graph: the same for both graph-memory policies.
             let chunks = problem.chunk_count(examples) as u64;
             return self.estimate(
-                &mut r_operator(&params, &curvature)?,
+                &mut ProductOperator::new(&params, |v| curvature.hessian_vector_product(v))?,
                 direction,
                 step,
                 due,
@@ -264,23 +263,14 @@ pub fn curvature_along(
 ) -> anyhow::Result<f64> {
     let params = problem.parameters();
     let form = match problem.mlp_curvature(examples)? {
-        Some(curvature) => directional_curvature(&mut r_operator(&params, &curvature)?, direction)?,
+        Some(curvature) => directional_curvature(
+            &mut ProductOperator::new(&params, |v| curvature.hessian_vector_product(v))?,
+            direction,
+        )?,
         None => {
             let losses = problem.chunk_losses(examples)?;
             directional_curvature(&mut HessianOperator::new(&params, &losses)?, direction)?
         }
     };
     Ok(form.quadratic_form)
-}
-
-/// An MLP's exact Hessian by the R-operator ([`MlpCurvature`]) as a [`LinearOperator`].
-fn r_operator<'a>(
-    params: &[Var],
-    curvature: &'a MlpCurvature<'a>,
-) -> anyhow::Result<ProductOperator<impl FnMut(&Tensor) -> candle_core::Result<Tensor> + 'a>> {
-    Ok(ProductOperator::new(params, |v| {
-        curvature
-            .hessian_vector_product(v)
-            .map_err(candle_core::Error::wrap)
-    })?)
 }

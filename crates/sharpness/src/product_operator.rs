@@ -28,12 +28,14 @@ pub struct ProductOperator<F> {
     hvps: usize,
 }
 
-impl<F> ProductOperator<F>
+impl<F, E> ProductOperator<F>
 where
-    F: FnMut(&Tensor) -> candle_core::Result<Tensor>,
+    F: FnMut(&Tensor) -> Result<Tensor, E>,
+    E: std::error::Error + Send + Sync + 'static,
 {
     /// The operator `v ↦ product(v)` over the flat vectors of `params` (which must share one
-    /// dtype; checked here).
+    /// dtype; checked here). The function's errors come back wrapped in
+    /// [`SharpnessError::Candle`].
     pub fn new(params: &[Var], product: F) -> Result<Self, SharpnessError> {
         Ok(Self {
             space: ParameterSpace::of(params)?,
@@ -48,9 +50,10 @@ where
     }
 }
 
-impl<F> LinearOperator for ProductOperator<F>
+impl<F, E> LinearOperator for ProductOperator<F>
 where
-    F: FnMut(&Tensor) -> candle_core::Result<Tensor>,
+    F: FnMut(&Tensor) -> Result<Tensor, E>,
+    E: std::error::Error + Send + Sync + 'static,
 {
     type Vector = Tensor;
 
@@ -64,7 +67,7 @@ where
 
     fn apply(&mut self, v: &Tensor) -> Result<Tensor, SharpnessError> {
         self.space.check(v)?;
-        let product = (self.product)(v)?;
+        let product = (self.product)(v).map_err(candle_core::Error::wrap)?;
         self.space.check(&product)?;
         self.hvps += 1;
         Ok(product)

@@ -218,9 +218,7 @@ impl Subject {
             let n = self.examples();
             let curvature = MlpCurvature::new(&self.net, &self.inputs, &self.labels, Loss::Mse, n)?;
             let operator = ProductOperator::new(self.net.parameters(), |v| {
-                curvature
-                    .hessian_vector_product(v)
-                    .map_err(candle_core::Error::wrap)
+                curvature.hessian_vector_product(v)
             })?;
             time_on(operator, operation, started, &self.probe)
         } else {
