@@ -1,7 +1,7 @@
 //! Checkpoints: everything needed to continue a run bit for bit — parameters and BatchNorm
 //! statistics (safetensors, in their own dtype, so no rounding), the stepsize rule's state,
-//! the data-order streams, counters, the eigen-solver's warm-start vector — and whether the
-//! run has ended.
+//! the direction's moments and update count, the data-order streams, counters, the
+//! eigen-solvers' warm-start vectors — and whether the run has ended.
 //!
 //! One commit point per checkpoint: the tensors are written under a partial name and renamed
 //! to `checkpoint-<step>-<blake3>.safetensors` (a new name for new content, so the committed
@@ -70,6 +70,10 @@ pub struct CheckpointState {
     pub counters: Counters,
     /// Wall time so far: training, tracking.
     pub timers: Timers,
+    /// Updates the direction has taken (runs with a `direction` table; left out otherwise,
+    /// so that the manifests of gradient-descent runs are as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction_updates: Option<u64>,
 }
 
 /// Tensors of a checkpoint.
@@ -80,6 +84,12 @@ pub struct CheckpointTensors {
     pub buffers: Vec<(String, Tensor)>,
     /// Warm-start eigenvector, if any.
     pub warm_start: Option<Tensor>,
+    /// Warm-start eigenvector of the preconditioned sharpness, if any.
+    pub preconditioned_warm_start: Option<Tensor>,
+    /// The direction's momentum buffer (heavy ball, Nesterov) or first moment (Adam).
+    pub momentum: Option<Tensor>,
+    /// Adam's second moment.
+    pub second_moment: Option<Tensor>,
 }
 
 /// `checkpoint.json`: the commit point of a checkpoint.
@@ -132,6 +142,9 @@ pub enum Loaded {
 
 const PARAMETERS: &str = "parameters";
 const WARM_START: &str = "warm_start";
+const PRECONDITIONED_WARM_START: &str = "preconditioned_warm_start";
+const MOMENTUM: &str = "direction/momentum";
+const SECOND_MOMENT: &str = "direction/second_moment";
 const BUFFER_PREFIX: &str = "buffer/";
 
 /// Writes and commits a checkpoint, then removes the tensor files it supersedes.
@@ -143,8 +156,18 @@ pub fn save(
 ) -> anyhow::Result<()> {
     let mut map: HashMap<String, Tensor> = HashMap::new();
     map.insert(PARAMETERS.into(), tensors.parameters.clone());
-    if let Some(v) = &tensors.warm_start {
-        map.insert(WARM_START.into(), v.clone());
+    for (name, tensor) in [
+        (WARM_START, &tensors.warm_start),
+        (
+            PRECONDITIONED_WARM_START,
+            &tensors.preconditioned_warm_start,
+        ),
+        (MOMENTUM, &tensors.momentum),
+        (SECOND_MOMENT, &tensors.second_moment),
+    ] {
+        if let Some(tensor) = tensor {
+            map.insert(name.into(), tensor.clone());
+        }
     }
     for (name, tensor) in &tensors.buffers {
         map.insert(format!("{BUFFER_PREFIX}{name}"), tensor.clone());
@@ -329,6 +352,9 @@ pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
         .remove(PARAMETERS)
         .with_context(|| format!("{} has no parameters", tensors_path.display()))?;
     let warm_start = map.remove(WARM_START);
+    let preconditioned_warm_start = map.remove(PRECONDITIONED_WARM_START);
+    let momentum = map.remove(MOMENTUM);
+    let second_moment = map.remove(SECOND_MOMENT);
     let mut buffers: Vec<(String, Tensor)> = map
         .into_iter()
         .filter_map(|(k, v)| k.strip_prefix(BUFFER_PREFIX).map(|k| (k.to_string(), v)))
@@ -341,6 +367,9 @@ pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
             parameters,
             buffers,
             warm_start,
+            preconditioned_warm_start,
+            momentum,
+            second_moment,
         },
     })))
 }

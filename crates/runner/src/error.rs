@@ -1,7 +1,7 @@
 //! Configuration errors: each names the file or the full field path at fault, and keeps the
 //! typed error of the crate that found it underneath.
 //!
-//! A value rejected by a lower crate (`stepsize`, `model`, `data`, `sharpness.trace` and
+//! A value rejected by a lower crate (`stepsize`, `direction`, `model`, `data`, `sharpness.trace` and
 //! `sharpness.density`) is a variant holding that crate's error as its
 //! [`source`](std::error::Error::source), and its message names the field by its full path in
 //! the run config. A config read from TOML wraps such an error in [`ConfigError::In`], which
@@ -20,6 +20,7 @@
 use std::fmt::Display;
 
 use stepsharp_data::DataError;
+use stepsharp_direction::DirectionError;
 use stepsharp_models::ModelError;
 use stepsharp_sharpness::SharpnessError;
 use stepsharp_stepsize::StepsizeError;
@@ -55,6 +56,9 @@ pub enum ConfigError {
     /// The `stepsize` table is invalid; the message names `stepsize.<field>`.
     #[error("{}", nested("stepsize", .0))]
     Stepsize(#[from] StepsizeError),
+    /// The `direction` table is invalid; the message names `direction.<field>`.
+    #[error("{}", nested("direction", .0))]
+    Direction(#[from] DirectionError),
     /// The `data` table is invalid; the message names `data.<field>`.
     #[error("{}", nested("data", .0))]
     Data(#[from] DataError),
@@ -112,6 +116,7 @@ impl ConfigError {
                 Some(field.clone())
             }
             ConfigError::Stepsize(error) => nested_field("stepsize", error),
+            ConfigError::Direction(error) => nested_field("direction", error),
             ConfigError::Data(error) => nested_field("data", error),
             ConfigError::Model(error) => nested_field("model", error),
             ConfigError::In { error, .. } => error.field(),
@@ -134,6 +139,20 @@ impl FieldError for StepsizeError {
     fn invalid_field(&self) -> Option<(String, String, String)> {
         match self {
             StepsizeError::InvalidConfig {
+                field,
+                value,
+                expected,
+            } => Some((field.to_string(), value.to_string(), expected.to_string())),
+            _ => None,
+        }
+    }
+    const VARIANT_PREFIXED: bool = true;
+}
+
+impl FieldError for DirectionError {
+    fn invalid_field(&self) -> Option<(String, String, String)> {
+        match self {
+            DirectionError::InvalidConfig {
                 field,
                 value,
                 expected,

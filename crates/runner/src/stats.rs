@@ -13,6 +13,11 @@ use crate::{Row, RunStatus};
 /// Default fraction of a trajectory in a window (first or last 10% of steps or measurements).
 pub const TAIL_FRACTION: f64 = 0.1;
 
+/// Fraction of the measurements in the late window of the edge-of-stability checks of
+/// momentum and Adam (the last third; Cohen et al. 2022 judge where the preconditioned
+/// sharpness hovers once it has risen).
+pub const LATE_FRACTION: f64 = 1.0 / 3.0;
+
 /// Arithmetic mean; None for no values.
 pub fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
@@ -83,9 +88,10 @@ pub struct RunStats {
     pub final_loss: Option<f64>,
     /// Mean loss over the same window.
     pub final_loss_mean: Option<f64>,
-    /// Median λ_max over the first window of measurements (after warm-up).
+    /// Median relevant sharpness over the first window of measurements (after warm-up):
+    /// λ_max, or λ_max(P⁻¹H) for a preconditioned direction (Adam).
     pub initial_sharpness: Option<f64>,
-    /// Median λ_max over the last window of measurements.
+    /// Median relevant sharpness over the last window of measurements.
     pub final_sharpness: Option<f64>,
     /// `final_sharpness / initial_sharpness` (None with fewer than two measurements).
     pub sharpness_growth: Option<f64>,
@@ -97,8 +103,21 @@ pub struct RunStats {
     pub fraction_below_edge: Option<f64>,
     /// Median η·uᵀHu/‖u‖² (the sharpness along the update) over the same measurements.
     pub median_eta_directional: Option<f64>,
+    /// Median edge ratio (relevant sharpness over the direction's stability threshold, 1 at
+    /// the edge) over the same measurements.
+    pub median_edge_ratio: Option<f64>,
+    /// Fraction of those measurements with an edge ratio below 1.
+    pub fraction_below_threshold: Option<f64>,
+    /// Median edge ratio over the last [`LATE_FRACTION`] of the measurements.
+    pub late_edge_ratio: Option<f64>,
+    /// Median relevant sharpness over the same late measurements.
+    pub late_sharpness: Option<f64>,
+    /// Median stability threshold over the same late measurements.
+    pub late_threshold: Option<f64>,
     /// Number of λ_max measurements after warm-up.
     pub measurements: usize,
+    /// Steps whose update was not a descent direction (the non-descent policy fired).
+    pub non_descent_steps: usize,
 }
 
 impl RunStats {
@@ -121,7 +140,16 @@ impl RunStats {
             .copied()
             .filter(|r| r.lambda_max.is_some_and(f64::is_finite))
             .collect();
-        let lambdas: Vec<f64> = measured.iter().filter_map(|r| r.lambda_max).collect();
+        let lambdas: Vec<f64> = measured
+            .iter()
+            .filter_map(|r| r.preconditioned_lambda_max.or(r.lambda_max))
+            .collect();
+        let ratios: Vec<f64> = measured
+            .iter()
+            .filter_map(|r| r.edge_ratio)
+            .filter(finite)
+            .collect();
+        let late = |values: Vec<f64>| median(tail(&values, LATE_FRACTION));
         let edge: Vec<f64> = measured
             .iter()
             .filter_map(|r| r.eta_lambda)
@@ -156,7 +184,20 @@ impl RunStats {
             fraction_below_edge: (!edge.is_empty())
                 .then(|| edge.iter().filter(|v| **v < 2.0).count() as f64 / edge.len() as f64),
             median_eta_directional: median(&along_update),
+            median_edge_ratio: median(&ratios),
+            fraction_below_threshold: (!ratios.is_empty())
+                .then(|| ratios.iter().filter(|v| **v < 1.0).count() as f64 / ratios.len() as f64),
+            late_edge_ratio: late(ratios.clone()),
+            late_sharpness: late(lambdas.clone()),
+            late_threshold: late(
+                measured
+                    .iter()
+                    .filter_map(|r| r.stability_threshold)
+                    .filter(finite)
+                    .collect(),
+            ),
             measurements: lambdas.len(),
+            non_descent_steps: rows.iter().filter(|r| r.non_descent.is_some()).count(),
         }
     }
 }

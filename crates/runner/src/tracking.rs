@@ -1,13 +1,14 @@
 //! Sharpness tracking: λ_max (top-k) of the training-loss Hessian on a fixed evaluation set by
 //! exact Hessian-vector products, with Ritz residuals, warm starts across measurements
-//! ([`WarmStartedSolver`], shared with the public `SharpnessTracker`), the directional
-//! sharpness along the update, and on their own schedules the Hutchinson trace and the
-//! spectral density.
+//! ([`WarmStartedSolver`], shared with the public `SharpnessTracker`), for a preconditioned
+//! direction (Adam) the preconditioned sharpness λ_max(P⁻¹H) on `P^{−1/2}HP^{−1/2}`
+//! ([`DiagonallyScaled`], its own warm start), the directional sharpness along the update,
+//! and on their own schedules the Hutchinson trace and the spectral density.
 
 use candle_core::Tensor;
 use stepsharp_sharpness::{
-    DensityConfig, EigenSolver, HessianOperator, LanczosConfig, LinearOperator, PowerConfig,
-    ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
+    DensityConfig, DiagonallyScaled, EigenSolver, HessianOperator, LanczosConfig, LinearOperator,
+    PowerConfig, ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
     WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
 };
 
@@ -19,6 +20,8 @@ use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 const TRACE_STREAM: &str = "trace";
 /// See [`TRACE_STREAM`].
 const DENSITY_STREAM: &str = "density";
+/// See [`TRACE_STREAM`]: the start vector of the preconditioned solver.
+const PRECONDITIONED_STREAM: &str = "preconditioned";
 
 /// Which estimates are due at a step.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +69,21 @@ pub struct SpectrumReading {
     pub hvps: u64,
     /// `uᵀHu/‖u‖²` along the update direction `u`.
     pub directional: f64,
+    /// λ_max(P⁻¹H), for a preconditioned direction.
+    pub preconditioned: Option<PreconditionedReading>,
+}
+
+/// The preconditioned sharpness λ_max(P⁻¹H) at one measured step.
+#[derive(Clone, Debug)]
+pub struct PreconditionedReading {
+    /// The top eigenvalue of `P^{−1/2}HP^{−1/2}`.
+    pub value: f64,
+    /// Its Ritz residual.
+    pub residual: f64,
+    /// Whether the solver met its tolerance.
+    pub converged: bool,
+    /// HVPs it took.
+    pub hvps: u64,
 }
 
 /// The estimates taken at `w_t` on the evaluation set.
@@ -94,6 +112,8 @@ pub struct SharpnessReading {
 pub struct Tracking {
     graphs: GraphMemory,
     solver: WarmStartedSolver<Tensor>,
+    /// The solver of λ_max(P⁻¹H), for a preconditioned direction.
+    preconditioned: Option<WarmStartedSolver<Tensor>>,
     trace: Option<TraceConfig>,
     density: Option<DensityConfig>,
 }
@@ -117,9 +137,17 @@ impl Tracking {
             }),
         };
         let derived = |stream| stepsharp_data::derive_seed(probe, stream);
+        let preconditioned = match config.direction().is_preconditioned() {
+            true => Some(WarmStartedSolver::new(
+                solver.clone().with_seed(derived(PRECONDITIONED_STREAM)),
+                sharpness.warm_start,
+            )?),
+            false => None,
+        };
         Ok(Self {
             graphs: sharpness.graphs,
             solver: WarmStartedSolver::new(solver, sharpness.warm_start)?,
+            preconditioned,
             trace: sharpness
                 .trace
                 .as_ref()
@@ -141,25 +169,43 @@ impl Tracking {
         self.solver.set_warm_start(warm_start);
     }
 
+    /// The top eigenvector of the last preconditioned measurement (saved with checkpoints).
+    pub fn preconditioned_warm_start(&self) -> Option<&Tensor> {
+        self.preconditioned.as_ref()?.warm_start()
+    }
+
+    /// Restores a saved preconditioned warm start (ignored without a preconditioned solver).
+    pub fn set_preconditioned_warm_start(&mut self, warm_start: Option<Tensor>) {
+        if let Some(solver) = &mut self.preconditioned {
+            solver.set_warm_start(warm_start);
+        }
+    }
+
     /// Takes the `due` estimates at the problem's current parameters on `examples`, with
-    /// `direction` the update, at training step `step`.
+    /// `direction` the update, at training step `step`; with `preconditioner` (the diagonal of
+    /// `P^{−1/2}`) also the preconditioned sharpness.
     pub fn measure(
         &mut self,
         problem: &Problem,
         examples: &Examples,
         direction: &Tensor,
+        preconditioner: Option<&Tensor>,
         step: u64,
         due: Due,
     ) -> anyhow::Result<SharpnessReading> {
+        let targets = Targets {
+            direction,
+            preconditioner,
+            step,
+            due,
+        };
         let params = problem.parameters();
         if let Some(curvature) = problem.mlp_curvature(examples)? {
             // The R-operator keeps no graph: the same for both graph-memory policies.
             let chunks = problem.chunk_count(examples) as u64;
             return self.estimate(
                 &mut ProductOperator::new(&params, |v| curvature.hessian_vector_product(v))?,
-                direction,
-                step,
-                due,
+                &targets,
                 curvature.loss(),
                 (chunks, chunks),
             );
@@ -173,14 +219,7 @@ impl Tracking {
                     .sum::<Result<f64, _>>()?;
                 let mut operator = HessianOperator::new(&params, &losses)?;
                 let chunks = losses.len() as u64;
-                self.estimate(
-                    &mut operator,
-                    direction,
-                    step,
-                    due,
-                    eval_loss,
-                    (chunks, chunks),
-                )
+                self.estimate(&mut operator, &targets, eval_loss, (chunks, chunks))
             }
             GraphMemory::Recompute => {
                 let evaluation =
@@ -192,7 +231,7 @@ impl Tracking {
                             .map_err(|e| candle_core::Error::msg(format!("{e:#}")))
                     })?;
                 let mut reading =
-                    self.estimate(&mut operator, direction, step, due, evaluation.loss, (0, 0))?;
+                    self.estimate(&mut operator, &targets, evaluation.loss, (0, 0))?;
                 let rebuilt = operator.forward_passes() as u64;
                 reading.forward_passes = evaluation.forward_passes + rebuilt;
                 reading.backward_passes = rebuilt;
@@ -206,20 +245,41 @@ impl Tracking {
     fn estimate<O>(
         &mut self,
         operator: &mut O,
-        direction: &Tensor,
-        step: u64,
-        due: Due,
+        targets: &Targets,
         eval_loss: f64,
         passes: (u64, u64),
     ) -> anyhow::Result<SharpnessReading>
     where
         O: LinearOperator<Vector = Tensor>,
     {
+        let Targets {
+            direction,
+            preconditioner,
+            step,
+            due,
+        } = *targets;
         let mut hvps = 0;
         let spectrum = if due.spectrum {
             let spectrum = self.solver.solve(operator, step)?;
             let directional = directional_curvature(operator, direction)?;
             hvps += spectrum.hvps + directional.hvps;
+            let preconditioned = match (preconditioner, &mut self.preconditioned) {
+                (Some(diagonal), Some(solver)) => {
+                    let mut scaled = DiagonallyScaled::new(operator, diagonal.clone())?;
+                    let spectrum = solver.solve(&mut scaled, step)?;
+                    hvps += spectrum.hvps;
+                    let top = spectrum.eigenpairs.first().ok_or_else(|| {
+                        anyhow::anyhow!("the preconditioned eigen-solver returned no eigenpair")
+                    })?;
+                    Some(PreconditionedReading {
+                        value: top.value,
+                        residual: top.residual,
+                        converged: spectrum.converged,
+                        hvps: spectrum.hvps as u64,
+                    })
+                }
+                _ => None,
+            };
             let top = spectrum
                 .eigenpairs
                 .first()
@@ -230,6 +290,7 @@ impl Tracking {
                 converged: spectrum.converged,
                 hvps: spectrum.hvps as u64,
                 directional: directional.normalized,
+                preconditioned,
             })
         } else {
             None
@@ -253,6 +314,16 @@ impl Tracking {
             backward_passes: passes.1,
         })
     }
+}
+
+/// What one measurement estimates: along which update, with which preconditioner, at which
+/// step, and which estimates are due.
+#[derive(Clone, Copy)]
+struct Targets<'a> {
+    direction: &'a Tensor,
+    preconditioner: Option<&'a Tensor>,
+    step: u64,
+    due: Due,
 }
 
 /// `uᵀHu` on `examples` (CDAT's curvature oracle): one exact HVP.

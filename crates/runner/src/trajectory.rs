@@ -1,14 +1,17 @@
 //! The per-step record of a run, written as CSV (one row per step, readable by pandas).
 //!
 //! Columns that are only measured on some steps (sharpness, test metrics) are empty elsewhere;
-//! the trace and density columns (last) are empty unless `sharpness.trace` / `.density` are
-//! configured. Files written before a column existed read it as empty.
+//! the trace and density columns are empty unless `sharpness.trace` / `.density` are
+//! configured; the direction's columns (last) are filled on every run, the preconditioned
+//! sharpness only for a preconditioned direction (Adam). Files written before a column
+//! existed read it as empty.
 //! Wall-time columns are the only ones that differ between two runs of the same config.
 
 use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use stepsharp_direction::NonDescentAction;
 
 /// One optimizer step `t`: quantities at `w_t` and the step `η_t` taken from it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -72,6 +75,27 @@ pub struct Row {
     /// HVPs of the spectral density taken at this step (`sharpness.density` steps; the
     /// density itself is in `density.csv`).
     pub density_hvps: Option<u64>,
+    /// `proceed` or `restart` when the direction's update was not a descent direction
+    /// (`∇fᵀu ≥ 0`), with what the rule's non-descent policy did; empty otherwise (always for
+    /// gradient descent).
+    pub non_descent: Option<NonDescentAction>,
+    /// The preconditioned sharpness `λ_max(P⁻¹H)` of an adaptive direction (Adam:
+    /// `P = diag(√v̂ + ε)`), by the eigen-solver on `P^{−1/2}HP^{−1/2}` (measured steps).
+    pub preconditioned_lambda_max: Option<f64>,
+    /// Ritz residual of `preconditioned_lambda_max` (measured steps).
+    pub preconditioned_residual: Option<f64>,
+    /// Whether the solver met its tolerance for `preconditioned_lambda_max` (measured steps).
+    pub preconditioned_converged: Option<bool>,
+    /// HVPs of the preconditioned estimate (measured steps).
+    pub preconditioned_hvps: Option<u64>,
+    /// The direction's stability threshold on its relevant sharpness at `η_t` (measured
+    /// steps): `2/η` for gradient descent, `(2 + 2β)/η` for heavy ball,
+    /// `(2 + 2β)/((1 + 2β)η)` for Nesterov, `(2 + 2β₁)(1 − β₁ᵗ)/((1 − β₁)η)` for Adam, whose
+    /// relevant sharpness is the preconditioned one.
+    pub stability_threshold: Option<f64>,
+    /// The relevant sharpness over its threshold, as `η·λ/limit` (measured steps): 1 at the
+    /// edge of stability, below 1 stable; `η·λ_max/2` for gradient descent.
+    pub edge_ratio: Option<f64>,
 }
 
 impl Row {

@@ -1,6 +1,7 @@
 //! Verdicts of the claims on hand-built runs: holds, does not hold, ties, seeds that disagree,
 //! runs that did not train or diverged, missing measurements. No test reads report text.
 
+use stepsharp_direction::DirectionConfig;
 use stepsharp_models::Loss;
 use stepsharp_runner::{
     Claim, ClaimRun, ClaimVerdict, EdgeClass, FigureKind, Regime, Row, RunStats, RunStatus,
@@ -45,6 +46,7 @@ fn run(group: &str, rule: &'static str, seed: u64, stats: RunStats) -> ClaimRun 
             "polyak" => RuleConfig::Polyak(Default::default()),
             other => panic!("no rule `{other}` in these tests"),
         },
+        direction: DirectionConfig::GradientDescent,
         tuned: rule == "constant",
         loss: Some(Loss::Mse),
         stats,

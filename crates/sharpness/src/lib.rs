@@ -10,6 +10,8 @@
 //! - [`lanczos`] (top-`k`, full reorthogonalization, Ritz residuals) and [`power_iteration`]
 //!   (CDAT defaults), both for the largest *algebraic* eigenvalue, both with warm starts;
 //!   [`directional_curvature`] for `dᵀHd`. Every estimate reports its number of products.
+//! - [`DiagonallyScaled`]: `D·H·D` for a diagonal `D`, whose top eigenvalue is the
+//!   preconditioned sharpness `λ_max(P⁻¹H)` of an adaptive method with `D = P^{−1/2}`.
 //! - Beyond `λ_max` (PyHessian's other two estimates): [`hutchinson_trace`] for `tr(H)` with a
 //!   standard error, and [`spectral_density`] for the eigenvalue density by stochastic
 //!   Lanczos quadrature.
@@ -46,6 +48,7 @@ mod product_operator;
 #[cfg(feature = "candle")]
 mod recomputing;
 mod recurrence;
+mod scaled;
 mod schedule;
 mod solver;
 mod spectrum;
@@ -74,6 +77,7 @@ pub use power::{PowerConfig, power_iteration};
 pub use product_operator::ProductOperator;
 #[cfg(feature = "candle")]
 pub use recomputing::RecomputingHessian;
+pub use scaled::DiagonallyScaled;
 pub use schedule::Schedule;
 pub use solver::{EigenSolver, WarmStart, WarmStartedSolver};
 pub use spectrum::{Eigenpair, Spectrum, residual};

@@ -33,6 +33,14 @@ pub trait Vector: Clone {
     fn like(&self, values: &[f64]) -> Result<Self, SharpnessError>;
     /// The entries, converted to `f64` and copied to the host.
     fn to_vec(&self) -> Result<Vec<f64>, SharpnessError>;
+    /// The element-wise product `self ⊙ other`. The default goes through [`Vector::to_vec`]
+    /// and [`Vector::like`]; tensors multiply in place on their device.
+    fn hadamard(&self, other: &Self) -> Result<Self, SharpnessError> {
+        let (left, right) = (self.to_vec()?, other.to_vec()?);
+        check_same_len(left.len(), right.len())?;
+        let product: Vec<f64> = left.iter().zip(&right).map(|(a, b)| a * b).collect();
+        self.like(&product)
+    }
     /// One pass of classical Gram–Schmidt against `basis` (assumed orthonormal):
     /// `c_i = ⟨self, b_i⟩` for all `i`, then `self ← self − Σ_i c_i b_i`; returns `c`.
     ///

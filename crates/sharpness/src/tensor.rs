@@ -73,6 +73,11 @@ impl Vector for Tensor {
         Ok(as_f64(self)?.flatten_all()?.to_vec1::<f64>()?)
     }
 
+    fn hadamard(&self, other: &Self) -> Result<Self, SharpnessError> {
+        check_compatible(self, other)?;
+        Ok(self.mul(other)?)
+    }
+
     /// Batched. On the CPU (contiguous f32 or f64 tensors) by `cpu_vector::project_out`:
     /// each basis vector is read in place, inner products and corrections are accumulated in
     /// f64. Elsewhere the basis is stacked into a `j × n` matrix `Q` (one copy), then

@@ -3,25 +3,25 @@
 use serde::{Deserialize, Serialize};
 
 /// What the rule is told about the current point `w` and the update direction `u`
-/// (`u = −g` for gradient descent).
+/// (`u = −g` for gradient descent; momentum or Adam's update otherwise, e.g. from
+/// `stepsharp-direction`).
 ///
-/// All three numbers are computed once by the caller, on the same batch as the gradient.
+/// Both numbers are computed once by the caller, on the same batch as the gradient.
 ///
 /// ```
 /// use stepsharp_stepsize::StepContext;
 /// // f(w) = ½·4·w² at w = 1: f = 2, g = 4, u = −g.
 /// let ctx = StepContext::gradient_descent(2.0, 16.0);
-/// assert_eq!(ctx, StepContext { loss: 2.0, slope: -16.0, grad_norm_sq: 16.0 });
+/// assert_eq!(ctx, StepContext { loss: 2.0, slope: -16.0 });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepContext {
     /// The loss `f(w)`.
     pub loss: f64,
-    /// The directional derivative `∇f(w)ᵀu` (negative for a descent direction).
+    /// The directional derivative `∇f(w)ᵀu` (negative for a descent direction; `−‖g‖²` for
+    /// gradient descent).
     pub slope: f64,
-    /// The squared gradient norm `‖g‖²`.
-    pub grad_norm_sq: f64,
 }
 
 impl StepContext {
@@ -30,7 +30,6 @@ impl StepContext {
         Self {
             loss,
             slope: -grad_norm_sq,
-            grad_norm_sq,
         }
     }
 }

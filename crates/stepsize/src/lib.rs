@@ -1,9 +1,9 @@
 //! Stepsize rules for gradient methods, with full diagnostics: constant, Armijo backtracking,
 //! Polyak SPS_max and CDAT. Pure Rust over `f64` and closures; no tensor library.
 //!
-//! A rule proposes η from what it needs: the loss `f(w)`, the slope `∇f(w)ᵀu` and `‖g‖²`
-//! ([`StepContext`]), plus lazy oracles ([`Oracle`]) for `φ(η) = f(w + ηu)` (line searches)
-//! and `uᵀHu` (CDAT). Every step returns a serializable [`StepRecord`]; the rule's state is a
+//! A rule proposes η from what it needs: the loss `f(w)` and the slope `∇f(w)ᵀu` along the
+//! update `u` ([`StepContext`]; `−‖g‖²` for gradient descent), plus lazy oracles
+//! ([`Oracle`]) for `φ(η) = f(w + ηu)` (line searches) and `uᵀHu` (CDAT). Every step returns a serializable [`StepRecord`]; the rule's state is a
 //! serializable [`RuleState`], so runs resume exactly.
 //!
 //! ```

@@ -6,14 +6,19 @@ use crate::context::StepContext;
 use crate::error::{StepsizeError, check};
 use crate::record::{Diagnostics, StepRecord};
 
-/// Polyak stepsize with an upper bound (SPS_max, Loizou et al. 2021):
+/// Polyak stepsize with an upper bound (SPS_max, Loizou et al. 2021), along the update `u`:
 ///
 /// ```text
-/// η = min((f(w) − f*) / (c·‖g‖²), γ_max)
+/// η = min((f(w) − f*) / (c·(−∇f(w)ᵀu)), γ_max)
 /// ```
 ///
-/// with η = 0 when `‖g‖² ≤ eps` (stationary point) or `f(w) < f*`. A NaN/Inf loss or
-/// gradient norm gives η = 0 and a failed record. Calls no oracle.
+/// the η at which the linear model `f(w) + η·∇fᵀu` reaches `f* + (1 − 1/c)(f(w) − f*)`; for
+/// gradient descent (`u = −g`, `−∇fᵀu = ‖g‖²`) it is Loizou et al.'s `(f − f*)/(c‖g‖²)`. On
+/// any other descent direction it is the same formula with the slope along `u` (as for
+/// Armijo's test; Vaswani et al. 2020 apply it to Adam's preconditioned gradient).
+/// η = 0 when `−∇fᵀu ≤ eps` (a stationary point, or an update that is not a descent
+/// direction) or `f(w) < f*`. A NaN/Inf loss or slope gives η = 0 and a failed record. Calls
+/// no oracle.
 ///
 /// Sources: paper-spec (Roulet et al. 2023 use SPS_max); c = 0.5 is Loizou's code
 /// (`sps.Sps`); the CDAT paper uses c = 1 with γ_max ∈ {1, 100}.
@@ -36,8 +41,8 @@ pub struct PolyakConfig {
     /// The optimal value `f*`, finite. Default: 0 (over-parameterized nets interpolate;
     /// Loizou et al.).
     pub f_star: f64,
-    /// Threshold on `‖g‖²` at or below which η = 0, `eps ≥ 0`. Default: 1e-16 (Loizou's code
-    /// sets η = 0 when `‖g‖ < 1e-8`).
+    /// Threshold on `−∇fᵀu` (`‖g‖²` for gradient descent) at or below which η = 0,
+    /// `eps ≥ 0`. Default: 1e-16 (Loizou's code sets η = 0 when `‖g‖ < 1e-8`).
     pub eps: f64,
 }
 
@@ -98,12 +103,13 @@ impl PolyakConfig {
 }
 
 pub(crate) fn step(config: &PolyakConfig, ctx: &StepContext) -> StepRecord {
-    let finite = ctx.loss.is_finite() && ctx.grad_norm_sq.is_finite();
-    let guarded = !finite || ctx.grad_norm_sq <= config.eps || ctx.loss < config.f_star;
+    let descent = -ctx.slope;
+    let finite = ctx.loss.is_finite() && descent.is_finite();
+    let guarded = !finite || descent <= config.eps || ctx.loss < config.f_star;
     let unclipped = if guarded {
         0.0
     } else {
-        (ctx.loss - config.f_star) / (config.c * ctx.grad_norm_sq)
+        (ctx.loss - config.f_star) / (config.c * descent)
     };
     let clipped = unclipped > config.gamma_max;
     StepRecord {

@@ -56,8 +56,8 @@ pub enum Diagnostics {
     },
     /// Polyak SPS_max.
     Polyak {
-        /// `(f − f*)/(c·‖g‖²)` before clipping at γ_max; 0 when a guard (‖g‖² ≤ eps, f < f*,
-        /// NaN/Inf input) set the step to 0. It overflows to +Inf only in extreme settings (e.g.
+        /// `(f − f*)/(c·(−∇fᵀu))` before clipping at γ_max (`(f − f*)/(c·‖g‖²)` for gradient
+        /// descent); 0 when a guard (`−∇fᵀu ≤ eps`, f < f*, NaN/Inf input) set the step to 0. It overflows to +Inf only in extreme settings (e.g.
         /// `eps = 0` with a subnormal `‖g‖²`).
         unclipped: f64,
         /// Whether `unclipped > γ_max`, so that η = γ_max.

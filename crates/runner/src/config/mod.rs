@@ -24,6 +24,7 @@ mod valid;
 
 use serde::{Deserialize, Serialize};
 use stepsharp_data::DataConfig;
+use stepsharp_direction::DirectionConfig;
 use stepsharp_models::{Architecture, Loss};
 use stepsharp_stepsize::{RuleConfig, Stepsize};
 
@@ -55,6 +56,13 @@ pub struct RunConfig {
     pub training: TrainingConfig,
     /// The stepsize rule and all its constants. Default: Armijo with optax constants.
     pub stepsize: RuleConfig,
+    /// The update direction the rule scales (`w ← w + η·u`), e.g.
+    /// `direction = { kind = "adam", beta1 = 0.9 }`, with its constants and its non-descent
+    /// policy ([`DirectionConfig`]). Default: none, i.e. gradient descent `u = −g` (left out
+    /// of the canonical form, so run ids from before this field existed stay valid; an
+    /// explicit `kind = "gradient_descent"` is a different, equivalent run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionConfig>,
     /// How and when the sharpness λ_max is measured.
     pub sharpness: SharpnessConfig,
     /// Seeds of every random stream of the run.
@@ -73,6 +81,7 @@ impl Default for RunConfig {
             loss: Loss::Mse,
             training: TrainingConfig::default(),
             stepsize: RuleConfig::Armijo(Default::default()),
+            direction: None,
             sharpness: SharpnessConfig::default(),
             seeds: Seeds::default(),
             dtype: Precision::F32,
@@ -96,16 +105,24 @@ impl RunConfig {
         self.validated_rule().map(drop)
     }
 
-    /// Checks every table, in the order `model`, `data`, `stepsize`, `training`, `sharpness`
-    /// (the first error is reported), and returns the stepsize rule: [`Stepsize::new`] is
-    /// where the `stepsize` table is checked.
+    /// Checks every table, in the order `model`, `data`, `stepsize`, `direction`, `training`,
+    /// `sharpness` (the first error is reported), and returns the stepsize rule:
+    /// [`Stepsize::new`] is where the `stepsize` table is checked.
     fn validated_rule(&self) -> Result<Stepsize, ConfigError> {
         self.model.validate(self.training.batch_size)?;
         self.data.validate()?;
         let rule = Stepsize::new(self.stepsize.clone())?;
+        if let Some(direction) = &self.direction {
+            direction.validate()?;
+        }
         self.training.validate(&self.data)?;
         self.sharpness.validate(self.training.max_steps)?;
         Ok(rule)
+    }
+
+    /// The update direction: the `direction` table, or gradient descent without one.
+    pub fn direction(&self) -> DirectionConfig {
+        self.direction.unwrap_or_default()
     }
 
     /// Checks that a mini-batch fits in a training set of `examples` records: the one check

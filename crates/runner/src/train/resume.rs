@@ -2,6 +2,7 @@
 //! and restoring it ([`Run::resume`]), so that a resumed run continues bit for bit.
 
 use candle_core::Device;
+use stepsharp_direction::DirectionState;
 
 use super::run::Run;
 use crate::RunStatus;
@@ -30,15 +31,23 @@ impl Run<'_> {
         }
     }
 
-    /// Continues from `checkpoint`: parameters, BatchNorm statistics, warm start, rule state,
-    /// batch streams, counters and timers, then the files up to its step.
+    /// Continues from `checkpoint`: parameters, BatchNorm statistics, warm starts, rule state,
+    /// the direction's state, batch streams, counters and timers, then the files up to its
+    /// step.
     fn restore(&mut self, checkpoint: Checkpoint) -> anyhow::Result<()> {
         let (state, tensors) = (checkpoint.state, checkpoint.tensors);
         self.ended = Some(checkpoint.status).filter(RunStatus::is_final);
         self.problem.set_flat_parameters(&tensors.parameters)?;
         self.problem.set_buffers(&tensors.buffers)?;
         self.tracking.set_warm_start(tensors.warm_start);
+        self.tracking
+            .set_preconditioned_warm_start(tensors.preconditioned_warm_start);
         self.rule.restore(state.rule)?;
+        self.direction.restore(DirectionState {
+            updates: state.direction_updates.unwrap_or(0),
+            momentum: tensors.momentum,
+            second_moment: tensors.second_moment,
+        })?;
         self.batches
             .restore(self.config, state.batcher, state.line_search_batcher)?;
         self.restore_files(state.rows, state.next_step)?;
@@ -89,11 +98,20 @@ impl Run<'_> {
             line_search_batcher,
             counters: self.counters,
             timers: self.timers,
+            direction_updates: self
+                .config
+                .direction
+                .is_some()
+                .then_some(self.direction.state().updates),
         };
+        let direction = self.direction.state();
         let tensors = CheckpointTensors {
             parameters: self.problem.flat_parameters()?,
             buffers: self.problem.buffers()?,
             warm_start: self.tracking.warm_start().cloned(),
+            preconditioned_warm_start: self.tracking.preconditioned_warm_start().cloned(),
+            momentum: direction.momentum.clone(),
+            second_moment: direction.second_moment.clone(),
         };
         checkpoint::save(self.dir, &state, &tensors, status)
     }

@@ -2,6 +2,8 @@
 //! reports [`Progress`], ends the run (all steps taken, loss goal reached, diverged) and
 //! writes checkpoints on the way.
 
+use candle_core::Tensor;
+use stepsharp_direction::Direction;
 use stepsharp_stepsize::Stepsize;
 
 use super::RunOptions;
@@ -39,6 +41,8 @@ pub(super) struct Run<'a> {
     pub(super) problem: Problem,
     pub(super) batches: Batches,
     pub(super) rule: Stepsize,
+    /// The update direction with its moments.
+    pub(super) direction: Direction<Tensor>,
     pub(super) tracking: Tracking,
     /// The trajectory so far.
     pub(super) rows: Vec<Row>,
@@ -63,6 +67,7 @@ impl<'a> Run<'a> {
             problem: Problem::new(config, &device)?,
             batches: Batches::new(config, data, &device)?,
             rule: config.rule().clone(),
+            direction: Direction::new(config.direction())?,
             tracking: Tracking::new(config)?,
             config: &**config,
             dir,

@@ -1,15 +1,17 @@
 //! One training step ([`Run::step`]), in its phases:
 //!
 //! 1. **direction**: take the batch; compute `f(w_t)` and `g_t` (BatchNorm statistics
-//!    update here only) and `u = −g_t`; a non-finite loss or one above the threshold ends
-//!    the step here ("diverged at step t");
-//! 2. **measure**: on measured steps λ_max at `w_t` on the fixed evaluation set and the
-//!    directional sharpness along `u` (and the trace, the density, test metrics on their
-//!    schedules);
+//!    update here only) and the direction's update `u_t` with its slope `g_tᵀu_t` (`−g_t`
+//!    for gradient descent; a non-descent update is handled by the rule's policy); a
+//!    non-finite loss or one above the threshold ends the step here ("diverged at step t");
+//! 2. **measure**: on measured steps λ_max at `w_t` on the fixed evaluation set, Adam's
+//!    preconditioned λ_max(P⁻¹H), and the directional sharpness along `u` (and the trace, the
+//!    density, test metrics on their schedules);
 //! 3. **stepsize**: the rule chooses `η_t` (line-search trials evaluate `f(w_t + ηu)` on
 //!    the same or an independent batch);
 //! 4. **update**: `w_{t+1} = w_t + η_t·u`;
-//! 5. **record**: the step's trajectory row, with the run's counters and timers so far.
+//! 5. **record**: the step's trajectory row (with the direction's stability threshold at
+//!    `η_t` and the edge ratio on measured steps), with the run's counters and timers so far.
 //!
 //! Phases 1, 3 and 4 are timed as training, phase 2 as tracking.
 
@@ -17,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{DType, Tensor};
+use stepsharp_direction::{NonDescentAction, RelevantSharpness};
 use stepsharp_models::LineOrigin;
 use stepsharp_stepsize::{StepContext, StepRecord};
 
@@ -41,8 +44,12 @@ struct Descent {
     accuracy: f64,
     /// `‖g_t‖²`.
     grad_norm_sq: f64,
-    /// The update direction `u = −g_t`.
-    direction: Tensor,
+    /// The update `u_t` (`−g_t` for gradient descent).
+    update: Tensor,
+    /// The slope `g_tᵀu_t`.
+    slope: f64,
+    /// What the rule's non-descent policy did, when `u_t` was not a descent direction.
+    non_descent: Option<NonDescentAction>,
     /// What line-search trials along `u` on the same batch can reuse (MLPs).
     line_origin: Option<LineOrigin>,
 }
@@ -67,7 +74,7 @@ impl Run<'_> {
     /// Step `next_step`; returns its row (with `eta` NaN when the loss already diverged).
     pub(super) fn step(&mut self) -> anyhow::Result<Row> {
         let started = Instant::now();
-        let descent = self.direction()?;
+        let descent = self.propose()?;
         let mut row = descent.row(self.next_step);
         if self.is_divergent(descent.loss) {
             self.write_totals(&mut row);
@@ -79,13 +86,15 @@ impl Run<'_> {
         let record = self.choose_stepsize(&descent)?;
         self.update(&descent, record.eta)?;
         self.timers.add_training(stepping);
+        row.non_descent = descent.non_descent;
         self.record(&mut row, record, reading)?;
         Ok(row)
     }
 
     /// Phase 1, direction: the next batch, `w_t`, `f(w_t)`, `g_t` with BatchNorm statistics
-    /// updated, and `u = −g_t`. One backward pass per forward pass (chunk).
-    fn direction(&mut self) -> anyhow::Result<Descent> {
+    /// updated, and the direction's update `u_t` (its state advances). One backward pass per
+    /// forward pass (chunk).
+    fn propose(&mut self) -> anyhow::Result<Descent> {
         let (batch, epoch) = self.batches.next_training()?;
         let w = self.problem.flat_parameters()?;
         let measured =
@@ -95,6 +104,13 @@ impl Run<'_> {
         self.counters.backward_passes += measured.forward_passes;
         let gradient = measured.gradient.context("gradient missing")?;
         let grad_norm_sq = to_f64(&gradient.sqr()?.sum_all()?)?;
+        let action = self
+            .config
+            .direction()
+            .non_descent()
+            .for_rule(self.rule.config().name())
+            .unwrap_or(NonDescentAction::Proceed);
+        let update = self.direction.step(&gradient, action)?;
         Ok(Descent {
             batch,
             epoch,
@@ -102,7 +118,9 @@ impl Run<'_> {
             loss: measured.loss,
             accuracy: measured.accuracy,
             grad_norm_sq,
-            direction: gradient.neg()?,
+            update: update.update,
+            slope: update.slope,
+            non_descent: update.non_descent,
             line_origin: measured.line_origin,
         })
     }
@@ -119,9 +137,18 @@ impl Run<'_> {
         let due = Due::at(&self.config.sharpness, t, self.config.training.max_steps);
         let reading = if due.any() {
             let eval = self.batches.eval();
-            let reading =
-                self.tracking
-                    .measure(&self.problem, eval, &descent.direction, t as u64, due)?;
+            let preconditioner = match due.spectrum {
+                true => self.direction.inverse_root_preconditioner()?,
+                false => None,
+            };
+            let reading = self.tracking.measure(
+                &self.problem,
+                eval,
+                &descent.update,
+                preconditioner.as_ref(),
+                t as u64,
+                due,
+            )?;
             self.counters.add_reading(&reading);
             Some(reading)
         } else {
@@ -155,8 +182,7 @@ impl Run<'_> {
         let trial_batch = self.batches.next_line_search()?;
         let context = StepContext {
             loss: descent.loss,
-            slope: -descent.grad_norm_sq,
-            grad_norm_sq: descent.grad_norm_sq,
+            slope: descent.slope,
         };
         let trials = match (&trial_batch, &descent.line_origin, &self.problem) {
             (None, Some(origin), Problem::Network(network)) => Trials::line(network, origin),
@@ -165,7 +191,7 @@ impl Run<'_> {
         let mut oracle = ParameterOracle::new(
             &self.problem,
             &descent.w,
-            &descent.direction,
+            &descent.update,
             trials,
             &descent.batch,
         );
@@ -180,9 +206,9 @@ impl Run<'_> {
         Ok(record)
     }
 
-    /// Phase 4, update: `w_{t+1} = w_t + η_t·u`.
+    /// Phase 4, update: `w_{t+1} = w_t + η_t·u_t`.
     fn update(&self, descent: &Descent, eta: f64) -> anyhow::Result<()> {
-        let w_next = (&descent.w + (&descent.direction * eta)?)?;
+        let w_next = (&descent.w + (&descent.update * eta)?)?;
         self.problem.set_flat_parameters(&w_next)
     }
 
@@ -218,6 +244,19 @@ impl Run<'_> {
             row.eta_lambda = Some(row.eta * lambda);
             row.directional = Some(spectrum.directional);
             row.lambda_hvps = Some(spectrum.hvps);
+            if let Some(preconditioned) = &spectrum.preconditioned {
+                row.preconditioned_lambda_max = Some(preconditioned.value);
+                row.preconditioned_residual = Some(preconditioned.residual);
+                row.preconditioned_converged = Some(preconditioned.converged);
+                row.preconditioned_hvps = Some(preconditioned.hvps);
+            }
+            let relevant = match self.direction.config().relevant_sharpness() {
+                RelevantSharpness::Hessian => Some(lambda),
+                RelevantSharpness::Preconditioned => row.preconditioned_lambda_max,
+            };
+            row.stability_threshold = Some(self.direction.stability_threshold(row.eta));
+            row.edge_ratio =
+                relevant.map(|lambda| row.eta * lambda / self.direction.stability_limit());
         }
         if let Some(trace) = reading.trace {
             row.trace = Some(trace.value);

@@ -124,7 +124,6 @@ fn armijo_growth_is_capped_and_reset_to_max_starts_from_eta_max() {
     let ctx = StepContext {
         loss: 1.0,
         slope: 0.0,
-        grad_norm_sq: 0.0,
     };
     let flat = || FnOracle {
         loss_at: |_| 1.0,
@@ -162,7 +161,6 @@ fn failing_search(on_failure: FailurePolicy) -> (Stepsize, Result<StepRecord, St
     let ctx = StepContext {
         loss: q.loss(&w),
         slope: dot(&g, &g),
-        grad_norm_sq: dot(&g, &g),
     };
     let mut rule = armijo(ArmijoConfig {
         shrink: 0.5,
@@ -226,7 +224,6 @@ fn armijo_after_failure_next_guess_grows_from_last_tried() {
     let ctx = StepContext {
         loss: 1.0,
         slope: 0.0,
-        grad_norm_sq: 0.0,
     };
     let record = rule
         .step(
@@ -320,7 +317,6 @@ fn armijo_non_finite_context_fails_without_trials() {
         StepContext {
             loss: f64::INFINITY,
             slope: -1.0,
-            grad_norm_sq: 1.0,
         },
     ] {
         let mut rule = armijo(ArmijoConfig {

@@ -4,6 +4,7 @@
 mod armijo;
 mod common;
 mod config;
+mod directions;
 mod polyak_cdat;
 mod properties;
 mod state;

@@ -13,7 +13,7 @@ fn polyak_equals_formula_and_clips_at_gamma_max() {
     let (ctx, _) = q.gd(&w);
     // f = ½(3·0.04 + 0.5·1) = 0.31, ‖g‖² = 0.36 + 0.25 = 0.61.
     assert_close(ctx.loss, 0.31, 1e-15);
-    assert_close(ctx.grad_norm_sq, 0.61, 1e-15);
+    assert_close(-ctx.slope, 0.61, 1e-15);
     let config = PolyakConfig {
         c: 0.5,
         gamma_max: 10.0,
@@ -153,11 +153,7 @@ fn cdat_sigma_two_returns_to_the_same_loss() {
 fn cdat_ema_starts_from_first_value_and_uses_absolute_curvature() {
     let mut rule = cdat(2.0, 0.5);
     let mut step = |slope: f64, curvature: f64| {
-        let ctx = StepContext {
-            loss: 1.0,
-            slope,
-            grad_norm_sq: 1.0,
-        };
+        let ctx = StepContext { loss: 1.0, slope };
         rule.step(
             &ctx,
             &mut FnOracle {

@@ -46,7 +46,7 @@ proptest! {
         let mut w = w0;
         for _ in 0..10 {
             let (ctx, u) = q.gd(&w);
-            if ctx.grad_norm_sq < 1e-20 {
+            if -ctx.slope < 1e-20 {
                 break;
             }
             let mut oracle = QuadraticOracle::new(&q, &w, &u);
@@ -79,7 +79,7 @@ proptest! {
         let config = PolyakConfig { c, gamma_max, f_star, eps: 0.0 };
         let record = Stepsize::new(RuleConfig::Polyak(config)).unwrap()
             .step(&ctx, &mut crate::common::NoOracle).unwrap();
-        let ratio = (ctx.loss - f_star) / (c * ctx.grad_norm_sq);
+        let ratio = (ctx.loss - f_star) / (c * -ctx.slope);
         if ctx.loss < f_star {
             prop_assert_eq!(record.eta, 0.0);
         } else {

@@ -13,6 +13,7 @@ mod regimes;
 mod report;
 mod spectrum;
 
+use stepsharp_direction::DirectionConfig;
 use stepsharp_models::Loss;
 use stepsharp_stepsize::RuleConfig;
 
@@ -74,6 +75,13 @@ pub enum EdgeClass {
 }
 
 impl EdgeClass {
+    /// The class of a median edge ratio (relevant sharpness over its threshold, 1 at the
+    /// edge): the class of `2·ratio` as a median η·λ_max, so that gradient descent, whose edge
+    /// ratio is `η·λ_max/2`, gets the same class either way.
+    pub fn of_ratio(median_edge_ratio: f64) -> Self {
+        Self::of(2.0 * median_edge_ratio)
+    }
+
     /// The class of a median η·λ_max.
     pub fn of(median_eta_lambda: f64) -> Self {
         if median_eta_lambda < 2.0 * (1.0 - EDGE_BAND) {
@@ -113,6 +121,8 @@ pub struct ClaimRun {
     pub batch_size: Option<usize>,
     /// The run's stepsize rule with its constants.
     pub rule: RuleConfig,
+    /// The update direction the rule scales (gradient descent without a `direction` table).
+    pub direction: DirectionConfig,
     /// Whether the series is a tuned constant.
     pub tuned: bool,
     /// The training loss of a network (None for a quadratic).
@@ -134,13 +144,21 @@ impl ClaimRun {
             .is_none_or(|loss| final_loss < UNTRAINED_FRACTION * constant_predictor_loss(loss))
     }
 
-    /// Where the run's median η·λ_max sits relative to the edge (None with fewer than two
-    /// measurements).
+    /// Whether the run follows gradient descent (the paper's setting).
+    pub fn is_gradient_descent(&self) -> bool {
+        self.direction == DirectionConfig::GradientDescent
+    }
+
+    /// Where the run sits relative to the edge (None with fewer than two measurements): by
+    /// its median η·λ_max for gradient descent, by its median edge ratio for other directions.
     pub fn edge(&self) -> Option<EdgeClass> {
-        (self.stats.measurements >= 2)
-            .then_some(self.stats.median_eta_lambda)
-            .flatten()
-            .map(EdgeClass::of)
+        if self.stats.measurements < 2 {
+            return None;
+        }
+        match self.direction {
+            DirectionConfig::GradientDescent => self.stats.median_eta_lambda.map(EdgeClass::of),
+            _ => self.stats.median_edge_ratio.map(EdgeClass::of_ratio),
+        }
     }
 }
 
@@ -223,6 +241,52 @@ pub struct Claim {
 /// The runs of one series in one group, one per seed.
 pub(crate) struct SeriesRuns<'a> {
     pub runs: Vec<&'a ClaimRun>,
+}
+
+/// How the claims measure and write a series' distance to the edge of stability: η·λ_max
+/// against 2 for gradient descent (the paper's setting), the edge ratio (relevant sharpness
+/// over the direction's threshold) against 1 for momentum and Adam.
+pub(crate) struct EdgeScale {
+    /// The statistic's name in reports.
+    pub name: &'static str,
+    /// Its value at the edge.
+    pub edge: f64,
+}
+
+impl EdgeScale {
+    /// The scale of a series: gradient descent's when its first run uses gradient descent.
+    pub fn of(runs: &SeriesRuns) -> Self {
+        match runs.runs.first().map(|r| r.direction) {
+            None | Some(DirectionConfig::GradientDescent) => Self {
+                name: "η·λ_max",
+                edge: 2.0,
+            },
+            Some(_) => Self {
+                name: "edge ratio",
+                edge: 1.0,
+            },
+        }
+    }
+
+    /// Whether this is gradient descent's η·λ_max.
+    pub fn is_eta_lambda(&self) -> bool {
+        self.edge == 2.0
+    }
+
+    /// The lower end of the "at the edge" band.
+    pub fn below(&self) -> f64 {
+        self.edge * (1.0 - EDGE_BAND)
+    }
+
+    /// The upper end of the "at the edge" band.
+    pub fn above(&self) -> f64 {
+        self.edge * (1.0 + EDGE_BAND)
+    }
+
+    /// Where "far beyond the edge" starts ([`FAR_BEYOND`] for η·λ_max).
+    pub fn far_beyond(&self) -> f64 {
+        FAR_BEYOND * self.edge / 2.0
+    }
 }
 
 impl<'a> SeriesRuns<'a> {

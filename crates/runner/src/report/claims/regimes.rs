@@ -10,7 +10,7 @@ mod mini_batch;
 mod sensitivity;
 
 use super::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, FAR_BEYOND, SeedTally, SeriesRuns,
+    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, EdgeScale, SeedTally, SeriesRuns,
     UNTRAINED_FRACTION,
 };
 use crate::figure::{FigureKind, Regime};
@@ -91,14 +91,25 @@ pub(super) fn claim(
     }
 }
 
-/// Where a series sits relative to the edge: median η·λ_max, the fraction of measurements below 2,
-/// the directional sharpness along the update, and the edge class per seed.
+/// Where a series sits relative to the edge, per seed and pooled. Gradient descent: median
+/// η·λ_max, the fraction of measurements below 2, the directional sharpness along the update
+/// and the edge class. Other directions: median edge ratio, the fraction below 1, and the class.
 pub(super) fn edge_evidence(runs: &SeriesRuns) -> String {
     let classes: Vec<&str> = runs
         .runs
         .iter()
         .map(|r| r.edge().map_or("n/a", EdgeClass::describe))
         .collect();
+    if !EdgeScale::of(runs).is_eta_lambda() {
+        return format!(
+            "{}; {} ({})",
+            runs.evidence("median edge ratio", |r| r.stats.median_edge_ratio),
+            runs.evidence("fraction of measurements with edge ratio < 1", |r| r
+                .stats
+                .fraction_below_threshold),
+            classes.join(", ")
+        );
+    }
     format!(
         "{}; {}; {} ({})",
         runs.evidence("median η·λ_max", |r| r.stats.median_eta_lambda),
@@ -121,16 +132,26 @@ pub(super) fn loss_evidence(named: &[(&str, &SeriesRuns)]) -> String {
         .join("; ")
 }
 
-/// The threshold of an "at the edge" test, in words.
-pub(super) const AT_EDGE: &str = "median η·λ_max within 2 ± 10%";
+/// The threshold of an "at the edge" test of `runs`, in words.
+pub(super) fn at_edge(runs: &SeriesRuns) -> String {
+    let scale = EdgeScale::of(runs);
+    format!(
+        "median {} within {} ± {:.0}%",
+        scale.name,
+        scale.edge,
+        EDGE_BAND * 100.0
+    )
+}
 
-/// Polyak at or slightly beyond the edge: a median η·λ_max in `[2(1 − b), FAR_BEYOND]`.
+/// Polyak at or slightly beyond the edge: a median η·λ_max in `[2(1 − b), FAR_BEYOND]` (an
+/// edge ratio in `[1 − b, FAR_BEYOND/2]`).
 pub(super) fn near_edge(
     id: &'static str,
     statement: &str,
     at: (&str, Regime),
     p: &SeriesRuns,
 ) -> Claim {
+    let scale = EdgeScale::of(p);
     claim(
         id,
         statement.into(),
@@ -142,8 +163,10 @@ pub(super) fn near_edge(
         }),
         edge_evidence(p),
         format!(
-            "median η·λ_max in [{:.2}, {FAR_BEYOND}] (above {FAR_BEYOND}: far beyond, unstable)",
-            2.0 * (1.0 - EDGE_BAND)
+            "median {} in [{:.2}, {far}] (above {far}: far beyond, unstable)",
+            scale.name,
+            scale.below(),
+            far = scale.far_beyond(),
         ),
     )
 }

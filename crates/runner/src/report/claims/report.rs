@@ -30,6 +30,7 @@ impl ClaimRun {
             regime: result.run.regime,
             batch_size,
             rule: config.stepsize.clone(),
+            direction: config.direction(),
             tuned,
             loss: matches!(config.model, ModelSpec::Network(_)).then_some(config.loss),
             stats: RunStats::of(
@@ -88,6 +89,9 @@ pub(crate) fn claims_report(
         scale.name()
     )?;
     write_method(&mut out, windows)?;
+    if runs.iter().any(|r| !r.is_gradient_descent()) {
+        write_direction_method(&mut out)?;
+    }
     writeln!(out, "## Per-run evidence\n")?;
     write_table(&mut out, &runs)?;
     let claims = if figure.kind == FigureKind::SimpleModel {
@@ -155,9 +159,35 @@ fn write_method(out: &mut String, windows: Windows) -> std::fmt::Result {
     )
 }
 
+/// How runs of momentum and Adam are judged (figures with such runs only).
+fn write_direction_method(out: &mut String) -> std::fmt::Result {
+    writeln!(
+        out,
+        "Runs on momentum or Adam directions are judged on their relevant sharpness — λ_max for \
+         heavy ball and Nesterov, the preconditioned λ_max(P⁻¹H) for Adam (P = diag(√v̂ + ε), \
+         Lanczos on P^(−1/2)·H·P^(−1/2)) — against the direction's stability threshold: \
+         (2 + 2β)/η (heavy ball), (2 + 2β)/((1 + 2β)η) (Nesterov), (2 + 2β₁)(1 − β₁ᵗ)/((1 − β₁)η) \
+         (Adam). The edge ratio is the sharpness over its threshold (1 at the edge); its bands \
+         are those of η·λ_max divided by 2: below {lo:.2} = below the edge, [{lo:.2}, {hi:.2}] = \
+         at the edge, above {far} = far beyond. The λ_max columns and the growth are of the \
+         relevant sharpness. Edge-of-stability check for a constant stepsize (Cohen et al. \
+         2022): the median edge ratio over the last {late:.0}% of the measurements within \
+         1 ± {eos:.0}%. Non-descent steps: updates with ∇fᵀu ≥ 0, handled by the direction's \
+         policy for the rule.\n",
+        lo = 1.0 - EDGE_BAND,
+        hi = 1.0 + EDGE_BAND,
+        far = FAR_BEYOND / 2.0,
+        late = crate::stats::LATE_FRACTION * 100.0,
+        eos = EOS_RELATIVE_BAND * 100.0,
+    )
+}
+
 fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
     if runs.is_empty() {
         return Ok(());
+    }
+    if runs.iter().any(|r| !r.is_gradient_descent()) {
+        return write_direction_table(out, runs);
     }
     writeln!(
         out,
@@ -172,15 +202,7 @@ fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
             r.group,
             r.series,
             r.seed.map_or("base".into(), |s| s.to_string()),
-            s.diverged_at.map_or(
-                if r.trained() {
-                    "completed"
-                } else {
-                    "completed, no better than predicting 1/K"
-                }
-                .to_string(),
-                |at| format!("diverged at step {at}")
-            ),
+            status(r),
             fmt(s.final_loss),
             fmt(s.final_loss_mean),
             fmt(s.initial_sharpness),
@@ -195,6 +217,56 @@ fn write_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
         )?;
     }
     writeln!(out)
+}
+
+/// The per-run table of a figure with momentum or Adam runs: the edge ratio in place of η·λ.
+fn write_direction_table(out: &mut String, runs: &[ClaimRun]) -> std::fmt::Result {
+    writeln!(
+        out,
+        "| group | series | seed | direction | status | final loss (median / mean) | sharpness first → last | growth | η ratio | median edge ratio | edge | fraction ratio<1 | median η·λ_max(H) | non-descent steps | measurements |"
+    )?;
+    writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )?;
+    for r in runs {
+        let s = &r.stats;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} / {} | {} → {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.group,
+            r.series,
+            r.seed.map_or("base".into(), |s| s.to_string()),
+            r.direction.name(),
+            status(r),
+            fmt(s.final_loss),
+            fmt(s.final_loss_mean),
+            fmt(s.initial_sharpness),
+            fmt(s.final_sharpness),
+            fmt(s.sharpness_growth),
+            fmt(s.eta_trend),
+            fmt(s.median_edge_ratio),
+            r.edge().map_or("n/a", EdgeClass::describe),
+            fmt(s.fraction_below_threshold),
+            fmt(s.median_eta_lambda),
+            s.non_descent_steps,
+            s.measurements
+        )?;
+    }
+    writeln!(out)
+}
+
+/// A run's status in the per-run tables.
+fn status(r: &ClaimRun) -> String {
+    r.stats.diverged_at.map_or(
+        if r.trained() {
+            "completed"
+        } else {
+            "completed, no better than predicting 1/K"
+        }
+        .to_string(),
+        |at| format!("diverged at step {at}"),
+    )
 }
 
 fn write_claim(out: &mut String, claim: &Claim) -> std::fmt::Result {

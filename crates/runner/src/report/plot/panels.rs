@@ -1,6 +1,7 @@
 //! The panels of each figure kind except `spectrum` ([`super::spectrum`]).
 
 use stepsharp_data::BatchSize;
+use stepsharp_direction::DirectionConfig;
 use stepsharp_quadratic::ModelPoint;
 use stepsharp_stepsize::RuleConfig;
 
@@ -12,10 +13,13 @@ use crate::stats::median;
 use crate::sweep::{FigureOutput, FigureResult};
 
 /// Figure kind `interplay`: a row per group (regime), columns loss, η, λ_max and η·λ_max
-/// with a line at 2.
+/// with a line at 2 (a log axis, so that the edge stays readable beside runs far beyond it).
+/// Figures of momentum or Adam runs draw their relevant sharpness (λ_max(P⁻¹H) for Adam) and
+/// the edge ratio (the sharpness over the direction's threshold) with a line at 1.
 pub(super) fn interplay_panels(output: &FigureOutput) -> Layout {
     let palette = Palette::of_runs(output.results.iter());
     let groups = groups(output);
+    let (sharpness, edge) = edge_columns(output);
     let mut panels = Vec::new();
     for group in &groups {
         let runs: Vec<_> = output
@@ -26,7 +30,7 @@ pub(super) fn interplay_panels(output: &FigureOutput) -> Layout {
         let full = runs
             .first()
             .is_some_and(|r| r.run.config.training.batch_size == BatchSize::Full);
-        let specs: [(&str, bool, Metric, bool); 4] = [
+        let specs: [ColumnSpec; 4] = [
             (
                 if full {
                     "train loss"
@@ -36,12 +40,13 @@ pub(super) fn interplay_panels(output: &FigureOutput) -> Layout {
                 true,
                 loss_metric(full),
                 !full,
+                None,
             ),
-            ("stepsize η", true, |r| Some(r.eta), false),
-            ("sharpness λ_max", true, |r| r.lambda_max, true),
-            ("η·λ_max", false, |r| r.eta_lambda, true),
+            ("stepsize η", true, |r| Some(r.eta), false, None),
+            (sharpness.name, true, sharpness.metric, true, None),
+            (edge.name, true, edge.metric, true, edge.line),
         ];
-        for (i, (name, log_y, metric, markers)) in specs.into_iter().enumerate() {
+        for (name, log_y, metric, markers, line) in specs {
             panels.push(Panel {
                 title: if group.is_empty() {
                     name.to_string()
@@ -55,15 +60,69 @@ pub(super) fn interplay_panels(output: &FigureOutput) -> Layout {
                     .iter()
                     .map(|(label, runs)| curve(label, &palette, runs, metric, markers))
                     .collect(),
-                hlines: if i == 3 {
-                    vec![(2.0, "η·λ = 2".into())]
-                } else {
-                    Vec::new()
-                },
+                hlines: line
+                    .map(|(value, label)| vec![(value, label.to_string())])
+                    .unwrap_or_default(),
             });
         }
     }
     (groups.len(), 4, panels)
+}
+
+/// A column of the interplay figure: its name, log axis, metric, markers and reference line.
+type ColumnSpec<'a> = (&'a str, bool, Metric, bool, Option<(f64, &'a str)>);
+
+/// A column of the interplay figure that depends on the runs' direction.
+struct Column {
+    name: &'static str,
+    metric: Metric,
+    /// The reference line and its label (edge columns).
+    line: Option<(f64, &'static str)>,
+}
+
+/// The sharpness and edge columns: λ_max and η·λ_max with a line at 2 for gradient descent;
+/// the relevant sharpness (λ_max(P⁻¹H) for Adam) and the edge ratio with a line at 1 when any
+/// run follows another direction.
+fn edge_columns(output: &FigureOutput) -> (Column, Column) {
+    let directions: Vec<DirectionConfig> = output
+        .results
+        .iter()
+        .map(|r| r.run.config.direction())
+        .collect();
+    if directions
+        .iter()
+        .all(|d| *d == DirectionConfig::GradientDescent)
+    {
+        return (
+            Column {
+                name: "sharpness λ_max",
+                metric: |r| r.lambda_max,
+                line: None,
+            },
+            Column {
+                name: "η·λ_max",
+                metric: |r| r.eta_lambda,
+                line: Some((2.0, "η·λ = 2")),
+            },
+        );
+    }
+    let preconditioned = directions.iter().any(|d| d.is_preconditioned());
+    (
+        Column {
+            name: if preconditioned {
+                "sharpness λ_max(P⁻¹H)"
+            } else {
+                "sharpness λ_max"
+            },
+            metric: |r| r.preconditioned_lambda_max.or(r.lambda_max),
+            line: None,
+        },
+        Column {
+            name: "edge ratio (sharpness / threshold)",
+            metric: |r| r.edge_ratio,
+            line: Some((1.0, "edge (ratio 1)")),
+        },
+    )
 }
 
 /// A panel of the training loss (log axis) of `results`, one curve per series.
@@ -144,12 +203,22 @@ pub(super) fn batch_sensitivity_panels(output: &FigureOutput) -> Layout {
 }
 
 /// Figure kind `edge_of_stability`: the training loss, and λ_max with a dashed line at 2/η for
-/// every constant-stepsize series.
+/// every constant-stepsize series; for momentum and Adam series, the relevant sharpness
+/// (λ_max(P⁻¹H) for Adam) with a dashed line at the direction's threshold.
 pub(super) fn eos_panels(output: &FigureOutput) -> Layout {
     let palette = Palette::of_runs(output.results.iter());
     let loss = loss_panel("train loss".into(), output.results.iter(), &palette);
+    let (relevant, _) = edge_columns(output);
+    let gradient_descent = output
+        .results
+        .iter()
+        .all(|r| r.run.config.direction() == DirectionConfig::GradientDescent);
     let mut sharpness = Panel {
-        title: "sharpness λ_max (dashed: 2/η)".into(),
+        title: if gradient_descent {
+            "sharpness λ_max (dashed: 2/η)".into()
+        } else {
+            format!("{} (dashed: stability threshold)", relevant.name)
+        },
         x_label: "step".into(),
         y_label: "λ_max".into(),
         log_y: false,
@@ -157,6 +226,17 @@ pub(super) fn eos_panels(output: &FigureOutput) -> Layout {
         hlines: Vec::new(),
     };
     for (label, runs) in by_series(output.results.iter()) {
+        if runs[0].run.config.direction() != DirectionConfig::GradientDescent {
+            sharpness
+                .curves
+                .push(curve(&label, &palette, &runs, relevant.metric, true));
+            let mut threshold = curve(&label, &palette, &runs, |r| r.stability_threshold, false);
+            threshold.label = format!("threshold ({label})");
+            threshold.band.clear();
+            threshold.dashed = true;
+            sharpness.curves.push(threshold);
+            continue;
+        }
         sharpness
             .curves
             .push(curve(&label, &palette, &runs, |r| r.lambda_max, true));

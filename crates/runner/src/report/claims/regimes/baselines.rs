@@ -1,6 +1,9 @@
 //! Claims judged beside figure 3's layout: Cohen et al.'s edge-of-stability baseline for a
-//! constant stepsize, and claim 5 (a model of the edge alone cannot explain the tuners).
+//! constant stepsize (gradient descent: λ_max near 2/η; momentum and Adam, Cohen et al. 2022:
+//! the relevant sharpness near the direction's threshold), and claim 5 (a model of the edge
+//! alone cannot explain the tuners).
 
+use stepsharp_direction::{DirectionConfig, RelevantSharpness};
 use stepsharp_quadratic::ModelPoint;
 use stepsharp_stepsize::RuleConfig;
 
@@ -9,15 +12,19 @@ use crate::report::claims::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, EdgeClass, GROWTH_THRESHOLD,
     SeedTally, SeriesRuns, fmt,
 };
-use crate::stats::median;
+use crate::stats::{LATE_FRACTION, median};
 
-/// Cohen et al.'s baseline: with a constant η, λ_max settles near 2/η.
+/// Cohen et al.'s baseline: with a constant η, λ_max settles near 2/η (gradient descent), or
+/// the direction's relevant sharpness near its threshold (momentum, Adam).
 pub(super) fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
     runs.iter()
         .filter_map(|r| {
             let RuleConfig::Constant(constant) = &r.rule else {
                 return None;
             };
+            if r.direction != DirectionConfig::GradientDescent {
+                return Some(adaptive_eos_claim(r, constant.eta));
+            }
             let eta = constant.eta;
             let edge = 2.0 / eta;
             let test = r
@@ -54,6 +61,59 @@ pub(super) fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
             })
         })
         .collect()
+}
+
+/// Cohen et al. 2022's observation for a constant stepsize on momentum or Adam: the relevant
+/// sharpness (λ_max, or λ_max(P⁻¹H) for Adam) hovers at the direction's stability threshold
+/// ((2 + 2β)/η for heavy ball, (2 + 2β₁)/((1 − β₁)η) for Adam), judged on the median edge ratio
+/// over the last third of the measurements.
+fn adaptive_eos_claim(r: &ClaimRun, eta: f64) -> Claim {
+    let sharpness = match r.direction.relevant_sharpness() {
+        RelevantSharpness::Hessian => "λ_max",
+        RelevantSharpness::Preconditioned => "λ_max(P⁻¹H)",
+    };
+    let limit = r.direction.stability_limit(u64::MAX);
+    let test = r
+        .stats
+        .late_edge_ratio
+        .filter(|_| r.stats.measurements >= 4 && r.stats.diverged_at.is_none())
+        .map(|ratio| (ratio - 1.0).abs() <= EOS_RELATIVE_BAND);
+    let seeds = SeedTally::of([test]);
+    Claim {
+        id: "baseline",
+        statement: format!(
+            "(Cohen et al. 2022) with {} and η = {eta}, {sharpness} settles near its stability \
+             threshold {limit:.4}/η = {:.3}",
+            r.direction.name(),
+            limit / eta
+        ),
+        group: r.group.clone(),
+        regime: Some(r.regime),
+        rule: Some("constant"),
+        verdict: seeds.verdict(),
+        seeds,
+        evidence: format!(
+            "{sharpness} first-window median {}, last-window median {}, growth {}; over the last \
+             {:.0}% of the measurements: median {sharpness} {}, threshold {}, edge ratio {}{}",
+            fmt(r.stats.initial_sharpness),
+            fmt(r.stats.final_sharpness),
+            fmt(r.stats.sharpness_growth),
+            LATE_FRACTION * 100.0,
+            fmt(r.stats.late_sharpness),
+            fmt(r.stats.late_threshold),
+            fmt(r.stats.late_edge_ratio),
+            if r.stats.diverged_at.is_some() {
+                "; the run diverged"
+            } else {
+                ""
+            }
+        ),
+        threshold: format!(
+            "median edge ratio over the last {:.0}% of the measurements within 1 ± {:.0}%",
+            LATE_FRACTION * 100.0,
+            EOS_RELATIVE_BAND * 100.0
+        ),
+    }
 }
 
 /// Claim 5: a model built on the edge of stability alone predicts η·λ → 2 with a stable λ.

@@ -5,10 +5,10 @@
 
 use stepsharp_stepsize::RuleConfig;
 
-use super::{AT_EDGE, GroupRuns, claim, edge_evidence, loss_evidence, near_edge};
+use super::{GroupRuns, at_edge, claim, edge_evidence, loss_evidence, near_edge};
 use crate::figure::Regime;
 use crate::report::claims::{
-    Claim, ClaimRun, EDGE_BAND, ETA_FALL_THRESHOLD, EdgeClass, GROWTH_THRESHOLD, SeriesRuns,
+    Claim, ClaimRun, ETA_FALL_THRESHOLD, EdgeClass, EdgeScale, GROWTH_THRESHOLD, SeriesRuns,
     TIE_TOLERANCE, clearly_less, compared_loss,
 };
 
@@ -28,7 +28,7 @@ pub(super) fn full_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
             "constant",
             c.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
             edge_evidence(c),
-            AT_EDGE.into(),
+            at_edge(c),
         ));
     }
     if let Some(p) = &g.polyak {
@@ -67,7 +67,11 @@ fn armijo_claims(at: (&str, Regime), a: &SeriesRuns, constant: Option<&SeriesRun
             "armijo",
             a.tally(|r| r.edge().map(|e| e == EdgeClass::Below)),
             edge_evidence(a),
-            format!("median η·λ_max < {:.2}", 2.0 * (1.0 - EDGE_BAND)),
+            format!(
+                "median {} < {:.2}",
+                EdgeScale::of(a).name,
+                EdgeScale::of(a).below()
+            ),
         ),
     ];
     if let Some(c) = constant {
@@ -155,6 +159,6 @@ pub(super) fn cdat_claim(runs: &[ClaimRun], at: (&str, Regime)) -> Option<Claim>
         "cdat",
         cdat.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
         edge_evidence(&cdat),
-        AT_EDGE.into(),
+        at_edge(&cdat),
     ))
 }

@@ -4,7 +4,7 @@
 
 use super::{GroupRuns, claim, edge_evidence, loss_evidence, near_edge};
 use crate::report::claims::{
-    Claim, EDGE_BAND, EdgeClass, SOME_SHARPENING, TIE_TOLERANCE, clearly_less, compared_loss,
+    Claim, EdgeClass, EdgeScale, SOME_SHARPENING, TIE_TOLERANCE, clearly_less, compared_loss,
 };
 
 /// Claim 3 (large and medium mini-batches): Armijo performs well with some sharpening, Polyak
@@ -70,9 +70,10 @@ pub(super) fn small_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
             }),
             format!("{}; {}", loss_evidence(&named), edge_evidence(t)),
             format!(
-                "diverged, or median η·λ_max above {:.2} and a final loss above the constant's by \
+                "diverged, or median {} above {:.2} and a final loss above the constant's by \
                  more than {:.0}%",
-                2.0 * (1.0 + EDGE_BAND),
+                EdgeScale::of(t).name,
+                EdgeScale::of(t).above(),
                 TIE_TOLERANCE * 100.0
             ),
         ));
