@@ -461,7 +461,8 @@ mod tests {
     use super::*;
 
     /// The dry run: the CPU against itself takes every code path of the GPU check, and two
-    /// CPU runs are bitwise identical (candle-notes.md), so every difference is exactly 0.
+    /// CPU runs are bitwise identical (`docs/candle.md#cpu-determinism`), so every difference is
+    /// exactly 0.
     #[test]
     fn cpu_against_itself_agrees_exactly_and_writes_the_report() {
         let dir = tempfile::tempdir().unwrap();
