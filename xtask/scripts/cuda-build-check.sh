@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile check of `--features cuda` on a machine without a GPU (issue #17): installs Debian's
+# Compile check of `--features cuda` on a machine without a GPU: installs Debian's
 # CUDA toolkit when nvcc is missing (as root, Debian bookworm: CUDA 11.8 from non-free), then
 # builds xtask with the `cuda` feature into target/cuda, apart from the CPU build's target/.
 # Idempotent: the apt steps run only while nvcc is missing, the component edit only once, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issue #17 on a machine WITHOUT a Rust toolchain: a prebuilt `--features cuda`
+# The GPU check on a machine WITHOUT a Rust toolchain: a prebuilt `--features cuda`
 # xtask (CUDA 13 sonames) is carried in a folder beside the working tree (`.device/`, made by
 # xtask/scripts/device-pack.sh), and this script runs it within a hard time budget:
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issue #17, for a machine with an NVIDIA GPU, its driver and a CUDA toolkit
+# The GPU check, for a machine with an NVIDIA GPU, its driver and a CUDA toolkit
 # (nvcc). Within GPU_CHECK_MINUTES (default 10) it
 #   1. builds xtask with `--features cuda` (into target/cuda; incremental when rerun),
 #   2. runs `xtask gpu-check`: CPU against CUDA on the same seeded weights and data (MLP and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The run store's promises, checked from the outside with the built binary (issue #13):
+# The run store's promises, checked from the outside with the built binary:
 # 10 cases, each printing PASS or FAIL; exits non-zero unless 10/10 pass.
 #
 #   cargo build --release -p xtask

@@ -1,6 +1,6 @@
 //! `cargo xtask gpu-check`: the CPU against a CUDA GPU on the same seeded weights and data,
 //! and the cost of a step, a Hessian-vector product and a Lanczos run at paper scale
-//! (issue #17; run through `xtask/scripts/gpu-check.sh`).
+//! (run through `xtask/scripts/gpu-check.sh`).
 //!
 //! **Agreement.** For each agreement problem of [`Size`], in f32 and in f64, the CPU and the device
 //! under test compute, from the same initial weights (drawn on the CPU from the seed, see
@@ -51,7 +51,7 @@ pub const F32_TOLERANCE: f64 = 1e-4;
 pub const F32_ROUNDING_FACTOR: f64 = 10.0;
 /// Largest relative CPU/device difference accepted in f64 (same reasoning, ε = 2.2e-16).
 pub const F64_TOLERANCE: f64 = 1e-10;
-/// Lanczos steps of both the agreement check and the timing at [`Size::Paper`] (issue #17).
+/// Lanczos steps of both the agreement check and the timing at [`Size::Paper`].
 pub const LANCZOS_STEPS: usize = 20;
 /// Lanczos tolerance: far below what 20 steps reach, so every run takes all its steps and the
 /// CPU and the device compare the same Ritz value.
@@ -461,7 +461,8 @@ mod tests {
     use super::*;
 
     /// The dry run: the CPU against itself takes every code path of the GPU check, and two
-    /// CPU runs are bitwise identical (candle-notes.md), so every difference is exactly 0.
+    /// CPU runs are bitwise identical (`docs/candle.md#cpu-determinism`), so every difference is
+    /// exactly 0.
     #[test]
     fn cpu_against_itself_agrees_exactly_and_writes_the_report() {
         let dir = tempfile::tempdir().unwrap();

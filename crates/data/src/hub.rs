@@ -1,8 +1,9 @@
 //! The Hugging Face hub path: convert candle-datasets' tensors back to the binary format.
 //!
 //! `candle_datasets::vision::cifar::load()` returns f32 images in (N, C, W, H) order, scaled by
-//! 1/255 (candle-notes.md: spatially transposed relative to `load_dir`). The cache stores the
-//! official binary files, so every later run reads one format through one reader.
+//! 1/255 (`docs/candle.md#cifar-10-loaders`: spatially transposed relative to `load_dir`). The
+//! cache stores the official binary files, so every later run reads one format through one
+//! reader.
 
 use crate::DataError;
 use crate::format::{CHANNELS, CifarRecords, IMAGE_SIDE, NUM_CLASSES};

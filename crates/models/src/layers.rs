@@ -1,7 +1,7 @@
 //! Layers written from generic candle ops whose backward passes are themselves differentiable,
 //! so that double backward (Hessian-vector products) is exact.
 //!
-//! Avoided on purpose (see the project's candle notes): `max_pool2d` (its backward is scaled by
+//! Avoided on purpose (`docs/candle.md`): `max_pool2d` (its backward is scaled by
 //! 1/(kh·kw)), the fused norm ops and `softmax_last_dim` (no gradient), candle's `gelu` /
 //! `gelu_erf` (their backward uses rounded constants).
 

@@ -21,10 +21,10 @@
 //! ```
 //!
 //! with `a ≥ 0` the progressive-sharpening rate and `b ≥ 0` the stabilizing feedback. The
-//! paper-spec writes `x_t` in the second line; that explicit scheme is linearly unstable at the
-//! edge and diverges for the paper's constant-η parameters, while feeding back `x_{t+1}`
-//! (semi-implicit Euler, the default) gives the bounded cycles the paper describes. Both are
-//! available, see [`Discretization`]. The loss is `½λ_t x_t²`.
+//! paper writes `x_t` in the second line (`docs/paper.md#the-simple-model`); that explicit
+//! scheme is linearly unstable at the edge and diverges for the paper's constant-η parameters,
+//! while feeding back `x_{t+1}` (semi-implicit Euler, the default) gives the bounded cycles the
+//! paper describes. Both are available, see [`Discretization`]. The loss is `½λ_t x_t²`.
 //!
 //! The models ([`SimpleModelConfig`]) differ in how `η_t` is chosen:
 //!

@@ -34,7 +34,7 @@ pub struct ModelPoint {
 
 /// Which displacement the sharpness update sees.
 ///
-/// The paper-spec writes `λ_{t+1} = λ_t + η_t (a − b x_t²)` next to `x_{t+1} = (1 − η_t λ_t)
+/// The paper writes `λ_{t+1} = λ_t + η_t (a − b x_t²)` next to `x_{t+1} = (1 − η_t λ_t)
 /// x_t`: an explicit Euler step of a Lotka–Volterra-like system. Linearized at the edge
 /// (`η λ = 2`, `x² = a/b`), its Jacobian has eigenvalues `1 ± iη√(2a)` of modulus
 /// `√(1 + 2η²a) > 1`: constant η spirals out and diverges (with the paper's `a = 0.03,
@@ -49,7 +49,8 @@ pub enum Discretization {
     /// claims).
     #[default]
     SemiImplicit,
-    /// `λ_{t+1} = λ_t + η_t (a − b x_t²)`: the literal paper-spec equations.
+    /// `λ_{t+1} = λ_t + η_t (a − b x_t²)`: the paper's literal equations
+    /// (`docs/paper.md#the-simple-model`).
     Explicit,
 }
 

@@ -68,7 +68,8 @@ fn divergence_to_infinity_ends_the_trajectory() {
 
 #[test]
 fn armijo_accepts_only_steps_below_the_edge_along_the_gradient() {
-    // On a quadratic, Armijo accepts η iff η·(gᵀHg/‖g‖²) ≤ 2(1 − c) (paper-spec).
+    // On a quadratic, Armijo accepts η iff η·(gᵀHg/‖g‖²) ≤ 2(1 − c)
+    // (docs/paper.md#armijo).
     let q = quadratic();
     let armijo = ArmijoConfig::optax();
     let c = armijo.c;

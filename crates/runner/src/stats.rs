@@ -1,6 +1,6 @@
 //! Robust statistics of one trajectory: the numbers every claim verdict is taken from.
 //!
-//! A verdict never rests on one iterate (paper-spec.md, "How claims are judged"): full-batch
+//! A verdict never rests on one iterate (`docs/paper.md#how-claims-are-judged`): full-batch
 //! Polyak alternates between very different losses on consecutive steps, and a constant stepsize
 //! at the edge of stability oscillates. So the final loss is the median (and mean) over the last
 //! [`TAIL_FRACTION`] of the steps, and trends compare windowed medians: the first and the last

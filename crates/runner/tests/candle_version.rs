@@ -39,7 +39,8 @@ fn candle_version_is_the_candle_core_of_the_workspace_lockfile() {
 
 #[test]
 fn the_workspace_pins_exactly_that_candle_core() {
-    // What a packaged crate without a lockfile falls back on (and candle-notes.md asks for).
+    // What a packaged crate without a lockfile falls back on (and docs/candle.md#version-pin
+    // asks for).
     let manifest = parse(&workspace_root().join("Cargo.toml"));
     let requirement = &manifest["workspace"]["dependencies"]["candle-core"];
     assert_eq!(

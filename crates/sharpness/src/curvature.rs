@@ -6,7 +6,8 @@ use crate::{LinearOperator, SharpnessError, Vector};
 #[derive(Clone, Debug, PartialEq)]
 pub struct DirectionalCurvature {
     /// `dᵀHd`: the second derivative of `η ↦ L(w + ηd)` at `η = 0`. It is what an Armijo or
-    /// CDAT stepsize "sees" along `d` (paper-spec.md, CDAT: `η = σ·max(−∇fᵀu, 0)/(|uᵀHu| + ε)`).
+    /// CDAT stepsize "sees" along `d` (`docs/paper.md#cdat`:
+    /// `η = σ·max(−∇fᵀu, 0)/(|uᵀHu| + ε)`).
     pub quadratic_form: f64,
     /// `dᵀHd / ‖d‖²`: the directional sharpness (a Rayleigh quotient, so it lies between the
     /// smallest and the largest eigenvalue). NaN for `d = 0`.

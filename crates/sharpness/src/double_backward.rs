@@ -3,7 +3,8 @@
 //! Candle 0.11.1 detaches every intermediate gradient during `backward()` unless the
 //! environment variable `CANDLE_GRAD_DO_NOT_DETACH` is non-empty and not `"0"`. A second
 //! backward pass through a detached gradient returns `Ok` with a missing or wrong Hessian,
-//! never an error (candle-notes.md). How the variable is read decides how to set it:
+//! never an error (`docs/candle.md#detached-gradients`). How the variable is read decides how
+//! to set it:
 //!
 //! - `candle-core/src/backprop.rs` reads it in a `thread_local!` initializer, i.e. **once per
 //!   thread, at that thread's first `backward()`**, and caches the answer for the thread's
@@ -12,7 +13,8 @@
 //!   compute Hessian-vector products. Setting it later fixes threads that have not run a
 //!   backward pass yet, and never the ones that have: those keep detaching, and only a
 //!   self-test can tell (see `tests/detach_guard.rs`).
-//! - First-order gradients are bitwise unchanged by the variable (candle-notes.md); gradients
+//! - First-order gradients are bitwise unchanged by the variable
+//!   (`docs/candle.md#detached-gradients`); gradients
 //!   then carry their graph, which costs memory until they are dropped.
 
 use std::cell::Cell;
@@ -25,7 +27,8 @@ use crate::{HessianOperator, LinearOperator, SharpnessError, Vector};
 pub const DO_NOT_DETACH_VARIABLE: &str = "CANDLE_GRAD_DO_NOT_DETACH";
 
 /// Largest relative error the self-test accepts. Exact double backward matches the
-/// analytic Hessian to rounding (about 1e-16 in f64, candle-notes.md); a detached graph is
+/// analytic Hessian to rounding (about 1e-16 in f64, `docs/candle.md#detached-gradients`); a
+/// detached graph is
 /// off by order one. Default: 1e-10 (this crate, between the two by six orders of magnitude).
 pub const SELF_TEST_TOLERANCE: f64 = 1e-10;
 

@@ -12,8 +12,8 @@ use crate::{LinearOperator, SharpnessError, Vector};
 /// error `O(ε²)` does not depend on the scale of `v`. Each product costs two gradients.
 ///
 /// Not a substitute for [`crate::HessianOperator`]: across ReLU kinks, and in f32, the
-/// error is of order one at every `ε` (candle-notes.md). In f64 on smooth models `ε ≈ 1e-5`
-/// balances truncation (`ε²`) against cancellation (`10⁻¹⁶/ε`).
+/// error is of order one at every `ε` (`docs/candle.md#finite-differences`). In f64 on smooth
+/// models `ε ≈ 1e-5` balances truncation (`ε²`) against cancellation (`10⁻¹⁶/ε`).
 ///
 /// `gradient` maps a flat point to the flat gradient there; `point` is `w`.
 ///

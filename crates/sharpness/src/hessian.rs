@@ -3,7 +3,7 @@
 //! Candle has no forward mode, so `Hv` is computed as the gradient of a scalar:
 //! `Hv = ∇_w ⟨∇_w L(w), v⟩`. The inner gradient `g = ∇_w L` is computed once, *keeping its
 //! graph*, and every probe `v` only costs the second backward pass through `⟨g, v⟩`
-//! (candle-notes.md: about 1.1–1.6 gradients per product).
+//! (about 1.1–1.6 gradients per product, `docs/candle.md#no-forward-mode`).
 
 use candle_core::{Shape, Tensor, Var};
 

@@ -11,7 +11,8 @@ use crate::{Eigenpair, LinearOperator, SharpnessError, Spectrum, Vector};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LanczosConfig {
-    /// Number `k` of top eigenpairs wanted. Default: 1 (the sharpness `λ_max`, paper-spec.md).
+    /// Number `k` of top eigenpairs wanted. Default: 1 (the sharpness `λ_max`,
+    /// `docs/paper.md#vocabulary`).
     pub k: usize,
     /// Cap on Lanczos steps (= Hessian-vector products); also capped by the dimension.
     /// Default: 100 (this crate: far above the 20–30 steps a well-separated top eigenvalue
@@ -21,7 +22,7 @@ pub struct LanczosConfig {
     /// `‖Hv_i − λ_i v_i‖ ≤ tolerance · max(|λ_i|, ε^{2/3} ‖T‖)` (the floor, from ARPACK, keeps
     /// eigenvalues near zero from never converging; `‖T‖` is the largest Ritz value in
     /// magnitude). Default: 1e-3 (the relative tolerance of the CDAT power iteration,
-    /// paper-spec.md).
+    /// `docs/paper.md#sharpness-estimation`).
     pub tolerance: f64,
     /// Seed of the Gaussian start vector (ChaCha8), and of restart vectors after a
     /// breakdown. Default: 0.

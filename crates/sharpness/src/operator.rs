@@ -2,9 +2,9 @@
 //! [`Vector`] with the handful of BLAS-1 operations Lanczos and power iteration need, and a
 //! symmetric [`LinearOperator`] `v ↦ Hv` over such vectors.
 //!
-//! The split follows faer's `operator` module: solvers never see where products come from
-//! (a dense matrix in a test, a quadratic with a known spectrum, or double backward through a
-//! Candle graph on a GPU), and tests can use plain `Vec<f64>`.
+//! The split follows faer's `matrix_free` module (`faer/src/operator/mod.rs`): solvers never
+//! see where products come from (a dense matrix in a test, a quadratic with a known spectrum,
+//! or double backward through a Candle graph on a GPU), and tests can use plain `Vec<f64>`.
 
 use crate::SharpnessError;
 

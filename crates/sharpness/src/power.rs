@@ -11,11 +11,11 @@ use crate::{Eigenpair, LinearOperator, SharpnessError, Spectrum, Vector};
 #[serde(deny_unknown_fields, default)]
 pub struct PowerConfig {
     /// Cap on iterations (= products) of each of the at most two phases.
-    /// Default: 1000 (CDAT appendix, paper-spec.md).
+    /// Default: 1000 (CDAT appendix, `docs/paper.md#sharpness-estimation`).
     pub max_iterations: usize,
     /// Stop when the eigenvalue estimate changes by at most this fraction between
     /// iterations: `|λ_t − λ_{t−1}| ≤ relative_tolerance · |λ_t|`.
-    /// Default: 1e-3 (CDAT appendix, paper-spec.md).
+    /// Default: 1e-3 (CDAT appendix, `docs/paper.md#sharpness-estimation`).
     pub relative_tolerance: f64,
     /// Seed of the Gaussian start vector (ChaCha8). Default: 0.
     pub seed: u64,

@@ -56,8 +56,8 @@ pub struct ArmijoConfig {
     pub eta_max: f64,
     /// Relative slack `δ ≥ 0` of the criterion. Default: 0 (optax `rtol`).
     pub slack: f64,
-    /// Trial limit. Default: `Unlimited` (paper-spec: unlimited in full batch; optax has no
-    /// default; mini-batch runs use 30).
+    /// Trial limit. Default: `Unlimited` (unlimited in full batch, `docs/paper.md#armijo`;
+    /// optax has no default; a mini-batch run may set a limit such as 30).
     pub max_trials: TrialLimit,
     /// η when no trial passes. Default: `KeepLastTried` (optax returns the last η tried).
     pub on_failure: FailurePolicy,

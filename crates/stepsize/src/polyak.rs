@@ -20,7 +20,7 @@ use crate::record::{Diagnostics, StepRecord};
 /// direction) or `f(w) < f*`. A NaN/Inf loss or slope gives η = 0 and a failed record. Calls
 /// no oracle.
 ///
-/// Sources: paper-spec (Roulet et al. 2023 use SPS_max); c = 0.5 is Loizou's code
+/// Sources: Roulet et al. 2023 use SPS_max (`docs/paper.md#polyak`); c = 0.5 is Loizou's code
 /// (`sps.Sps`); the CDAT paper uses c = 1 with γ_max ∈ {1, 100}.
 ///
 /// ```
@@ -36,7 +36,8 @@ use crate::record::{Diagnostics, StepRecord};
 pub struct PolyakConfig {
     /// Scale `c > 0` of the denominator. Default: 0.5 (Loizou et al., `sps.Sps`).
     pub c: f64,
-    /// Upper bound `γ_max > 0`. Default: 1.0 (paper-spec; the CDAT paper uses 1 and 100).
+    /// Upper bound `γ_max > 0`. Default: 1.0 (optax's `scale_by_polyak`; the CDAT paper uses 1
+    /// and 100; `docs/paper.md#polyak`).
     pub gamma_max: f64,
     /// The optimal value `f*`, finite. Default: 0 (over-parameterized nets interpolate;
     /// Loizou et al.).

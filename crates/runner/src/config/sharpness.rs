@@ -65,7 +65,7 @@ pub struct SharpnessConfig {
     ///   the CDAT stopping rule). The residual is not bounded by `tol`: it ends near
     ///   `√tol · |λ|`. The trajectory records the residual for both methods.
     ///
-    /// Default: 1e-3 (CDAT's power-iteration tolerance, paper-spec.md).
+    /// Default: 1e-3 (CDAT's power-iteration tolerance, `docs/paper.md#sharpness-estimation`).
     pub tolerance: f64,
     /// Iteration cap of the solver. Default: 50.
     pub max_iterations: usize,

@@ -106,7 +106,8 @@ fn subset_count(subset: &Subset) -> Option<usize> {
     }
 }
 
-/// Which batch the line search evaluates `f(w + ηu)` on (paper-spec.md: same batch by default).
+/// Which batch the line search evaluates `f(w + ηu)` on (the same batch by default,
+/// `docs/paper.md#armijo`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineSearchBatch {

@@ -26,7 +26,7 @@
 //! A series may carry `tune`: a constant-stepsize grid search on a log2 grid `η0·2^i`; the best
 //! stepsize (by default the lowest median training loss over the last 10% of steps; diverged
 //! runs rank last) is kept, and the grid is widened until the best value is interior
-//! (paper-spec.md, "Constant"). With several seeds the grid is searched on the first seed and
+//! (`docs/paper.md#constant`). With several seeds the grid is searched on the first seed and
 //! the other seeds run at the chosen stepsize.
 
 mod runs;
@@ -178,7 +178,7 @@ pub struct GroupSpec {
     pub regime: Option<Regime>,
 }
 
-/// The regimes of the paper's claims (paper-spec.md, claims 1–4).
+/// The regimes of the paper's claims (`docs/paper.md#claims`, claims 1–4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Regime {
@@ -242,7 +242,7 @@ fn default_widenings() -> usize {
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TuneRank {
-    /// Mean training loss over the last `n` iterates (paper-spec.md, "Constant").
+    /// Mean training loss over the last `n` iterates (the paper's rank, `docs/paper.md#constant`).
     LastMean(usize),
     /// Median training loss over the last fraction of the steps.
     TailMedian(f64),

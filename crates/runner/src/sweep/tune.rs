@@ -1,7 +1,7 @@
-//! Tuning a constant stepsize by grid search on a log2 grid `η0·2^i` (paper-spec.md,
-//! "Constant"): every candidate of a round is run, ranked by [`TuneRank::score`], and the grid
-//! is widened by one exponent beyond an edge that holds the best candidate, until the best is
-//! interior or `max_widenings` is spent.
+//! Tuning a constant stepsize by grid search on a log2 grid `η0·2^i`
+//! (`docs/paper.md#constant`): every candidate of a round is run, ranked by
+//! [`TuneRank::score`], and the grid is widened by one exponent beyond an edge that holds the
+//! best candidate, until the best is interior or `max_widenings` is spent.
 
 use anyhow::Context;
 use serde::Serialize;

@@ -1,4 +1,5 @@
-//! The paper's claims (paper-spec.md, "The paper's claims") judged on measured trajectories:
+//! The paper's claims (`docs/paper.md#claims`, judged as `docs/paper.md#how-claims-are-judged`
+//! describes) on measured trajectories:
 //! a pure function from runs to a list of [`Claim`]s, each with its verdict, the evidence and
 //! the threshold it was judged by. The Markdown report is rendered from this list
 //! ([`crate::report`], `report.rs` here); nothing here formats a page.
