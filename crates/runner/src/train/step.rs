@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{DType, Tensor};
-use stepsharp_direction::{NonDescentAction, RelevantSharpness};
+use stepsharp_direction::{DirectionConfig, NonDescentAction, RelevantSharpness};
 use stepsharp_models::LineOrigin;
 use stepsharp_stepsize::{StepContext, StepRecord};
 
@@ -103,7 +103,6 @@ impl Run<'_> {
         self.counters.forward_passes += measured.forward_passes;
         self.counters.backward_passes += measured.forward_passes;
         let gradient = measured.gradient.context("gradient missing")?;
-        let grad_norm_sq = to_f64(&gradient.sqr()?.sum_all()?)?;
         let action = self
             .config
             .direction()
@@ -111,6 +110,11 @@ impl Run<'_> {
             .for_rule(self.rule.config().name())
             .unwrap_or(NonDescentAction::Proceed);
         let update = self.direction.step(&gradient, action)?;
+        // Gradient descent's slope is −Σ g⊙g, summed as ‖g‖² is: no second pass.
+        let grad_norm_sq = match self.direction.config() {
+            DirectionConfig::GradientDescent => -update.slope,
+            _ => to_f64(&gradient.sqr()?.sum_all()?)?,
+        };
         Ok(Descent {
             batch,
             epoch,
