@@ -96,6 +96,10 @@ pub struct Row {
     /// The relevant sharpness over its threshold, as `η·λ/limit` (measured steps): 1 at the
     /// edge of stability, below 1 stable; `η·λ_max/2` for gradient descent.
     pub edge_ratio: Option<f64>,
+    /// The slope `∇f(w_t)ᵀu_t` the rule was given (`−‖g_t‖²` for gradient descent; after a
+    /// restart, along the restarted update): with `loss`, `eta` and `diagnostics` it lets every
+    /// rule's η be recomputed from the trajectory.
+    pub slope: Option<f64>,
 }
 
 impl Row {

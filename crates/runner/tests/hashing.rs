@@ -89,3 +89,30 @@ dtype = "f64"
     traced.sharpness.trace = Some(toml::from_str("every = 10").expect("a valid trace table"));
     assert_ne!(run_hash(&traced, "no data"), run_hash(&old, "no data"));
 }
+
+#[test]
+fn runs_without_a_direction_keep_their_ids() {
+    // The pinned config of `runs_without_trace_or_density_keep_their_ids`: its id predates the
+    // `direction` table too.
+    let old = parse(
+        r#"
+model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
+training = { max_steps = 2 }
+stepsize = { kind = "constant", eta = 0.1 }
+dtype = "f64"
+"#,
+    );
+    assert!(!canonical_json(&old).contains("direction"));
+    assert_eq!(&run_hash(&old, "no data")[..16], "74a7ce67e97e405d");
+    // An explicit table, even gradient descent's, is another run.
+    let mut explicit = old.clone();
+    explicit.direction = Some(stepsharp_direction::DirectionConfig::GradientDescent);
+    assert_ne!(run_hash(&explicit, "no data"), run_hash(&old, "no data"));
+    let mut adam = old.clone();
+    adam.direction = Some(stepsharp_direction::DirectionConfig::Adam(
+        Default::default(),
+    ));
+    let text = canonical_json(&adam);
+    assert!(text.contains(r#""direction":{"beta1":0.9"#), "{text}");
+    assert_ne!(run_hash(&adam, "no data"), run_hash(&explicit, "no data"));
+}

@@ -9,6 +9,7 @@
 
 mod common;
 
+use stepsharp_direction::{AdamConfig, DirectionConfig, MomentumConfig};
 use stepsharp_runner::{RunConfig, RunOptions, execute, run_hash};
 use stepsharp_stepsize::{ArmijoConfig, CdatConfig, PolyakConfig, RuleConfig};
 
@@ -119,6 +120,88 @@ fn trajectories_of_every_rule_on_a_quadratic() {
         assert_snapshot(
             &format!("{name}@quadratic"),
             &render(&quadratic_config(&rule), &options),
+        );
+    }
+}
+
+/// The direction presets: one rule on each direction (names `rule+direction`).
+fn direction_presets() -> Vec<(&'static str, RuleConfig, DirectionConfig)> {
+    let momentum = MomentumConfig::default();
+    let adam = DirectionConfig::Adam(AdamConfig::default());
+    vec![
+        (
+            "constant+heavy_ball",
+            RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta: 0.02 }),
+            DirectionConfig::HeavyBall(momentum),
+        ),
+        (
+            "armijo-optax+nesterov",
+            RuleConfig::Armijo(ArmijoConfig::optax()),
+            DirectionConfig::Nesterov(momentum),
+        ),
+        (
+            "constant+adam",
+            RuleConfig::Constant(stepsharp_stepsize::ConstantConfig { eta: 0.01 }),
+            adam,
+        ),
+        (
+            "armijo-optax+adam",
+            RuleConfig::Armijo(ArmijoConfig::optax()),
+            adam,
+        ),
+        (
+            "polyak-cdat+adam",
+            RuleConfig::Polyak(PolyakConfig::cdat_paper(1.0)),
+            adam,
+        ),
+        ("cdat+adam", RuleConfig::Cdat(CdatConfig::default()), adam),
+    ]
+}
+
+/// The snapshot text of a run on a direction: hash, then per step the loss, η, the edge
+/// ratio, the preconditioned sharpness (Adam) and the non-descent action.
+fn render_direction(config: &RunConfig, options: &RunOptions) -> String {
+    let outcome = execute(config, options, &mut |_| {}).expect("run succeeds");
+    let fingerprint = outcome.dir.metadata().unwrap().unwrap().data_fingerprint;
+    let [loss, eta, lambda, edge] = SIGNIFICANT_DIGITS;
+    let mut text = format!(
+        "run hash {}\nstatus {}\nstep | loss | eta | trials | lambda_max | preconditioned | edge_ratio | non_descent\n",
+        run_hash(config, &fingerprint),
+        outcome.status.describe()
+    );
+    let optional =
+        |value: Option<f64>, digits| value.map_or("-".into(), |v| significant(v, digits));
+    for row in &outcome.rows {
+        text.push_str(&format!(
+            "{} | {} | {} | {} | {} | {} | {} | {}\n",
+            row.step,
+            significant(row.loss, loss),
+            significant(row.eta, eta),
+            row.trials,
+            optional(row.lambda_max, lambda),
+            optional(row.preconditioned_lambda_max, lambda),
+            optional(row.edge_ratio, edge),
+            row.non_descent
+                .map_or("-".into(), |a| format!("{a:?}").to_lowercase()),
+        ));
+    }
+    text
+}
+
+#[test]
+fn trajectories_of_every_direction_on_a_tiny_mlp_and_a_quadratic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::fixture(dir.path());
+    let options = common::options(dir.path(), &data);
+    for (name, rule, direction) in direction_presets() {
+        let mut mlp = mlp_config(&rule);
+        mlp.direction = Some(direction);
+        assert_snapshot(&format!("{name}@mlp"), &render_direction(&mlp, &options));
+        let mut quadratic = quadratic_config(&rule);
+        quadratic.direction = Some(direction);
+        assert_snapshot(
+            &format!("{name}@quadratic"),
+            &render_direction(&quadratic, &options),
         );
     }
 }

@@ -137,3 +137,46 @@ fn top_k_trace_and_density_agree_with_the_dense_hessian() {
     assert!(relative(nodes[nodes.len() - 1], highest) < 1e-6);
     assert_eq!(short.hvps, 15);
 }
+
+/// Adam's preconditioned sharpness: the top eigenvalue of `D·H·D` with `D = P^{−1/2}` equals
+/// the largest eigenvalue of the non-symmetric `P⁻¹H` of the dense Hessian (nalgebra's Schur
+/// form), for an Adam-like `P = diag(|g| + 0.05)`; it differs from `λ_max(H)`.
+#[test]
+fn the_preconditioned_top_eigenvalue_is_that_of_p_inverse_h() {
+    use stepsharp_sharpness::{DiagonallyScaled, Vector};
+    let problem = Problem::new(Activation::Tanh, Loss::Mse, 21);
+    let vars = problem.vars(&problem.point, DType::F64);
+    let (dense, exact) = dense_hessian(&vars, problem.loss(&vars));
+    let gradient = problem.gradient(&problem.point).unwrap().to_vec().unwrap();
+    let p: Vec<f64> = gradient.iter().map(|g| g.abs() + 0.05).collect();
+    let n = dimension();
+    let p_inverse_h = nalgebra::DMatrix::from_fn(n, n, |r, c| dense[(r, c)] / p[r]);
+    let top = p_inverse_h
+        .complex_eigenvalues()
+        .iter()
+        .map(|z| z.re)
+        .fold(f64::NEG_INFINITY, f64::max);
+
+    let mut hessian = HessianOperator::new(&vars, &[problem.loss(&vars)]).unwrap();
+    let scaling: Vec<f64> = p.iter().map(|p| 1.0 / p.sqrt()).collect();
+    let diagonal = problem.point.like(&scaling).unwrap();
+    let mut scaled = DiagonallyScaled::new(&mut hessian, diagonal).unwrap();
+    let config = LanczosConfig {
+        k: 1,
+        max_iterations: n,
+        tolerance: 1e-10,
+        seed: 4,
+    };
+    let spectrum = lanczos(&mut scaled, &config, None).unwrap();
+    let estimate = spectrum.eigenpairs[0].value;
+    eprintln!(
+        "λ_max(P⁻¹H) {estimate} (dense {top}); λ_max(H) {}",
+        exact[0]
+    );
+    assert!(spectrum.converged);
+    assert!(relative(estimate, top) < 1e-8, "{estimate} vs {top}");
+    assert!(
+        relative(top, exact[0]) > 0.5,
+        "P should change the top eigenvalue"
+    );
+}

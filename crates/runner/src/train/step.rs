@@ -87,6 +87,7 @@ impl Run<'_> {
         self.update(&descent, record.eta)?;
         self.timers.add_training(stepping);
         row.non_descent = descent.non_descent;
+        row.slope = Some(descent.slope);
         self.record(&mut row, record, reading)?;
         Ok(row)
     }
