@@ -231,7 +231,8 @@ fn start(
 }
 
 /// The global options another process of this binary needs to find the same runs: absolute
-/// `--results`, `--data` (else `$STEPSHARP_DATA`, made absolute), `--device` and `--scale`.
+/// `--results`, `--data` (else `$STEPSHARP_DATA`, made absolute), `--device`, `--dtype` and
+/// `--scale`.
 pub fn forwarded_args(global: &Global) -> anyhow::Result<Vec<OsString>> {
     let absolute = |path: &Path| {
         std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
@@ -247,6 +248,10 @@ pub fn forwarded_args(global: &Global) -> anyhow::Result<Vec<OsString>> {
     if let Some(device) = global.device {
         let name = device.to_possible_value().expect("no skipped variants");
         args.extend(["--device".into(), name.get_name().into()]);
+    }
+    if let Some(dtype) = global.dtype {
+        let name = dtype.to_possible_value().expect("no skipped variants");
+        args.extend(["--dtype".into(), name.get_name().into()]);
     }
     let scale = global
         .scale

@@ -26,7 +26,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use stepsharp_runner::{DeviceKind, Interrupt, Interrupted, LockWait, SECOND_SIGNAL_EXIT, Scale};
+use stepsharp_runner::{
+    DeviceKind, Interrupt, Interrupted, LockWait, Precision, SECOND_SIGNAL_EXIT, Scale,
+};
 
 /// Training allocates and frees tensor buffers of megabytes at every operation; glibc's malloc
 /// maps and unmaps each one, so a step spent about 30% of its time in page faults (profiled
@@ -70,6 +72,11 @@ struct Global {
     /// Override the device of every run (changes run hashes). `cuda` needs `--features cuda`.
     #[arg(long, global = true, value_enum)]
     device: Option<DeviceArg>,
+    /// Override the precision of every run (changes run hashes; a figure so reproduced has its
+    /// own folder, `figures/<name>-<scale>-<dtype>`): e.g. `--dtype f64` to cross-check the
+    /// verdicts of an f32 figure.
+    #[arg(long, global = true, value_enum)]
+    dtype: Option<DtypeArg>,
     /// CPU worker threads for candle (sets RAYON_NUM_THREADS). Default: all cores.
     #[arg(long, global = true)]
     threads: Option<usize>,
@@ -118,12 +125,25 @@ enum DeviceArg {
     Cuda,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum DtypeArg {
+    F32,
+    F64,
+}
+
 impl Global {
     fn scale(&self) -> Scale {
         match self.scale {
             ScaleArg::Quick => Scale::Quick,
             ScaleArg::Paper => Scale::Paper,
         }
+    }
+
+    fn dtype(&self) -> Option<Precision> {
+        self.dtype.map(|d| match d {
+            DtypeArg::F32 => Precision::F32,
+            DtypeArg::F64 => Precision::F64,
+        })
     }
 
     fn options(&self) -> stepsharp_runner::RunOptions {
@@ -134,6 +154,7 @@ impl Global {
                 DeviceArg::Cpu => DeviceKind::Cpu,
                 DeviceArg::Cuda => DeviceKind::Cuda,
             }),
+            dtype: self.dtype(),
             lock_wait: if self.wait {
                 LockWait::Wait
             } else {

@@ -132,7 +132,7 @@ fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {
 fn reproduce_one(name: &str, global: &Global, options: &RunOptions) -> anyhow::Result<()> {
     let figure = load(name)?;
     let scale = global.scale();
-    let out_dir = figure_dir(&options.results, name, scale);
+    let out_dir = figure_dir(&options.results, name, scale, options.dtype);
     let started = Instant::now();
     let mut bars = Bars::default();
     let output = reproduce(&figure, name, scale, options, &out_dir, &mut |e| {

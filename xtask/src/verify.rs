@@ -4,7 +4,7 @@
 //! to a rerun on one machine).
 
 use clap::Args;
-use stepsharp_runner::{figure_dirs, plan_figure, verify_runs};
+use stepsharp_runner::{RunOptions, figure_dirs, plan_figure, verify_runs};
 
 use crate::Global;
 
@@ -43,10 +43,17 @@ impl VerifyCommand {
 /// kernel features (or a note when its runs cannot be looked up).
 fn mixed_cpu_features(global: &Global) -> Vec<String> {
     let mut lines = Vec::new();
-    for (name, scale) in figure_dirs(&global.results) {
-        let label = format!("{name} ({} scale)", scale.name());
-        let plan =
-            crate::reproduce::load(&name).and_then(|f| plan_figure(&f, scale, &global.options()));
+    for (name, scale, dtype) in figure_dirs(&global.results) {
+        let label = format!(
+            "{name} ({} scale{})",
+            scale.name(),
+            dtype.map_or(String::new(), |d| format!(", {}", d.name()))
+        );
+        let options = RunOptions {
+            dtype,
+            ..global.options()
+        };
+        let plan = crate::reproduce::load(&name).and_then(|f| plan_figure(&f, scale, &options));
         match plan {
             Ok(plan) => {
                 let sets = plan.cpu_feature_sets();

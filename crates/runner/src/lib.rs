@@ -46,13 +46,14 @@ pub use interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
 pub use lock::LockWait;
 pub use provenance::{KERNEL_FEATURES, Machine, SlurmJob};
 pub use report::claims::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
-    FAR_BEYOND, GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING, SeedTally,
-    TIE_TOLERANCE, UNTRAINED_FRACTION, constant_predictor_loss, figure_claims, simple_model_claims,
+    Bound, Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD,
+    EdgeClass, FAR_BEYOND, GROWTH_THRESHOLD, Margin, NEAR_THRESHOLD, SEED_AGREEMENT,
+    SENSITIVITY_RATIO, SOME_SHARPENING, SeedTally, TIE_TOLERANCE, UNTRAINED_FRACTION,
+    constant_predictor_loss, figure_claims, simple_model_claims,
 };
 pub use report::{
-    CLAIMS_FILE, FIGURE_PNG, FIGURE_SVG, REPORT_FILES, RUNS_FILE, figure_dir, figure_dirs,
-    write_report,
+    CLAIMS_FILE, FIGURE_PNG, FIGURE_SVG, PRECISION_FILE, PrecisionCounterpart, REPORT_FILES,
+    RUNS_FILE, figure_dir, figure_dirs, write_report,
 };
 pub use reproduce::reproduce;
 pub use stats::{RunStats, TAIL_FRACTION, Windows};

@@ -272,12 +272,49 @@ fn small_batches_judge_claim_4_and_medium_batches_claim_3() {
         sensitivity.evidence.contains("batch 20 seed 0"),
         "{sensitivity:#?}"
     );
-    // Medians of completed runs: 0.28 (full), 0.29 (batch 100), 0.45 (batch 20): ratio 1.6.
+    // Per seed over completed runs: seed 0 (batch 20 diverged) 0.29/0.28, seed 1 0.6/0.28 = 2.1,
+    // seed 2 0.3/0.28: one seed of three.
+    assert_eq!(sensitivity.seeds.holds, 1, "{sensitivity:#?}");
     assert_eq!(
         sensitivity.verdict,
         ClaimVerdict::DoesNotHold,
         "{sensitivity:#?}"
     );
+}
+
+/// The batch-size sensitivity is judged per seed: here the medians over seeds of each batch size
+/// differ by ×2.05, but only one seed of three is that sensitive.
+#[test]
+fn batch_size_sensitivity_is_judged_per_seed_not_on_pooled_medians() {
+    let mut runs = Vec::new();
+    for (group, losses) in [
+        ("full batch", [0.10, 0.20, 0.45]),
+        ("batch 100", [0.15, 0.25, 0.46]),
+        ("batch 20", [0.41, 0.39, 0.50]),
+    ] {
+        let per_seed = losses.map(|l| stats(l, 1.0, 1.0, 2.0));
+        runs.extend(seeds(group, "polyak", per_seed));
+    }
+    let claims = figure_claims(FigureKind::Interplay, &runs);
+    let sensitivity = claims
+        .iter()
+        .find(|c| c.id == "4" && c.group.is_empty() && c.rule == Some("polyak"))
+        .expect("sensitivity claim");
+    assert_eq!(sensitivity.seeds.total(), 3);
+    assert_eq!(sensitivity.seeds.holds, 1, "{sensitivity:#?}");
+    assert_eq!(sensitivity.verdict, ClaimVerdict::DoesNotHold);
+    assert!(
+        sensitivity
+            .evidence
+            .contains("seed 0: 4.1000 (batch 20 / full batch)"),
+        "{}",
+        sensitivity.evidence
+    );
+    assert!(sensitivity.evidence.contains("full batch: 0.2000"));
+    // The margin names the seed nearest the threshold: seed 1, 0.39/0.20 = 1.95 against ≥ 2.
+    let (nearest, distance) = sensitivity.margins[0].nearest().unwrap();
+    assert!((nearest - 1.95).abs() < 1e-12 && distance < 0.0);
+    assert!(sensitivity.margins[0].sits_on_threshold());
 }
 
 #[test]

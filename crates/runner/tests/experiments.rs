@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use stepsharp_runner::{
-    EXPERIMENTS_DIR, FigureConfig, FigureKind, RunOptions, Scale, figure_dir, figure_dirs,
-    figure_file, figure_names, load_figure, simple_model_inputs,
+    EXPERIMENTS_DIR, FigureConfig, FigureKind, Precision, RunOptions, Scale, figure_dir,
+    figure_dirs, figure_file, figure_names, load_figure, simple_model_inputs,
 };
 
 fn experiments_dir() -> PathBuf {
@@ -34,20 +34,23 @@ fn figure_folders_are_found_by_name_and_scale() {
         figure_dirs(results.path()).is_empty(),
         "no figures folder yet"
     );
-    for (name, scale) in [
-        ("figure3", Scale::Quick),
-        ("figure3", Scale::Paper),
-        ("a-b", Scale::Quick),
+    for (name, scale, dtype) in [
+        ("figure3", Scale::Quick, None),
+        ("figure3", Scale::Paper, None),
+        ("figure3", Scale::Quick, Some(Precision::F64)),
+        ("a-b", Scale::Quick, None),
     ] {
-        std::fs::create_dir_all(figure_dir(results.path(), name, scale)).unwrap();
+        std::fs::create_dir_all(figure_dir(results.path(), name, scale, dtype)).unwrap();
     }
+    assert!(results.path().join("figures/figure3-quick-f64").is_dir());
     std::fs::create_dir_all(results.path().join("figures/not-a-scale")).unwrap();
     assert_eq!(
         figure_dirs(results.path()),
         [
-            ("a-b".to_string(), Scale::Quick),
-            ("figure3".to_string(), Scale::Paper),
-            ("figure3".to_string(), Scale::Quick)
+            ("a-b".to_string(), Scale::Quick, None),
+            ("figure3".to_string(), Scale::Paper, None),
+            ("figure3".to_string(), Scale::Quick, None),
+            ("figure3".to_string(), Scale::Quick, Some(Precision::F64)),
         ]
     );
 }

@@ -16,6 +16,22 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// `"f32"` or `"f64"`, as in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+
+    /// The other of the two precisions: what a precision cross-check compares with.
+    pub fn other(self) -> Self {
+        match self {
+            Precision::F32 => Precision::F64,
+            Precision::F64 => Precision::F32,
+        }
+    }
+
     /// The candle dtype.
     pub fn dtype(self) -> candle_core::DType {
         match self {

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use serde::Serialize;
 use stepsharp_stepsize::{RuleConfig, Stepsize};
 
-use super::{DeviceKind, RunConfig, Seeds};
+use super::{DeviceKind, Precision, RunConfig, Seeds};
 use crate::ConfigError;
 
 /// A [`RunConfig`] that passed [`RunConfig::validate`], with the stepsize rule built from it.
@@ -70,6 +70,18 @@ impl ValidRunConfig {
     /// ```
     pub fn with_device(mut self, device: DeviceKind) -> Self {
         self.config.device = device;
+        self
+    }
+
+    /// The same config in another floating-point precision (every precision is valid).
+    ///
+    /// ```
+    /// # use stepsharp_runner::{Precision, RunConfig, ValidRunConfig};
+    /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
+    /// assert_eq!(config.with_dtype(Precision::F64).dtype, Precision::F64);
+    /// ```
+    pub fn with_dtype(mut self, dtype: Precision) -> Self {
+        self.config.dtype = dtype;
         self
     }
 

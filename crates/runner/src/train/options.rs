@@ -1,11 +1,11 @@
 //! [`RunOptions`]: where and how [`execute`](crate::execute) runs a config (none of these
-//! enter the run id, except a device override, which changes the config).
+//! enter the run id, except a device or precision override, which changes the config).
 
 use std::path::PathBuf;
 
 use crate::interrupt::Interrupt;
 use crate::lock::LockWait;
-use crate::{DeviceKind, ValidRunConfig};
+use crate::{DeviceKind, Precision, ValidRunConfig};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -21,6 +21,9 @@ pub struct RunOptions {
     pub stop_after: Option<usize>,
     /// Run every config on this device instead of its own (this changes run hashes).
     pub device: Option<DeviceKind>,
+    /// Run every config in this precision instead of its own (this changes run hashes; a
+    /// figure reproduced so writes into its own folder, `<name>-<scale>-<dtype>`).
+    pub dtype: Option<Precision>,
     /// Never compute: fail unless a completed run exists (used to re-plot from cache).
     pub reuse_only: bool,
     /// What to do when another process holds a run's lock. Default: refuse at once.
@@ -33,9 +36,13 @@ pub struct RunOptions {
 impl RunOptions {
     /// `config` with the options' overrides applied.
     pub fn resolve(&self, config: &ValidRunConfig) -> ValidRunConfig {
-        match self.device {
+        let config = match self.device {
             Some(device) => config.clone().with_device(device),
             None => config.clone(),
+        };
+        match self.dtype {
+            Some(dtype) => config.with_dtype(dtype),
+            None => config,
         }
     }
 }
@@ -48,6 +55,7 @@ impl Default for RunOptions {
             force: false,
             stop_after: None,
             device: None,
+            dtype: None,
             reuse_only: false,
             lock_wait: LockWait::Refuse,
             interrupt: Interrupt::default(),

@@ -10,6 +10,7 @@
 //! the compared runs did not train. Thresholds are the named constants below; nothing is tuned
 //! to pass.
 
+mod margin;
 mod regimes;
 mod report;
 mod spectrum;
@@ -21,6 +22,7 @@ use stepsharp_stepsize::RuleConfig;
 use crate::figure::Regime;
 use crate::stats::RunStats;
 
+pub use margin::{Bound, Margin, NEAR_THRESHOLD};
 pub use regimes::baselines::simple_model_claims;
 pub use regimes::figure_claims;
 pub(crate) use report::claims_report;
@@ -237,6 +239,9 @@ pub struct Claim {
     pub evidence: String,
     /// The threshold the test used.
     pub threshold: String,
+    /// The statistics the test compared with their bounds, per seed: how far the verdict
+    /// sits from its threshold.
+    pub margins: Vec<Margin>,
 }
 
 /// The runs of one series in one group, one per seed.
@@ -272,6 +277,23 @@ impl EdgeScale {
     /// Whether this is gradient descent's η·λ_max.
     pub fn is_eta_lambda(&self) -> bool {
         self.edge == 2.0
+    }
+
+    /// The run's median of the statistic: η·λ_max, or the edge ratio.
+    pub fn statistic(&self, run: &ClaimRun) -> Option<f64> {
+        match self.is_eta_lambda() {
+            true => run.stats.median_eta_lambda,
+            false => run.stats.median_edge_ratio,
+        }
+    }
+
+    /// The per-seed margin of `runs` against `bound` on this statistic.
+    pub fn margin(&self, runs: &SeriesRuns, bound: Bound) -> Margin {
+        runs.margin(
+            &format!("median {}", self.name),
+            |r| self.statistic(r),
+            bound,
+        )
     }
 
     /// The lower end of the "at the edge" band.
@@ -315,6 +337,30 @@ impl<'a> SeriesRuns<'a> {
     /// A test per seed, tallied.
     pub fn tally(&self, test: impl Fn(&ClaimRun) -> Option<bool>) -> SeedTally {
         SeedTally::of(self.runs.iter().map(|r| test(r)))
+    }
+
+    /// A statistic per seed with the bound a test compares it with.
+    pub fn margin(
+        &self,
+        quantity: &str,
+        value: impl Fn(&ClaimRun) -> Option<f64>,
+        bound: Bound,
+    ) -> Margin {
+        Margin {
+            quantity: quantity.to_string(),
+            values: self.runs.iter().map(|r| value(r)).collect(),
+            bound,
+        }
+    }
+
+    /// Per seed, the ratio of `numerator`'s compared loss (same seed) to this series' (see
+    /// [`compared_loss`]): e.g. the constant's final loss over Armijo's.
+    pub fn loss_ratio(&self, quantity: &str, numerator: &SeriesRuns, bound: Bound) -> Margin {
+        self.margin(
+            quantity,
+            |r| Some(compared_loss(numerator.seed(r.seed)?)? / compared_loss(r)?),
+            bound,
+        )
     }
 }
 

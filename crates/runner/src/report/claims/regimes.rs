@@ -10,8 +10,8 @@ mod mini_batch;
 mod sensitivity;
 
 use super::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, EdgeScale, SeedTally, SeriesRuns,
-    UNTRAINED_FRACTION,
+    Bound, Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EdgeClass, EdgeScale, Margin, SeedTally,
+    SeriesRuns, UNTRAINED_FRACTION,
 };
 use crate::figure::{FigureKind, Regime};
 
@@ -68,15 +68,22 @@ pub(super) fn series<'a>(runs: &'a [ClaimRun], group: &str, rule: &str) -> Optio
     })
 }
 
-/// A claim judged in one group for one rule (its verdict from `seeds`).
+/// What a claim's test found: the tally over seeds, the evidence, the threshold in words and
+/// the margins of its statistics.
+pub(super) struct Finding {
+    pub seeds: SeedTally,
+    pub evidence: String,
+    pub threshold: String,
+    pub margins: Vec<Margin>,
+}
+
+/// A claim judged in one group for one rule (its verdict from the finding's seeds).
 pub(super) fn claim(
     id: &'static str,
     statement: String,
     (group, regime): (&str, Regime),
     rule: &'static str,
-    seeds: SeedTally,
-    evidence: String,
-    threshold: String,
+    finding: Finding,
 ) -> Claim {
     Claim {
         id,
@@ -84,10 +91,11 @@ pub(super) fn claim(
         group: group.to_string(),
         regime: Some(regime),
         rule: Some(rule),
-        verdict: seeds.verdict(),
-        seeds,
-        evidence,
-        threshold,
+        verdict: finding.seeds.verdict(),
+        seeds: finding.seeds,
+        evidence: finding.evidence,
+        threshold: finding.threshold,
+        margins: finding.margins,
     }
 }
 
@@ -157,17 +165,20 @@ pub(super) fn near_edge(
         statement.into(),
         at,
         "polyak",
-        p.tally(|r| {
-            r.edge()
-                .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
-        }),
-        edge_evidence(p),
-        format!(
-            "median {} in [{:.2}, {far}] (above {far}: far beyond, unstable)",
-            scale.name,
-            scale.below(),
-            far = scale.far_beyond(),
-        ),
+        Finding {
+            seeds: p.tally(|r| {
+                r.edge()
+                    .map(|e| matches!(e, EdgeClass::At | EdgeClass::SlightlyBeyond))
+            }),
+            evidence: edge_evidence(p),
+            threshold: format!(
+                "median {} in [{:.2}, {far}] (above {far}: far beyond, unstable)",
+                scale.name,
+                scale.below(),
+                far = scale.far_beyond(),
+            ),
+            margins: vec![scale.margin(p, Bound::Within(scale.below(), scale.far_beyond()))],
+        },
     )
 }
 

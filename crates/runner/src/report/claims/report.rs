@@ -7,13 +7,22 @@ use stepsharp_data::BatchSize;
 
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
-    FAR_BEYOND, GROWTH_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO, SOME_SHARPENING,
-    TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
+    FAR_BEYOND, GROWTH_THRESHOLD, NEAR_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO,
+    SOME_SHARPENING, TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
 };
 use crate::ModelSpec;
 use crate::figure::{FigureConfig, FigureKind, Scale};
+use crate::report::PrecisionCounterpart;
 use crate::stats::{RunStats, Windows};
 use crate::sweep::{FigureOutput, FigureResult, SimpleModelInputs};
+
+/// The Markdown reports of a figure's claims.
+pub(crate) struct Reports {
+    /// `claims.md`.
+    pub claims: String,
+    /// `precision.md`, when the figure's runs exist in the other precision.
+    pub precision: Option<String>,
+}
 
 impl ClaimRun {
     /// The claims' view of a figure run, its statistics taken with `windows`.
@@ -69,16 +78,23 @@ impl ClaimVerdict {
 }
 
 /// The claims report of a reproduced figure, as Markdown. `measured` are the runs of another
-/// figure drawn beside the simple model (figure4).
+/// figure drawn beside the simple model (figure4). With `counterpart` (the same figure in the
+/// other precision) every claim is judged on both, fragile verdicts are marked, and the
+/// side-by-side report is returned too.
 pub(crate) fn claims_report(
     figure: &FigureConfig,
     name: &str,
     scale: Scale,
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
-) -> anyhow::Result<String> {
+    counterpart: Option<&PrecisionCounterpart>,
+) -> anyhow::Result<Reports> {
     let windows = figure.scale(scale).claims;
     let runs = claim_runs(output, windows);
+    let cross_check = counterpart.map(|c| CrossCheck {
+        precision: c.precision.name(),
+        claims: super::figure_claims(figure.kind, &claim_runs(&c.output, windows)),
+    });
     let mut out = String::new();
     writeln!(out, "# Claims report: {name} ({} scale)\n", scale.name())?;
     writeln!(out, "{}\n", figure.description.trim())?;
@@ -91,6 +107,16 @@ pub(crate) fn claims_report(
     write_method(&mut out, windows)?;
     if runs.iter().any(|r| !r.is_gradient_descent()) {
         write_direction_method(&mut out)?;
+    }
+    if let Some(check) = &cross_check {
+        writeln!(
+            out,
+            "Precision cross-check: every claim was also judged on the same figure computed in \
+             {} (its own runs, tuning included; `precision.md` sets the two side by side). A \
+             verdict that differs between the two precisions is marked **fragile**: rounding \
+             alone flips it, so it is not evidence either way.\n",
+            check.precision
+        )?;
     }
     writeln!(out, "## Per-run evidence\n")?;
     write_table(&mut out, &runs)?;
@@ -114,6 +140,9 @@ pub(crate) fn claims_report(
     }
     for claim in &claims {
         write_claim(&mut out, claim)?;
+        if let Some(check) = &cross_check {
+            writeln!(out, "  {}", check.agreement(claim))?;
+        }
     }
     if figure.kind == FigureKind::Spectrum {
         writeln!(
@@ -122,7 +151,160 @@ pub(crate) fn claims_report(
             super::spectrum::spectrum_section(&output.results)?
         )?;
     }
-    Ok(out)
+    let precision = match (&cross_check, counterpart) {
+        (Some(check), Some(counterpart)) => {
+            Some(check.report(name, scale, counterpart.precision.other().name(), &claims)?)
+        }
+        _ => None,
+    };
+    Ok(Reports {
+        claims: out,
+        precision,
+    })
+}
+
+/// The claims of the same figure in the other precision.
+struct CrossCheck {
+    /// That precision's name.
+    precision: &'static str,
+    /// Its claims.
+    claims: Vec<Claim>,
+}
+
+impl CrossCheck {
+    /// The counterpart of `claim`: the same id, statement, group and rule.
+    fn counterpart(&self, claim: &Claim) -> Option<&Claim> {
+        self.claims.iter().find(|c| {
+            c.id == claim.id
+                && c.statement == claim.statement
+                && c.group == claim.group
+                && c.rule == claim.rule
+        })
+    }
+
+    /// Whether the two precisions give `claim` different verdicts (or only one judges it).
+    fn is_fragile(&self, claim: &Claim) -> bool {
+        self.counterpart(claim)
+            .is_none_or(|other| other.verdict != claim.verdict)
+    }
+
+    /// The line under a claim of `claims.md`.
+    fn agreement(&self, claim: &Claim) -> String {
+        match self.counterpart(claim) {
+            None => format!(
+                "**Fragile**: not judged in {} (a group did not train there, or a run is \
+                 missing).",
+                self.precision
+            ),
+            Some(other) if other.verdict == claim.verdict => format!(
+                "In {}: {}{} — the same verdict.",
+                self.precision,
+                other.verdict.word(),
+                seed_count(other)
+            ),
+            Some(other) => format!(
+                "**Fragile**: in {} it {}{} ({}).",
+                self.precision,
+                other.verdict.word(),
+                seed_count(other),
+                other.evidence
+            ),
+        }
+    }
+
+    /// `precision.md`: the claims of both precisions side by side, with their evidence.
+    fn report(
+        &self,
+        name: &str,
+        scale: Scale,
+        precision: &str,
+        claims: &[Claim],
+    ) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        let other = self.precision;
+        writeln!(
+            out,
+            "# Precision cross-check: {name} ({} scale), {precision} against {other}\n",
+            scale.name()
+        )?;
+        writeln!(
+            out,
+            "Every claim of `claims.md` judged on the figure's runs in {precision} and on the \
+             same figure computed in {other} (`--dtype {other}`: its own runs, run ids and \
+             tuning). A verdict that differs is **fragile**: rounding alone flips it. Margins \
+             are those of the seed nearest each threshold.\n"
+        )?;
+        let fragile = claims.iter().filter(|c| self.is_fragile(c)).count();
+        writeln!(
+            out,
+            "{} of {} verdicts agree; {fragile} fragile.\n",
+            claims.len() - fragile,
+            claims.len()
+        )?;
+        writeln!(
+            out,
+            "| claim | group | statement | {precision} | {other} | agreement | margin {precision} | margin {other} |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|---|")?;
+        for claim in claims {
+            let counterpart = self.counterpart(claim);
+            let margins = |c: &Claim| {
+                c.margins
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {}{} | {} | {} | {} | {} |",
+                claim.id,
+                claim.group,
+                claim.statement,
+                claim.verdict.word(),
+                seed_count(claim),
+                counterpart.map_or("not judged".into(), |c| format!(
+                    "{}{}",
+                    c.verdict.word(),
+                    seed_count(c)
+                )),
+                if self.is_fragile(claim) {
+                    "**fragile**"
+                } else {
+                    "agrees"
+                },
+                margins(claim),
+                counterpart.map_or(String::new(), margins),
+            )?;
+        }
+        writeln!(out, "\n## Evidence\n")?;
+        for claim in claims {
+            writeln!(
+                out,
+                "- Claim {}{}: {}\n  - {precision}: {}\n  - {other}: {}",
+                claim.id,
+                if claim.group.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in `{}`", claim.group)
+                },
+                claim.statement,
+                claim.evidence,
+                self.counterpart(claim)
+                    .map_or("not judged".into(), |c| c.evidence.clone())
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+/// ` (k of n seeds)` for claims judged on several seeds.
+fn seed_count(claim: &Claim) -> String {
+    if claim.seeds.total() > 1 {
+        format!(" ({} of {} seeds)", claim.seeds.holds, claim.seeds.total())
+    } else {
+        String::new()
+    }
 }
 
 fn write_method(out: &mut String, windows: Windows) -> std::fmt::Result {
@@ -151,11 +333,14 @@ fn write_method(out: &mut String, windows: Windows) -> std::fmt::Result {
          within {tie:.0}% are a tie; batch-size sensitivity = worst/best final loss ≥ \
          {SENSITIVITY_RATIO}; edge-of-stability baseline = last-window λ_max within \
          ±{eos:.0}% of 2/η. η·uᵀHu/‖u‖², the sharpness along the update u, is reported beside \
-         η·λ_max.\n",
+         η·λ_max. Each claim gives its margin: the seed whose statistic lies nearest the \
+         threshold, its value and its distance relative to the threshold (positive on the side \
+         where the test holds); within ±{near:.0}% the verdict sits \"on the threshold\".\n",
         lo = 2.0 * (1.0 - EDGE_BAND),
         hi = 2.0 * (1.0 + EDGE_BAND),
         tie = TIE_TOLERANCE * 100.0,
         eos = EOS_RELATIVE_BAND * 100.0,
+        near = NEAR_THRESHOLD * 100.0,
     )
 }
 
@@ -288,12 +473,127 @@ fn write_claim(out: &mut String, claim: &Claim) -> std::fmt::Result {
     } else {
         String::new()
     };
+
+    let margins = if claim.margins.is_empty() {
+        String::new()
+    } else {
+        let listed: Vec<String> = claim.margins.iter().map(|m| m.to_string()).collect();
+        format!(
+            " Margin (seed nearest the threshold): {}.",
+            listed.join("; ")
+        )
+    };
     writeln!(
         out,
-        "- {label}{group}: {} — {}{seeds}. Evidence: {}. Threshold: {}.",
+        "- {label}{group}: {} — {}{seeds}. Evidence: {}. Threshold: {}.{margins}",
         claim.statement,
         claim.verdict.word(),
         claim.evidence,
         claim.threshold
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use stepsharp_direction::DirectionConfig;
+    use stepsharp_stepsize::{ArmijoConfig, ConstantConfig, RuleConfig};
+
+    use super::*;
+    use crate::figure::Regime;
+
+    /// Three seeds of a full-batch rule whose λ_max grows by `growth` in each seed.
+    fn runs(rule: RuleConfig, growth: [f64; 3]) -> Vec<ClaimRun> {
+        growth
+            .into_iter()
+            .enumerate()
+            .map(|(seed, growth)| ClaimRun {
+                group: "full batch".into(),
+                series: rule.name().into(),
+                seed: Some(seed as u64),
+                regime: Regime::FullBatch,
+                batch_size: None,
+                tuned: matches!(rule, RuleConfig::Constant(_)),
+                rule: rule.clone(),
+                direction: DirectionConfig::GradientDescent,
+                loss: None,
+                stats: RunStats {
+                    final_loss: Some(0.3),
+                    sharpness_growth: Some(growth),
+                    eta_trend: Some(0.3),
+                    median_eta_lambda: Some(1.6),
+                    measurements: 60,
+                    ..RunStats::default()
+                },
+            })
+            .collect()
+    }
+
+    fn claims(growth: [f64; 3]) -> Vec<Claim> {
+        let mut all = runs(RuleConfig::Armijo(ArmijoConfig::optax()), growth);
+        all.extend(runs(
+            RuleConfig::Constant(ConstantConfig { eta: 0.04 }),
+            [1.0; 3],
+        ));
+        crate::report::claims::figure_claims(FigureKind::Interplay, &all)
+    }
+
+    /// A verdict that rounding flips is marked fragile; the others agree, and `precision.md`
+    /// counts them.
+    #[test]
+    fn a_verdict_that_differs_between_precisions_is_fragile() {
+        let f32_claims = claims([3.4, 3.3, 1.55]);
+        // In f64 two seeds fall below the growth threshold: the sharpening claim flips.
+        let check = CrossCheck {
+            precision: "f64",
+            claims: claims([3.4, 1.45, 1.49]),
+        };
+        let sharpening = f32_claims
+            .iter()
+            .find(|c| c.statement.contains("keeps increasing the sharpness"))
+            .unwrap();
+        assert_eq!(sharpening.verdict, ClaimVerdict::Holds);
+        assert!(check.is_fragile(sharpening));
+        let line = check.agreement(sharpening);
+        assert!(
+            line.starts_with("**Fragile**: in f64 it **does not hold** (1 of 3 seeds)"),
+            "{line}"
+        );
+        let falling = f32_claims
+            .iter()
+            .find(|c| c.statement.contains("stepsize keeps falling"))
+            .unwrap();
+        assert!(!check.is_fragile(falling));
+        assert!(check.agreement(falling).contains("the same verdict"));
+        let report = check
+            .report("figure3", Scale::Quick, "f32", &f32_claims)
+            .unwrap();
+        let fragile = f32_claims.iter().filter(|c| check.is_fragile(c)).count();
+        assert_eq!(fragile, 1);
+        assert!(
+            report.contains(&format!(
+                "{} of {} verdicts agree; 1 fragile.",
+                f32_claims.len() - 1,
+                f32_claims.len()
+            )),
+            "{report}"
+        );
+        assert_eq!(report.matches("| **fragile** |").count(), 1, "{report}");
+        // Its margin: seed 2's growth 1.55 sits on the threshold 1.5 in f32.
+        assert!(sharpening.margins[0].sits_on_threshold());
+    }
+
+    #[test]
+    fn a_claim_missing_in_the_other_precision_is_fragile() {
+        let f32_claims = claims([3.4, 3.3, 3.2]);
+        let check = CrossCheck {
+            precision: "f64",
+            claims: Vec::new(),
+        };
+        assert!(f32_claims.iter().all(|c| check.is_fragile(c)));
+        assert!(
+            check
+                .agreement(&f32_claims[0])
+                .contains("not judged in f64")
+        );
+    }
 }

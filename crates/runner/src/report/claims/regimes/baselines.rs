@@ -9,8 +9,8 @@ use stepsharp_stepsize::RuleConfig;
 
 use crate::figure::Regime;
 use crate::report::claims::{
-    Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, EdgeClass, GROWTH_THRESHOLD,
-    SeedTally, SeriesRuns, fmt,
+    Bound, Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, EdgeClass,
+    GROWTH_THRESHOLD, Margin, SeedTally, SeriesRuns, fmt,
 };
 use crate::stats::{LATE_FRACTION, median};
 
@@ -58,6 +58,11 @@ pub(super) fn eos_claims(runs: &[ClaimRun]) -> Vec<Claim> {
                     "last-window median λ_max within ±{:.0}% of 2/η",
                     EOS_RELATIVE_BAND * 100.0
                 ),
+                margins: vec![Margin {
+                    quantity: "last-window λ_max / (2/η)".into(),
+                    values: vec![r.stats.final_sharpness.map(|t| t / edge)],
+                    bound: eos_band(),
+                }],
             })
         })
         .collect()
@@ -113,7 +118,17 @@ fn adaptive_eos_claim(r: &ClaimRun, eta: f64) -> Claim {
             LATE_FRACTION * 100.0,
             EOS_RELATIVE_BAND * 100.0
         ),
+        margins: vec![Margin {
+            quantity: "late edge ratio".into(),
+            values: vec![r.stats.late_edge_ratio],
+            bound: eos_band(),
+        }],
     }
+}
+
+/// The edge-of-stability checks' band on the sharpness over its threshold: 1 ± 20%.
+fn eos_band() -> Bound {
+    Bound::Within(1.0 - EOS_RELATIVE_BAND, 1.0 + EOS_RELATIVE_BAND)
 }
 
 /// Claim 5: a model built on the edge of stability alone predicts η·λ → 2 with a stable λ.
@@ -157,6 +172,7 @@ pub fn simple_model_claims(
             "a tuner run contradicts the edge-only model when its median η·λ_max is outside 2 ± {:.0}% or its λ_max changes by a factor ≥ {GROWTH_THRESHOLD}",
             EDGE_BAND * 100.0
         ),
+        margins: Vec::new(),
     }]
 }
 

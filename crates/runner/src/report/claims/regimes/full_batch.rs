@@ -5,12 +5,15 @@
 
 use stepsharp_stepsize::RuleConfig;
 
-use super::{GroupRuns, at_edge, claim, edge_evidence, loss_evidence, near_edge};
+use super::{Finding, GroupRuns, at_edge, claim, edge_evidence, loss_evidence, near_edge};
 use crate::figure::Regime;
 use crate::report::claims::{
-    Claim, ClaimRun, ETA_FALL_THRESHOLD, EdgeClass, EdgeScale, GROWTH_THRESHOLD, SeriesRuns,
+    Bound, Claim, ClaimRun, ETA_FALL_THRESHOLD, EdgeClass, EdgeScale, GROWTH_THRESHOLD, SeriesRuns,
     TIE_TOLERANCE, clearly_less, compared_loss,
 };
+
+/// The bound of a "clearly less" loss comparison on the ratio of the two losses.
+const CLEARLY_LESS: Bound = Bound::Below(1.0 - TIE_TOLERANCE);
 
 /// The full-batch claims of group `g`, in report order: Armijo's, the constant's, Polyak's.
 pub(super) fn full_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
@@ -26,9 +29,7 @@ pub(super) fn full_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
             ),
             g.at,
             "constant",
-            c.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
-            edge_evidence(c),
-            at_edge(c),
+            at_the_edge(c),
         ));
     }
     if let Some(p) = &g.polyak {
@@ -39,39 +40,53 @@ pub(super) fn full_batch_claims(claims: &mut Vec<Claim>, g: &GroupRuns) {
 /// Claim 1: Armijo's sharpness grows, its stepsize falls, it stays below the edge, and it ends
 /// above the constant stepsize's loss (when the group has one).
 fn armijo_claims(at: (&str, Regime), a: &SeriesRuns, constant: Option<&SeriesRuns>) -> Vec<Claim> {
+    let scale = EdgeScale::of(a);
     let mut claims = vec![
         claim(
             "1",
             "Armijo keeps increasing the sharpness".into(),
             at,
             "armijo",
-            a.tally(|r| r.stats.sharpness_growth.map(|g| g >= GROWTH_THRESHOLD)),
-            a.evidence("λ_max growth (last / first window median)", |r| {
-                r.stats.sharpness_growth
-            }),
-            format!("growth ≥ {GROWTH_THRESHOLD}"),
+            Finding {
+                seeds: a.tally(|r| r.stats.sharpness_growth.map(|g| g >= GROWTH_THRESHOLD)),
+                evidence: a.evidence("λ_max growth (last / first window median)", |r| {
+                    r.stats.sharpness_growth
+                }),
+                threshold: format!("growth ≥ {GROWTH_THRESHOLD}"),
+                margins: vec![a.margin(
+                    "λ_max growth",
+                    |r| r.stats.sharpness_growth,
+                    Bound::AtLeast(GROWTH_THRESHOLD),
+                )],
+            },
         ),
         claim(
             "1",
             "Armijo's stepsize keeps falling".into(),
             at,
             "armijo",
-            a.tally(|r| r.stats.eta_trend.map(|t| t <= ETA_FALL_THRESHOLD)),
-            a.evidence("η last / first window median", |r| r.stats.eta_trend),
-            format!("η ratio ≤ {ETA_FALL_THRESHOLD}"),
+            Finding {
+                seeds: a.tally(|r| r.stats.eta_trend.map(|t| t <= ETA_FALL_THRESHOLD)),
+                evidence: a.evidence("η last / first window median", |r| r.stats.eta_trend),
+                threshold: format!("η ratio ≤ {ETA_FALL_THRESHOLD}"),
+                margins: vec![a.margin(
+                    "η ratio",
+                    |r| r.stats.eta_trend,
+                    Bound::AtMost(ETA_FALL_THRESHOLD),
+                )],
+            },
         ),
         claim(
             "1",
             "Armijo stays below the edge of stability".into(),
             at,
             "armijo",
-            a.tally(|r| r.edge().map(|e| e == EdgeClass::Below)),
-            edge_evidence(a),
-            format!(
-                "median {} < {:.2}",
-                EdgeScale::of(a).name,
-                EdgeScale::of(a).below()
-            ),
+            Finding {
+                seeds: a.tally(|r| r.edge().map(|e| e == EdgeClass::Below)),
+                evidence: edge_evidence(a),
+                threshold: format!("median {} < {:.2}", scale.name, scale.below()),
+                margins: vec![scale.margin(a, Bound::Below(scale.below()))],
+            },
         ),
     ];
     if let Some(c) = constant {
@@ -83,15 +98,18 @@ fn armijo_claims(at: (&str, Regime), a: &SeriesRuns, constant: Option<&SeriesRun
             ),
             at,
             "armijo",
-            a.tally(|r| {
-                let c = c.seed(r.seed)?;
-                Some(clearly_less(compared_loss(c)?, compared_loss(r)?))
-            }),
-            loss_evidence(&[("Armijo", a), ("constant", c)]),
-            format!(
-                "Armijo's final loss above the constant's by more than {:.0}% (same seed)",
-                TIE_TOLERANCE * 100.0
-            ),
+            Finding {
+                seeds: a.tally(|r| {
+                    let c = c.seed(r.seed)?;
+                    Some(clearly_less(compared_loss(c)?, compared_loss(r)?))
+                }),
+                evidence: loss_evidence(&[("Armijo", a), ("constant", c)]),
+                threshold: format!(
+                    "Armijo's final loss above the constant's by more than {:.0}% (same seed)",
+                    TIE_TOLERANCE * 100.0
+                ),
+                margins: vec![a.loss_ratio("constant's / Armijo's final loss", c, CLEARLY_LESS)],
+            },
         ));
     }
     claims
@@ -120,21 +138,45 @@ fn polyak_claims(g: &GroupRuns, p: &SeriesRuns) -> Vec<Claim> {
         "Polyak reaches a lower train loss than the constant stepsize and Armijo".into(),
         g.at,
         "polyak",
-        p.tally(|r| {
-            let mine = compared_loss(r)?;
-            let mut lower = true;
-            for (_, other) in &others {
-                lower &= clearly_less(mine, compared_loss(other.seed(r.seed)?)?);
-            }
-            Some(lower)
-        }),
-        loss_evidence(&named),
-        format!(
-            "Polyak's final loss below each other rule's by more than {:.0}% (same seed)",
-            TIE_TOLERANCE * 100.0
-        ),
+        Finding {
+            seeds: p.tally(|r| {
+                let mine = compared_loss(r)?;
+                let mut lower = true;
+                for (_, other) in &others {
+                    lower &= clearly_less(mine, compared_loss(other.seed(r.seed)?)?);
+                }
+                Some(lower)
+            }),
+            evidence: loss_evidence(&named),
+            threshold: format!(
+                "Polyak's final loss below each other rule's by more than {:.0}% (same seed)",
+                TIE_TOLERANCE * 100.0
+            ),
+            margins: vec![p.margin(
+                "Polyak's / the lowest other final loss",
+                |r| {
+                    let mut lowest = f64::INFINITY;
+                    for (_, other) in &others {
+                        lowest = lowest.min(compared_loss(other.seed(r.seed)?)?);
+                    }
+                    Some(compared_loss(r)? / lowest)
+                },
+                CLEARLY_LESS,
+            )],
+        },
     ));
     claims
+}
+
+/// A series operates at the edge: its median η·λ_max (edge ratio) within the band.
+fn at_the_edge(runs: &SeriesRuns) -> Finding {
+    let scale = EdgeScale::of(runs);
+    Finding {
+        seeds: runs.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
+        evidence: edge_evidence(runs),
+        threshold: at_edge(runs),
+        margins: vec![scale.margin(runs, Bound::Within(scale.below(), scale.above()))],
+    }
 }
 
 /// CDAT with σ = 2 is "on edge" (the follow-up paper): η·λ_max should sit at the edge.
@@ -157,8 +199,6 @@ pub(super) fn cdat_claim(runs: &[ClaimRun], at: (&str, Regime)) -> Option<Claim>
         "CDAT (follow-up paper) with σ = 2 operates at the edge of stability".into(),
         at,
         "cdat",
-        cdat.tally(|r| r.edge().map(|e| e == EdgeClass::At)),
-        edge_evidence(&cdat),
-        at_edge(&cdat),
+        at_the_edge(&cdat),
     ))
 }
