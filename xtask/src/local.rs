@@ -1,6 +1,6 @@
-//! `reproduce --executor local --jobs N`: a figure's missing runs as child processes of this
-//! binary (`xtask run <config>`), `N` at once, each with `--threads` (default: all cores)
-//! divided by `N` threads. Tuning grids are planned round by round
+//! `reproduce` (`--executor local`, the default; `--jobs N`, default one per core): a figure's
+//! missing runs as child processes of this binary (`xtask run <config>`), `N` at once, each
+//! with `--threads` (default: all cores) divided by `N` threads. Tuning grids are planned round by round
 //! ([`stepsharp_runner::plan_figure`]): once a round's runs have ended the figure is planned
 //! again, until nothing is missing.
 //!
@@ -26,15 +26,19 @@ const POLL: Duration = Duration::from_millis(200);
 /// Lines of a failed child's log quoted in the error.
 const LOG_TAIL_LINES: usize = 20;
 
-/// Runs every missing run of `figure` with `jobs` child processes at once.
-pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyhow::Result<()> {
-    let total_threads = match global.threads {
+/// The threads runs may use: `--threads`, else every core.
+pub fn cores(global: &Global) -> anyhow::Result<usize> {
+    Ok(match global.threads {
         Some(threads) => threads,
         None => std::thread::available_parallelism()
             .context("cannot count the CPU cores (pass --threads)")?
             .get(),
-    };
-    let threads = (total_threads / jobs).max(1);
+    })
+}
+
+/// Runs every missing run of `figure` with `jobs` child processes at once.
+pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyhow::Result<()> {
+    let threads = (cores(global)? / jobs).max(1);
     let scratch = tempfile::tempdir().context("cannot create a folder for run configs")?;
     let options = global.options();
     let mut round = 0;

@@ -22,14 +22,15 @@ pub struct ReproduceCommand {
     /// Recompute every run even if cached (sequential executor only).
     #[arg(long)]
     force: bool,
-    /// Where the missing runs execute: in this process one after another, as `--jobs` child
-    /// processes at once, or as a SLURM job array followed by a plotting job.
-    #[arg(long, value_enum, default_value = "sequential")]
+    /// Where the missing runs execute: as `--jobs` child processes at once (the default), in
+    /// this process one after another, or as a SLURM job array followed by a plotting job.
+    #[arg(long, value_enum, default_value = "local")]
     executor: Executor,
     /// Runs at once with `--executor local`; each gets `--threads` (default: all cores)
-    /// divided by this many threads.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    jobs: u64,
+    /// divided by this many threads. Default: one run per core, one thread each (on 2 cores
+    /// two one-thread runs finish a figure about twice as fast as one two-thread run).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
     #[command(flatten)]
     slurm: crate::slurm::SlurmArgs,
 }
@@ -37,10 +38,10 @@ pub struct ReproduceCommand {
 /// Where a figure's missing runs execute.
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 enum Executor {
-    /// In this process, one run after another.
-    Sequential,
     /// As child processes of this binary, `--jobs` at once.
     Local,
+    /// In this process, one run after another.
+    Sequential,
     /// As a SLURM job array (one task per run) and a dependent plotting job.
     Slurm,
 }
@@ -57,11 +58,11 @@ impl ReproduceCommand {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         anyhow::ensure!(
             !self.force || self.executor == Executor::Sequential,
-            "--force works with the sequential executor only"
+            "--force works with `--executor sequential` only"
         );
         anyhow::ensure!(
-            self.jobs == 1 || self.executor == Executor::Local,
-            "--jobs works with --executor local only"
+            self.jobs.is_none() || self.executor == Executor::Local,
+            "--jobs works with --executor local (the default) only"
         );
         let options = RunOptions {
             force: self.force,
@@ -72,7 +73,11 @@ impl ReproduceCommand {
                 Executor::Sequential => reproduce_one(&name, global, &options)?,
                 Executor::Local => {
                     let figure = load(&name)?;
-                    crate::local::run_missing(&figure, global, self.jobs as usize)?;
+                    let jobs = match self.jobs {
+                        Some(jobs) => jobs as usize,
+                        None => crate::local::cores(global)?,
+                    };
+                    crate::local::run_missing(&figure, global, jobs)?;
                     plot(&name, global)?;
                 }
                 Executor::Slurm => {

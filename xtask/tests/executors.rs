@@ -1,5 +1,6 @@
 //! The executors of `reproduce` on a tiny 2×2 figure (`tiny.toml`) with fixture data: the
-//! local executor's trajectories equal the sequential executor's, and `--executor slurm
+//! default (parallel) executor's and `--executor local`'s trajectories and claims equal the
+//! sequential executor's, and `--executor slurm
 //! --dry-run` writes one config per missing run, an array over exactly those, the figure's
 //! resources and the plotting job's dependency. (A real SLURM cluster: `xtask/tests/slurm.sh`.)
 
@@ -56,10 +57,13 @@ impl Scratch {
 }
 
 #[test]
-fn the_local_executor_gives_the_sequential_trajectories() {
+fn the_default_executor_gives_the_trajectories_of_the_explicit_flags() {
     let scratch = Scratch::new();
-    scratch.xtask("sequential", &["--threads", "1", "reproduce", "tiny"]);
-    let output = scratch.xtask(
+    scratch.xtask(
+        "sequential",
+        &["--threads", "1", "reproduce", "tiny", "--executor", "sequential"],
+    );
+    let explicit = scratch.xtask(
         "local",
         &[
             "--threads",
@@ -72,20 +76,30 @@ fn the_local_executor_gives_the_sequential_trajectories() {
             "2",
         ],
     );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("round 1: 4 runs, 2 at a time, 1 threads each"),
-        "{stderr}"
-    );
+    // No executor flag: runs in parallel, one per core (`--threads 2` stands for 2 cores).
+    let default = scratch.xtask("default", &["--threads", "2", "reproduce", "tiny"]);
+    for output in [&explicit, &default] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("round 1: 4 runs, 2 at a time, 1 threads each"),
+            "{stderr}"
+        );
+    }
     let sequential = scratch.trajectories("sequential");
     assert_eq!(sequential.len(), 4);
     assert_eq!(scratch.trajectories("local"), sequential);
-    assert!(
-        scratch
-            .root
-            .join("local/figures/tiny-quick/claims.md")
-            .exists()
-    );
+    assert_eq!(scratch.trajectories("default"), sequential);
+    let claims = |results: &str| {
+        std::fs::read_to_string(
+            scratch
+                .root
+                .join(results)
+                .join("figures/tiny-quick/claims.md"),
+        )
+        .unwrap()
+    };
+    assert_eq!(claims("default"), claims("sequential"));
+    assert_eq!(claims("local"), claims("sequential"));
 }
 
 /// The submission folders under `<results>/slurm`, oldest first (named
