@@ -30,6 +30,9 @@ lanczos, to check that both sides compute the same thing). Ops:
     hvp_linearized  the jitted linear map of jax.linearize(grad(loss), w), applied to v
                     (the gradient's linearisation reused, like a kept gradient graph)
     lanczos         20 Lanczos steps with full reorthogonalisation around the jitted hvp
+    adam_step       jit(w ↦ loss(w), Adam's moments and update −m̂/(√v̂ + ε), w + η·u)
+                    (β₁ 0.9, β₂ 0.999, ε 1e-8, η 3e-4; the moments start at zero)
+    hvp_preconditioned  d ⊙ hvp_linearized(d ⊙ v) with d = 1/√(|direction| + 1e-3)
 
 Threads: `--threads N` pins the process to N cores before JAX starts and, for N = 1, turns off
 XLA's multi-threaded Eigen. Setup: `python3 -m venv .venv && .venv/bin/pip install jax`.
@@ -170,6 +173,16 @@ def main():
         return value, [p - eta * g for p, g in zip(params, grads)]
 
     @jax.jit
+    def adam_step(params, m, v, x, onehot):
+        value, grads = jax.value_and_grad(loss)(params, x, onehot)
+        b1, b2, eps, lr, count = 0.9, 0.999, 1e-8, 3e-4, 1
+        m = [b1 * a + (1 - b1) * g for a, g in zip(m, grads)]
+        v = [b2 * a + (1 - b2) * g * g for a, g in zip(v, grads)]
+        c1, c2 = 1 - b1**count, 1 - b2**count
+        updates = [-(a / c1) / (jnp.sqrt(b / c2) + eps) for a, b in zip(m, v)]
+        return value, [p + lr * u for p, u in zip(params, updates)], m, v
+
+    @jax.jit
     def trial(params, d, t, x, onehot):
         return loss([p + t * q for p, q in zip(params, d)], x, onehot)
 
@@ -213,6 +226,11 @@ def main():
         v = [jnp.asarray(q, dtype) for q in v64]
         linearized = jax.jit(jax.linearize(lambda w, x=x, o=onehot: jax.grad(loss)(w, x, o), params)[1])
         t = jnp.asarray(0.01, dtype)
+        zeros = [jnp.zeros_like(p) for p in params]
+        scaling = [1.0 / jnp.sqrt(jnp.abs(q) + 1e-3) for q in d]
+        preconditioned = jax.jit(
+            lambda v, f=linearized, s=scaling: [a * b for a, b in zip(s, f([a * b for a, b in zip(s, v)]))]
+        )
         cases[name] = {
             "value_and_grad": lambda p=params, x=x, o=onehot: value_and_grad(p, x, o)[0],
             "gd_step": lambda p=params, x=x, o=onehot: gd_step(p, x, o)[0],
@@ -220,6 +238,8 @@ def main():
             "hvp": lambda p=params, v=v, x=x, o=onehot: flat(hvp(p, v, x, o)).sum(),
             "hvp_linearized": lambda v=v, f=linearized: flat(f(v)).sum(),
             "lanczos": lambda p=params, v=v, x=x, o=onehot: lanczos(p, v, x, o),
+            "adam_step": lambda p=params, z=zeros, x=x, o=onehot: adam_step(p, z, z, x, o)[0],
+            "hvp_preconditioned": lambda v=v, f=preconditioned: flat(f(v)).sum(),
         }
 
     def run(op, dtype, reps):

@@ -250,7 +250,16 @@ fn within_ratios(
         ratios.push(("first trial / GD step", format!("{first_ratio:.2}")));
         ratios.push(("further trial / GD step", format!("{further_ratio:.3}")));
     }
+    if let (Some(adam), Some(step)) = (rounds(Operation::AdamStep), rounds(Operation::GradientStep))
+    {
+        let ratio = per_round(&[adam, step], |t| t[0] / t[1]);
+        ratios.push(("Adam step / GD step", format!("{ratio:.2}")));
+    }
     let hvp = rounds(Operation::HvpReused);
+    if let (Some(preconditioned), Some(hvp)) = (rounds(Operation::HvpPreconditioned), hvp) {
+        let ratio = per_round(&[preconditioned, hvp], |t| t[0] / t[1]);
+        ratios.push(("preconditioned HVP / HVP", format!("{ratio:.2}")));
+    }
     if let (Some(hvp), Some(gradient)) = (hvp, rounds(Operation::ValueAndGradient)) {
         let ratio = per_round(&[hvp, gradient], |t| t[0] / t[1]);
         ratios.push(("HVP (reused) / gradient", format!("{ratio:.2}")));

@@ -61,7 +61,14 @@ fn the_default_executor_gives_the_trajectories_of_the_explicit_flags() {
     let scratch = Scratch::new();
     scratch.xtask(
         "sequential",
-        &["--threads", "1", "reproduce", "tiny", "--executor", "sequential"],
+        &[
+            "--threads",
+            "1",
+            "reproduce",
+            "tiny",
+            "--executor",
+            "sequential",
+        ],
     );
     let explicit = scratch.xtask(
         "local",

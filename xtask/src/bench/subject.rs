@@ -4,11 +4,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
+use stepsharp_direction::{AdamConfig, Direction, DirectionConfig, NonDescentAction};
 use stepsharp_models::{
     Architecture, BatchNormMode, LineLoss, Loss, MlpCurvature, Network, ResNetDepth, evaluate,
 };
 use stepsharp_sharpness::{
-    HessianOperator, LanczosConfig, LinearOperator, ProductOperator, lanczos,
+    DiagonallyScaled, HessianOperator, LanczosConfig, LinearOperator, ProductOperator, lanczos,
 };
 
 use super::reference::{Reference, SEED};
@@ -17,6 +18,11 @@ use super::reference::{Reference, SEED};
 const GD_STEPSIZE: f64 = 0.04;
 /// Trial stepsize of the timed line-search trial.
 const TRIAL_STEPSIZE: f64 = 0.01;
+/// Stepsize of the timed Adam step (the adaptive-eos experiment's middle one).
+const ADAM_STEPSIZE: f64 = 3e-4;
+/// The preconditioned product's diagonal is `1/√(|d| + PRECONDITIONER_FLOOR)` for the
+/// line-search direction `d` (an Adam-like `P^{−1/2}`; the JAX script builds the same).
+pub(super) const PRECONDITIONER_FLOOR: f64 = 1e-3;
 /// Lanczos steps timed (the reference script runs the same number).
 pub(super) const LANCZOS_STEPS: usize = 20;
 
@@ -122,17 +128,25 @@ pub(super) enum Operation {
     /// A 20-step Lanczos on the operator of `HvpReused` (JAX: 20 `jvp(grad)` with full
     /// reorthogonalisation, jitted as one loop).
     Lanczos,
+    /// Loss, gradient, Adam's update (moments, bias corrections, `−m̂/(√v̂ + ε)`) and
+    /// `w + η·u` (JAX: the same, written out in `jnp`).
+    AdamStep,
+    /// One product `D·H·D` with a positive diagonal `D` on the operator of `HvpReused`: the
+    /// preconditioned sharpness' product (JAX: `d ⊙ linearized(d ⊙ v)`).
+    HvpPreconditioned,
 }
 
 impl Operation {
-    pub(super) const ALL: [Operation; 8] = [
+    pub(super) const ALL: [Operation; 10] = [
         Operation::ValueAndGradient,
         Operation::GradientStep,
+        Operation::AdamStep,
         Operation::FirstTrial,
         Operation::FurtherTrial,
         Operation::HvpFromScratch,
         Operation::HvpReused,
         Operation::HvpDoubleBackward,
+        Operation::HvpPreconditioned,
         Operation::Lanczos,
     ];
 
@@ -146,6 +160,8 @@ impl Operation {
             Operation::HvpReused => "HVP, reused",
             Operation::HvpDoubleBackward => "HVP, double backward",
             Operation::Lanczos => "Lanczos, 20 steps",
+            Operation::AdamStep => "Adam step",
+            Operation::HvpPreconditioned => "HVP, preconditioned",
         }
     }
 
@@ -157,6 +173,8 @@ impl Operation {
             Operation::HvpFromScratch => "hvp",
             Operation::HvpReused | Operation::HvpDoubleBackward => "hvp_linearized",
             Operation::Lanczos => "lanczos",
+            Operation::AdamStep => "adam_step",
+            Operation::HvpPreconditioned => "hvp_preconditioned",
         }
     }
 }
@@ -169,6 +187,10 @@ pub(super) struct Subject {
     labels: Tensor,
     direction: Tensor,
     probe: Tensor,
+    /// The diagonal of the preconditioned product.
+    scaling: Tensor,
+    /// Adam's direction, its moments carried from one timed step to the next.
+    adam: std::cell::RefCell<Direction<Tensor>>,
 }
 
 impl Subject {
@@ -177,13 +199,23 @@ impl Subject {
         let architecture = reference.model.architecture();
         let net = Network::new(&architecture, 10, SEED, dtype, &Device::Cpu)?;
         net.set_flat_parameters(&reference.weights.to_dtype(dtype)?)?;
+        let direction = reference.direction.to_dtype(dtype)?;
+        let scaling = direction
+            .abs()?
+            .affine(1.0, PRECONDITIONER_FLOOR)?
+            .sqrt()?
+            .recip()?;
         Ok(Self {
             model: reference.model,
             net,
             inputs: reference.inputs.to_dtype(dtype)?,
             labels: reference.labels.clone(),
-            direction: reference.direction.to_dtype(dtype)?,
+            direction,
             probe: reference.probe.to_dtype(dtype)?,
+            scaling,
+            adam: std::cell::RefCell::new(Direction::new(DirectionConfig::Adam(
+                AdamConfig::default(),
+            ))?),
         })
     }
 
@@ -220,16 +252,16 @@ impl Subject {
             let operator = ProductOperator::new(self.net.parameters(), |v| {
                 curvature.hessian_vector_product(v)
             })?;
-            time_on(operator, operation, started, &self.probe)
+            self.time_on(operator, operation, started)
         } else {
-            time_on(self.double_backward()?, operation, started, &self.probe)
+            self.time_on(self.double_backward()?, operation, started)
         }
     }
 
     /// Runs `operation` once; returns its seconds and a value to compare with JAX's.
     pub(super) fn time(&self, operation: Operation) -> anyhow::Result<(f64, f64)> {
-        // The GD step moves the parameters: keep them to restore after timing.
-        let w0 = (operation == Operation::GradientStep)
+        // The GD and Adam steps move the parameters: keep them to restore after timing.
+        let w0 = matches!(operation, Operation::GradientStep | Operation::AdamStep)
             .then(|| self.net.flat_parameters())
             .transpose()?;
         let started = Instant::now();
@@ -239,6 +271,16 @@ impl Subject {
                 let evaluation = self.gradient_evaluation()?;
                 let gradient = evaluation.gradient.context("gradient")?;
                 self.net.add_scaled(-GD_STEPSIZE, &gradient)?;
+                evaluation.loss
+            }
+            Operation::AdamStep => {
+                let evaluation = self.gradient_evaluation()?;
+                let gradient = evaluation.gradient.context("gradient")?;
+                let update = self
+                    .adam
+                    .borrow_mut()
+                    .step(&gradient, NonDescentAction::Proceed)?;
+                self.net.add_scaled(ADAM_STEPSIZE, &update.update)?;
                 evaluation.loss
             }
             Operation::FirstTrial | Operation::FurtherTrial => {
@@ -259,6 +301,7 @@ impl Subject {
             Operation::HvpFromScratch
             | Operation::HvpReused
             | Operation::HvpDoubleBackward
+            | Operation::HvpPreconditioned
             | Operation::Lanczos => return self.time_products(operation, started),
         };
         let seconds = started.elapsed().as_secs_f64();
@@ -269,32 +312,41 @@ impl Subject {
     }
 }
 
-/// Runs a product `operation` on `hessian` (built since `started`): seconds and value.
-fn time_on<O: LinearOperator<Vector = Tensor>>(
-    mut hessian: O,
-    operation: Operation,
-    started: Instant,
-    probe: &Tensor,
-) -> anyhow::Result<(f64, f64)> {
-    let reused = Instant::now();
-    let value = match operation {
-        Operation::Lanczos => {
-            let config = LanczosConfig {
-                k: 1,
-                max_iterations: LANCZOS_STEPS,
-                tolerance: f64::MIN_POSITIVE,
-                seed: SEED,
-            };
-            lanczos(&mut hessian, &config, Some(probe))?.lambda_max()
-        }
-        _ => entry_sum(&hessian.apply(probe)?)?,
-    };
-    let since = if operation == Operation::HvpFromScratch || operation == Operation::Lanczos {
-        started
-    } else {
-        reused
-    };
-    Ok((since.elapsed().as_secs_f64(), value))
+impl Subject {
+    /// Runs a product `operation` on `hessian` (built since `started`): seconds and value.
+    fn time_on<O: LinearOperator<Vector = Tensor>>(
+        &self,
+        mut hessian: O,
+        operation: Operation,
+        started: Instant,
+    ) -> anyhow::Result<(f64, f64)> {
+        let probe = &self.probe;
+        let reused = Instant::now();
+        let value = match operation {
+            Operation::Lanczos => {
+                let config = LanczosConfig {
+                    k: 1,
+                    max_iterations: LANCZOS_STEPS,
+                    tolerance: f64::MIN_POSITIVE,
+                    seed: SEED,
+                };
+                lanczos(&mut hessian, &config, Some(probe))?.lambda_max()
+            }
+            Operation::HvpPreconditioned => {
+                let mut scaled = DiagonallyScaled::new(&mut hessian, self.scaling.clone())?;
+                let reused = Instant::now();
+                let value = entry_sum(&scaled.apply(probe)?)?;
+                return Ok((reused.elapsed().as_secs_f64(), value));
+            }
+            _ => entry_sum(&hessian.apply(probe)?)?,
+        };
+        let since = if operation == Operation::HvpFromScratch || operation == Operation::Lanczos {
+            started
+        } else {
+            reused
+        };
+        Ok((since.elapsed().as_secs_f64(), value))
+    }
 }
 
 /// The sum of a flat vector's entries (JAX's script returns the same value for its HVPs).
