@@ -1,13 +1,14 @@
 //! `reproduce` (`--executor local`, the default; `--jobs N`, default one per core): a figure's
 //! missing runs as child processes of this binary (`xtask run <config>`), `N` at once, each
-//! with `--threads` (default: all cores) divided by `N` threads. Tuning grids are planned round by round
-//! ([`stepsharp_runner::plan_figure`]): once a round's runs have ended the figure is planned
-//! again, until nothing is missing.
+//! with `--threads` (default: all cores) divided by `N` threads.
 //!
-//! Each child computes exactly what the sequential executor computes with the same thread
-//! count, so trajectories are bit-identical to `--threads <per run> reproduce`. Children stay
-//! in this process's group: Ctrl-C reaches them too, each checkpoints and stops, and this
-//! process waits for them.
+//! Tuning grids are resolved round by round ([`stepsharp_runner::plan_figure`]), and the figure
+//! is planned again whenever a child ends, so a run that waits for a grid (the other seeds at
+//! the best stepsize, a widened grid) starts as soon as that grid's round has ended while the
+//! other runs go on. Each child computes exactly what the sequential executor computes with
+//! the same thread count, so trajectories are bit-identical to `--threads <per run> reproduce
+//! --executor sequential`. Children stay in this process's group: Ctrl-C reaches them too,
+//! each checkpoints and stops, and this process waits for them.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -36,132 +37,193 @@ pub fn cores(global: &Global) -> anyhow::Result<usize> {
     })
 }
 
-/// Runs every missing run of `figure` with `jobs` child processes at once.
+/// Runs every missing run of `figure` with `jobs` child processes at once. The figure is
+/// planned again whenever a child ends, so that a run which waited for a tuning grid starts as
+/// soon as that grid's round has ended, while the other runs go on (no core waits for a whole
+/// round to finish).
 pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyhow::Result<()> {
     let threads = (cores(global)? / jobs).max(1);
     let scratch = tempfile::tempdir().context("cannot create a folder for run configs")?;
-    let options = global.options();
-    let mut round = 0;
-    let mut previous: Vec<String> = Vec::new();
-    loop {
-        round += 1;
-        let plan = plan_figure(figure, global.scale(), &options)?;
-        // A run that ran without error in the previous round has ended: if it is still
-        // missing, the child computed another run id (it would loop forever).
-        if let Some(run) = plan.missing.iter().find(|m| previous.contains(&m.dir.hash)) {
+    let mut schedule = Schedule {
+        figure,
+        global,
+        jobs,
+        threads,
+        folder: scratch.path().to_path_buf(),
+        bars: MultiProgress::new(),
+        running: Vec::new(),
+        started: Vec::new(),
+        succeeded: Vec::new(),
+        failures: Vec::new(),
+        waiting: None,
+    };
+    schedule.run()
+}
+
+/// The state of [`run_missing`]: what runs, what has run, what failed.
+struct Schedule<'a> {
+    figure: &'a FigureConfig,
+    global: &'a Global,
+    jobs: usize,
+    threads: usize,
+    /// Where the children's configs and logs go.
+    folder: PathBuf,
+    bars: MultiProgress,
+    running: Vec<Running>,
+    /// Every run started, in order (run id hash and label).
+    started: Vec<MissingRun>,
+    /// Hashes of the runs whose child succeeded.
+    succeeded: Vec<String>,
+    failures: Vec<String>,
+    /// Runs that waited for a tuning round at the last planning (for the progress lines).
+    waiting: Option<usize>,
+}
+
+impl Schedule<'_> {
+    fn run(&mut self) -> anyhow::Result<()> {
+        let mut plan_again = true;
+        loop {
+            let stop = self.global.interrupt.is_requested() || !self.failures.is_empty();
+            if !stop && plan_again && self.running.len() < self.jobs {
+                if self.start_missing()? {
+                    break;
+                }
+                plan_again = false;
+            }
+            if self.running.is_empty() {
+                break;
+            }
+            std::thread::sleep(POLL);
+            plan_again |= self.collect_ended()?;
+        }
+        if self.global.interrupt.is_requested() {
+            anyhow::bail!(
+                "interrupted: the runs that were running stopped with a checkpoint; run the same \
+                 command again to resume them"
+            );
+        }
+        anyhow::ensure!(self.failures.is_empty(), "{}", self.failures.join("\n\n"));
+        Ok(())
+    }
+
+    /// Plans the figure and starts missing runs that are not running yet, up to `jobs` at
+    /// once; returns whether the figure is complete (nothing missing, nothing running).
+    fn start_missing(&mut self) -> anyhow::Result<bool> {
+        let plan = plan_figure(self.figure, self.global.scale(), &self.global.options())?;
+        // A run whose child succeeded has ended: if it is still missing, the child computed
+        // another run id (it would loop forever).
+        if let Some(run) = plan
+            .missing
+            .iter()
+            .find(|m| self.succeeded.contains(&m.dir.hash))
+        {
             anyhow::bail!(
                 "run `{}` ({}) is still missing after its child process succeeded",
                 run.label,
                 run.dir.id()
             );
         }
-        previous = plan.missing.iter().map(|m| m.dir.hash.clone()).collect();
-        if plan.missing.is_empty() {
+        let new: Vec<&MissingRun> = plan
+            .missing
+            .iter()
+            .filter(|m| !self.started.iter().any(|s| s.dir.hash == m.dir.hash))
+            .collect();
+        if new.is_empty() && self.running.is_empty() {
             anyhow::ensure!(
                 plan.waiting.is_empty(),
                 "runs wait for a tuning round that has no missing run: {:?}",
                 plan.waiting
             );
-            return Ok(());
+            return Ok(true);
         }
-        eprintln!(
-            "round {round}: {} runs, {jobs} at a time, {threads} threads each{}",
-            plan.missing.len(),
-            if plan.waiting.is_empty() {
+        if !new.is_empty() && self.waiting != Some(plan.waiting.len()) {
+            let waiting = if plan.waiting.is_empty() {
                 String::new()
             } else {
                 format!(" ({} more wait for a tuning round)", plan.waiting.len())
+            };
+            let line = match self.waiting {
+                None => format!(
+                    "{} runs, {} at a time, {} threads each{waiting}",
+                    new.len(),
+                    self.jobs,
+                    self.threads
+                ),
+                Some(_) => format!("a tuning round ended: {} more runs{waiting}", new.len()),
+            };
+            self.say(line);
+            self.waiting = Some(plan.waiting.len());
+        }
+        let known = self.started.len() + new.len();
+        for run in new {
+            if self.running.len() >= self.jobs {
+                break;
             }
-        );
-        let folder = scratch.path().join(format!("round-{round}"));
-        run_children(&plan.missing, global, jobs, threads, &folder)?;
+            let index = self.started.len();
+            let job = start(
+                run,
+                index,
+                known,
+                self.global,
+                self.threads,
+                &self.folder,
+                &self.bars,
+            )?;
+            self.running.push(job);
+            self.started.push(run.clone());
+        }
+        Ok(false)
+    }
+
+    /// Reports the children that have ended; returns whether any did.
+    fn collect_ended(&mut self) -> anyhow::Result<bool> {
+        let mut still = Vec::new();
+        let mut ended = false;
+        for mut job in std::mem::take(&mut self.running) {
+            let Some(status) = job.child.try_wait().context("cannot wait for a run")? else {
+                still.push(job);
+                continue;
+            };
+            ended = true;
+            job.bar.finish_and_clear();
+            let run = &self.started[job.run];
+            match report_end(&job, status, run, &|line| self.say(line))? {
+                Some(failure) => self.failures.push(failure),
+                None => self.succeeded.push(run.dir.hash.clone()),
+            }
+        }
+        self.running = still;
+        Ok(ended)
+    }
+
+    /// A line above the progress bars.
+    fn say(&self, line: String) {
+        if self.bars.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bars.suspend(|| eprintln!("{line}"));
+        }
     }
 }
 
 /// One child process running one run.
 struct Running {
     child: Child,
+    /// Its index in [`Schedule::started`].
     run: usize,
     bar: ProgressBar,
     log: PathBuf,
 }
 
-/// Runs `missing` as children, `jobs` at once; fails (after every started child has ended)
-/// if one failed or an interrupt was requested.
-fn run_children(
-    missing: &[MissingRun],
-    global: &Global,
-    jobs: usize,
-    threads: usize,
-    folder: &Path,
-) -> anyhow::Result<()> {
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let bars = MultiProgress::new();
-    let say = |line: String| {
-        if bars.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            bars.suspend(|| eprintln!("{line}"));
-        }
-    };
-    let mut next = 0;
-    let mut running: Vec<Running> = Vec::new();
-    let mut failures = Vec::new();
-    loop {
-        let stop = global.interrupt.is_requested() || !failures.is_empty();
-        while !stop && running.len() < jobs && next < missing.len() {
-            running.push(start(
-                &missing[next],
-                next,
-                missing.len(),
-                global,
-                threads,
-                folder,
-                &bars,
-            )?);
-            next += 1;
-        }
-        if running.is_empty() {
-            break;
-        }
-        std::thread::sleep(POLL);
-        let mut still = Vec::new();
-        for mut job in running {
-            let Some(status) = job.child.try_wait().context("cannot wait for a run")? else {
-                still.push(job);
-                continue;
-            };
-            job.bar.finish_and_clear();
-            failures.extend(report_end(&job, status, missing, &say)?);
-        }
-        running = still;
-    }
-    if global.interrupt.is_requested() {
-        anyhow::bail!(
-            "interrupted: the runs that were running stopped with a checkpoint; run the same \
-             command again to resume them"
-        );
-    }
-    anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n\n"));
-    Ok(())
-}
-
-/// Says how the child `job` ended; its failure (with the tail of its log) when it failed.
+/// Says how the child `job`, running `run`, ended; its failure (with the tail of its log) when
+/// it failed.
 fn report_end(
     job: &Running,
     status: ExitStatus,
-    missing: &[MissingRun],
-    say: &impl Fn(String),
+    run: &MissingRun,
+    say: &dyn Fn(String),
 ) -> anyhow::Result<Option<String>> {
-    let run = &missing[job.run];
-    let position = format!(
-        "[{}/{}] {} {}",
-        job.run + 1,
-        missing.len(),
-        run.label,
-        run.dir.id()
-    );
+    let position = format!("[{}] {} {}", job.run + 1, run.label, run.dir.id());
     if status.success() {
         let ended = run
             .dir

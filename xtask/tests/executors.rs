@@ -88,7 +88,7 @@ fn the_default_executor_gives_the_trajectories_of_the_explicit_flags() {
     for output in [&explicit, &default] {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("round 1: 4 runs, 2 at a time, 1 threads each"),
+            stderr.contains("4 runs, 2 at a time, 1 threads each"),
             "{stderr}"
         );
     }
@@ -107,6 +107,82 @@ fn the_default_executor_gives_the_trajectories_of_the_explicit_flags() {
     };
     assert_eq!(claims("default"), claims("sequential"));
     assert_eq!(claims("local"), claims("sequential"));
+}
+
+/// A tuned constant stepsize on two seeds beside an untuned rule: the grid's first round, a
+/// widening, then the second seed at the chosen stepsize, which the default executor starts as
+/// soon as the grid is decided.
+const TUNED: &str = r#"
+title = "Executors test (a tuned constant)"
+kind = "interplay"
+[quick]
+seeds = [0, 1]
+[quick.base]
+model = { kind = "mlp", hidden = [8], activation = "tanh", bias = true }
+data = { train_subset = { kind = "first", count = 48 } }
+training = { max_steps = 6, chunk_size = 48, checkpoint_every = 2, batch_size = "full" }
+sharpness = { measure = { every = 3 }, eval_examples = 16, max_iterations = 8 }
+dtype = "f64"
+[[quick.series]]
+label = "constant (tuned)"
+tune = { eta0 = 0.5, exponents = [1, 2, 3], max_widenings = 2 }
+[[quick.series]]
+label = "armijo"
+set = { stepsize = { kind = "armijo" } }
+[paper]
+"#;
+
+#[test]
+fn the_default_executor_resolves_tuning_grids_as_the_sequential_one_does() {
+    let scratch = Scratch::with_files(&[("experiments/tuned.toml", TUNED)]);
+    scratch.xtask(
+        "sequential",
+        &[
+            "--threads",
+            "1",
+            "reproduce",
+            "tuned",
+            "--executor",
+            "sequential",
+        ],
+    );
+    let output = scratch.xtask("default", &["--threads", "2", "reproduce", "tuned"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("a tuning round ended"), "{stderr}");
+    let sequential = scratch.trajectories("sequential");
+    assert!(
+        sequential.len() >= 5,
+        "grid, widening, seed 1, armijo: {}",
+        sequential.len()
+    );
+    let default = scratch.trajectories("default");
+    let ids = |runs: &[(String, Vec<stepsharp_runner::Row>)]| {
+        runs.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&default), ids(&sequential));
+    // Compared as text: a diverged run's last row holds NaN, which equals nothing.
+    for ((id, rows), (_, expected)) in default.iter().zip(&sequential) {
+        assert_eq!(
+            format!("{rows:?}"),
+            format!("{expected:?}"),
+            "run {id} differs"
+        );
+    }
+    let file = |results: &str, name: &str| {
+        std::fs::read_to_string(
+            scratch
+                .root
+                .join(results)
+                .join("figures/tuned-quick")
+                .join(name),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        file("default", "claims.md"),
+        file("sequential", "claims.md")
+    );
+    assert_eq!(file("default", "runs.md"), file("sequential", "runs.md"));
 }
 
 /// The submission folders under `<results>/slurm`, oldest first (named
