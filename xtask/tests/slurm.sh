@@ -12,7 +12,7 @@
 #    Its metadata.json must count one resume and two attempts of that task, its log the
 #    interrupt, SLURM one restart, and both runs must still equal the local ones.
 #
-#   cargo build --workspace --release --locked --features stepsharp-data/hub   # as .ci/run
+#   cargo build --workspace --release --locked   # as .ci/run
 #   sudo -E xtask/tests/slurm.sh     # root: apt-get and the daemons; CIFAR-10 from $STEPSHARP_DATA
 #
 # Needs python3. Installs Debian's slurm-wlm and munge when absent (apt-get update first; no
