@@ -203,22 +203,22 @@ pub(super) fn batch_sensitivity_panels(output: &FigureOutput) -> Layout {
 }
 
 /// Figure kind `edge_of_stability`: the training loss, and λ_max with a dashed line at 2/η for
-/// every constant-stepsize series; for momentum and Adam series, the relevant sharpness
-/// (λ_max(P⁻¹H) for Adam) with a dashed line at the direction's threshold.
+/// every constant-stepsize series. With momentum or Adam series: one panel per direction with
+/// its relevant sharpness (λ_max(P⁻¹H) for Adam) and each series' threshold dashed (log axis:
+/// the first updates' thresholds are far below the later ones), and the edge ratio of every
+/// series with a line at 1.
 pub(super) fn eos_panels(output: &FigureOutput) -> Layout {
     let palette = Palette::of_runs(output.results.iter());
     let loss = loss_panel("train loss".into(), output.results.iter(), &palette);
-    let (relevant, _) = edge_columns(output);
     let gradient_descent = output
         .results
         .iter()
         .all(|r| r.run.config.direction() == DirectionConfig::GradientDescent);
+    if !gradient_descent {
+        return direction_eos_panels(output, &palette, loss);
+    }
     let mut sharpness = Panel {
-        title: if gradient_descent {
-            "sharpness λ_max (dashed: 2/η)".into()
-        } else {
-            format!("{} (dashed: stability threshold)", relevant.name)
-        },
+        title: "sharpness λ_max (dashed: 2/η)".into(),
         x_label: "step".into(),
         y_label: "λ_max".into(),
         log_y: false,
@@ -226,17 +226,6 @@ pub(super) fn eos_panels(output: &FigureOutput) -> Layout {
         hlines: Vec::new(),
     };
     for (label, runs) in by_series(output.results.iter()) {
-        if runs[0].run.config.direction() != DirectionConfig::GradientDescent {
-            sharpness
-                .curves
-                .push(curve(&label, &palette, &runs, relevant.metric, true));
-            let mut threshold = curve(&label, &palette, &runs, |r| r.stability_threshold, false);
-            threshold.label = format!("threshold ({label})");
-            threshold.band.clear();
-            threshold.dashed = true;
-            sharpness.curves.push(threshold);
-            continue;
-        }
         sharpness
             .curves
             .push(curve(&label, &palette, &runs, |r| r.lambda_max, true));
@@ -251,6 +240,60 @@ pub(super) fn eos_panels(output: &FigureOutput) -> Layout {
         }
     }
     (1, 2, vec![loss, sharpness])
+}
+
+/// [`eos_panels`] of a figure with momentum or Adam series: the loss, one sharpness panel per
+/// direction (its series with their thresholds dashed), and the edge ratios; two per row.
+fn direction_eos_panels(output: &FigureOutput, palette: &Palette, loss: Panel) -> Layout {
+    let series = by_series(output.results.iter());
+    let mut directions: Vec<DirectionConfig> = Vec::new();
+    for (_, runs) in &series {
+        let direction = runs[0].run.config.direction();
+        if !directions.iter().any(|d| d.name() == direction.name()) {
+            directions.push(direction);
+        }
+    }
+    let mut panels = vec![loss];
+    for direction in &directions {
+        let (name, metric): (&str, Metric) = if direction.is_preconditioned() {
+            ("λ_max(P⁻¹H)", |r| r.preconditioned_lambda_max)
+        } else {
+            ("λ_max", |r| r.lambda_max)
+        };
+        let mut panel = Panel {
+            title: format!("{}: {name} (dashed: threshold)", direction.name()),
+            x_label: "step".into(),
+            y_label: name.into(),
+            log_y: true,
+            curves: Vec::new(),
+            hlines: Vec::new(),
+        };
+        for (label, runs) in series
+            .iter()
+            .filter(|(_, runs)| runs[0].run.config.direction().name() == direction.name())
+        {
+            panel.curves.push(curve(label, palette, runs, metric, true));
+            let mut threshold = curve(label, palette, runs, |r| r.stability_threshold, false);
+            threshold.label = format!("threshold ({label})");
+            threshold.band.clear();
+            threshold.dashed = true;
+            panel.curves.push(threshold);
+        }
+        panels.push(panel);
+    }
+    panels.push(Panel {
+        title: "edge ratio (sharpness / threshold)".into(),
+        x_label: "step".into(),
+        y_label: "edge ratio".into(),
+        log_y: true,
+        curves: series
+            .iter()
+            .map(|(label, runs)| curve(label, palette, runs, |r| r.edge_ratio, true))
+            .collect(),
+        hlines: vec![(1.0, "edge (ratio 1)".into())],
+    });
+    let rows = panels.len().div_ceil(2);
+    (rows, 2, panels)
 }
 
 /// Figure kind `simple_model`: the simulated λ_t and η_t·λ_t beside the measured λ_max and
