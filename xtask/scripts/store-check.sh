@@ -6,7 +6,8 @@
 #   STEPSHARP_DATA=/path/to/cifar-10-batches-bin xtask/scripts/store-check.sh
 #
 # Cases 3 and 4 kill or interrupt a real process at a moment found by polling (as a user
-# would); xtask/tests/crash.rs covers the same cases deterministically. CI (.ci/run) runs both.
+# would); xtask/tests/xtask/crash.rs covers the same cases deterministically. CI (.ci/run) runs
+# both.
 # Trajectories are compared without their wall-time columns (xtask/tests/without-timing.py,
 # python3).
 set -u

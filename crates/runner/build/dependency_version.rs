@@ -1,6 +1,7 @@
 //! The version of a dependency, read from the files cargo writes: a `Cargo.lock`, or the
 //! normalized manifest of a packaged crate. Shared by `build.rs` (which sets
-//! `STEPSHARP_CANDLE_VERSION`) and its test (`tests/candle_version.rs`), so plain `std` only.
+//! `STEPSHARP_CANDLE_VERSION`) and its test (`tests/runner/candle_version.rs`), so plain `std`
+//! only.
 
 use std::path::{Path, PathBuf};
 

@@ -86,7 +86,7 @@ impl EigenSolver {
 #[serde(rename_all = "snake_case")]
 pub enum WarmStart {
     /// From the previous measurement's top eigenvector: the Hessian changes little between
-    /// measurements, so this saves products (`tests/warm_start.rs`).
+    /// measurements, so this saves products (`tests/sharpness/warm_start.rs`).
     #[default]
     Previous,
     /// From a fresh seeded random vector every time.

@@ -1,7 +1,8 @@
 //! With Candle's default detaching left on, the self-test must fail (the guard works).
 //!
-//! This file is its own test process and is the only test in it, so nothing else enables
-//! `CANDLE_GRAD_DO_NOT_DETACH` here.
+//! This file is its own test binary, not a module of `tests/sharpness/` (whose Candle tests
+//! enable double backward), and the only test in it, so nothing else enables
+//! `CANDLE_GRAD_DO_NOT_DETACH` in its process.
 
 use stepsharp_sharpness::{
     DO_NOT_DETACH_VARIABLE, SharpnessError, double_backward_requested,
