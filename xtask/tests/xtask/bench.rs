@@ -49,8 +49,12 @@ fn times_each_model_and_prints_the_ratios_of_what_was_timed() {
             "ResNet-20 (width 16, BatchNorm with batch statistics), MSE, the first 4 CIFAR-10",
             "| value + gradient | f32 |",
             "| HVP, reused | f32 |",
+            "| HVP, preconditioned | f32 |",
+            "| Adam step | f32 |",
             "| Lanczos, 20 steps | f32 |",
-            "- f32: HVP (reused) / gradient",
+            "- f32: Adam step / GD step",
+            "preconditioned HVP / HVP",
+            "HVP (reused) / gradient",
             "Lanczos beyond its graph and HVPs",
         ],
     );

@@ -146,7 +146,10 @@ set = { stepsize = { kind = "armijo" } }
 
 #[test]
 fn the_default_executor_resolves_tuning_grids_as_the_sequential_one_does() {
-    let scratch = Scratch::with_files(&[("experiments/tuned.toml", TUNED)]);
+    let scratch = Scratch(common::Scratch::with_files(&[(
+        "experiments/tuned.toml",
+        TUNED,
+    )]));
     scratch.xtask(
         "sequential",
         &[
