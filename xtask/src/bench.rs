@@ -13,6 +13,7 @@
 //! printed at the start and the end.
 
 mod reference;
+mod spec;
 mod subject;
 
 use std::path::PathBuf;
@@ -22,7 +23,8 @@ use clap::Args;
 
 use crate::Global;
 use reference::{Jax, Reference};
-use subject::{LANCZOS_STEPS, Model, Operation, Precision, Subject};
+use spec::{Model, Operation, Precision};
+use subject::{LANCZOS_STEPS, Subject};
 
 /// Arguments of `bench`.
 #[derive(Args)]

@@ -30,6 +30,9 @@ pub const TRAIN_FILES: [&str; 5] = [
 ];
 /// The test file.
 pub const TEST_FILE: &str = "test_batch.bin";
+/// Name of the folder the official tarball unpacks to, and of the data folder inside the cache
+/// root.
+pub const CACHE_SUBDIR: &str = "cifar-10-batches-bin";
 
 /// Which part of CIFAR-10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -82,7 +82,9 @@ pub fn records_from_hub_tensors(
 /// what was written.
 #[cfg(feature = "hub")]
 pub(crate) fn download_to(dir: &std::path::Path) -> Result<(), DataError> {
-    use crate::format::{MAX_RECORDS_PER_FILE, TEST_FILE, TRAIN_FILES, write_batch_file};
+    use crate::format::{
+        CACHE_SUBDIR, MAX_RECORDS_PER_FILE, TEST_FILE, TRAIN_FILES, write_batch_file,
+    };
 
     let data = candle_datasets::vision::cifar::load().map_err(|e| DataError::Hub(e.to_string()))?;
     let train = records_from_hub_tensors(&data.train_images, &data.train_labels)?;
@@ -99,11 +101,7 @@ pub(crate) fn download_to(dir: &std::path::Path) -> Result<(), DataError> {
         .parent()
         .ok_or_else(|| DataError::invalid("cache dir", dir.display(), "a folder with a parent"))?;
     std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
-    let tmp = parent.join(format!(
-        ".{}.tmp-{}",
-        crate::source::CACHE_SUBDIR,
-        std::process::id()
-    ));
+    let tmp = parent.join(format!(".{CACHE_SUBDIR}.tmp-{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| DataError::io(&tmp, e))?;
     }

@@ -28,12 +28,12 @@ pub use dataset::{Dataset, Prepared, load};
 pub use error::DataError;
 pub use fixture::write_fixture;
 pub use format::{
-    CHANNELS, CifarRecords, IMAGE_BYTES, IMAGE_SIDE, MAX_RECORDS_PER_FILE, NUM_CLASSES,
-    RECORD_BYTES, Split, TEST_FILE, TRAIN_FILES, parse_batch_bytes, read_batch_file,
+    CACHE_SUBDIR, CHANNELS, CifarRecords, IMAGE_BYTES, IMAGE_SIDE, MAX_RECORDS_PER_FILE,
+    NUM_CLASSES, RECORD_BYTES, Split, TEST_FILE, TRAIN_FILES, parse_batch_bytes, read_batch_file,
     write_batch_file,
 };
 pub use hub::records_from_hub_tensors;
 pub use preprocess::Statistics;
 pub use rng::derive_seed;
-pub use source::{CACHE_ENV_VAR, CACHE_SUBDIR, DataSource, ENV_VAR, Origin, cache_dir, locate};
+pub use source::{CACHE_ENV_VAR, DataSource, ENV_VAR, Origin, cache_dir, locate};
 pub use subset::Subset;

@@ -1,7 +1,7 @@
 //! Where the CIFAR-10 files come from, resolved in a fixed, documented order.
 
 use crate::DataError;
-use crate::format::{TEST_FILE, TRAIN_FILES};
+use crate::format::{CACHE_SUBDIR, TEST_FILE, TRAIN_FILES};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -10,8 +10,6 @@ pub const ENV_VAR: &str = "STEPSHARP_DATA";
 /// Environment variable overriding the cache root (default `$XDG_CACHE_HOME/stepsharp`, else
 /// `~/.cache/stepsharp`).
 pub const CACHE_ENV_VAR: &str = "STEPSHARP_CACHE";
-/// Name of the data folder inside the cache root (as in the official tarball).
-pub const CACHE_SUBDIR: &str = "cifar-10-batches-bin";
 
 /// How a data directory was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

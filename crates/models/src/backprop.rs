@@ -30,8 +30,8 @@
 
 use candle_core::{DType, Tensor, Var};
 
+use crate::chunks::{ChunkSum, for_each_chunk_examples};
 use crate::data_product::{data_product, weight_gradient};
-use crate::evaluate::{ChunkSum, for_each_chunk_examples};
 use crate::layers::{Linear, activate};
 use crate::loss::correct;
 use crate::mlp::Mlp;

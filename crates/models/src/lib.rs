@@ -24,6 +24,7 @@
 mod backprop;
 mod batch_norm;
 mod channels;
+mod chunks;
 mod config;
 mod convolution;
 mod cpu_values;
@@ -46,9 +47,10 @@ mod vgg;
 
 pub use backprop::MlpCurvature;
 pub use batch_norm::BatchNormMode;
+pub use chunks::chunk_ranges;
 pub use config::{Activation, Architecture, ResNetDepth};
 pub use error::ModelError;
-pub use evaluate::{Evaluation, chunk_loss, chunk_losses, chunk_ranges, evaluate};
+pub use evaluate::{Evaluation, chunk_loss, chunk_losses, evaluate};
 pub use init::seeded_uniform;
 pub use line::{LineLoss, LineOrigin};
 pub use loss::{Loss, accuracy, loss};

@@ -35,6 +35,8 @@ mod error;
 #[cfg(feature = "candle")]
 mod finite_difference;
 #[cfg(feature = "candle")]
+mod gradient_graph;
+#[cfg(feature = "candle")]
 mod hessian;
 mod lanczos;
 mod operator;

@@ -10,10 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use stepsharp_data::{DataConfig, Subset};
 use stepsharp_models::{Network, seeded_uniform};
 
-use super::subject::{Model, Operation, Precision};
-
-/// Seed of the network's weights, the direction and the probe.
-pub(super) const SEED: u64 = 0;
+use super::spec::{Model, Operation, Precision, SEED};
 
 /// The shared inputs in f64: weights, direction, probe (flat, stepsharp's order) and data.
 pub(super) struct Reference {

@@ -7,7 +7,6 @@
 //! In every crate of the workspace (`crates/*`, `xtask`), no two modules import each other
 //! (`use crate::…`, `use super::…`, `crate::x::…` paths, names re-exported by a parent
 //! followed to the module that defines them); a module and its own submodules are one unit.
-//! The cycles that exist today are listed in [`KNOWN_CYCLES`], which may only shrink.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -176,23 +175,6 @@ fn the_check_sees_an_import_against_the_layers() {
     assert_eq!(imports, ["ConfigError", "Scale", "report"]);
     assert!(layer_of(&origin["Scale"]) > layer_of("store"));
 }
-
-/// Two-file import cycles that exist today and are to be broken, as pairs of source files
-/// relative to the repository root (in the order the check reports them). The cycle check
-/// fails on any cycle not listed here, and on a listed one that is gone: delete its entry
-/// when a cycle is broken.
-const KNOWN_CYCLES: [(&str, &str); 4] = [
-    ("crates/data/src/hub.rs", "crates/data/src/source.rs"),
-    (
-        "crates/models/src/backprop.rs",
-        "crates/models/src/evaluate.rs",
-    ),
-    (
-        "crates/sharpness/src/double_backward.rs",
-        "crates/sharpness/src/hessian.rs",
-    ),
-    ("xtask/src/bench/reference.rs", "xtask/src/bench/subject.rs"),
-];
 
 /// A module path inside its crate (`[]` is the crate root).
 type ModulePath = Vec<String>;
@@ -498,48 +480,22 @@ fn crate_sources(root: &Path) -> Vec<PathBuf> {
 #[test]
 fn no_two_modules_of_a_crate_import_each_other() {
     let root = repository_root();
-    let mut found = Vec::new();
     let mut described = Vec::new();
     for src in crate_sources(&root) {
         for (a, b, a_to_b, b_to_a) in Modules::read(&src).two_module_cycles() {
-            let a = a.strip_prefix(&root).expect("in the repository").to_owned();
-            let b = b.strip_prefix(&root).expect("in the repository").to_owned();
+            let a = a.strip_prefix(&root).expect("in the repository");
+            let b = b.strip_prefix(&root).expect("in the repository");
             described.push(format!(
                 "{} ↔ {} ({a_to_b} one way, {b_to_a} the other)",
                 a.display(),
                 b.display()
             ));
-            found.push((a, b));
         }
     }
-    let known: Vec<(PathBuf, PathBuf)> = KNOWN_CYCLES
-        .iter()
-        .map(|(a, b)| (PathBuf::from(a), PathBuf::from(b)))
-        .collect();
-    let new: Vec<&String> = found
-        .iter()
-        .zip(&described)
-        .filter(|(pair, _)| !known.contains(pair))
-        .map(|(_, text)| text)
-        .collect();
-    let gone: Vec<String> = known
-        .iter()
-        .filter(|pair| !found.contains(pair))
-        .map(|(a, b)| format!("{} ↔ {}", a.display(), b.display()))
-        .collect();
     assert!(
-        new.is_empty(),
-        "modules that import each other (break the cycle; KNOWN_CYCLES lists only the ones \
-         to be broken):\n{}",
-        new.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    assert!(
-        gone.is_empty(),
-        "cycles in KNOWN_CYCLES that no longer exist (delete them there):\n{}",
-        gone.join("\n")
+        described.is_empty(),
+        "modules that import each other (break the cycle):\n{}",
+        described.join("\n")
     );
 }
 
