@@ -22,8 +22,10 @@ use anyhow::ensure;
 use clap::Args;
 
 use crate::Global;
+use crate::flags::PrecisionArg;
 use reference::{Jax, Reference};
-use spec::{Model, Operation, Precision};
+use spec::{Model, Operation};
+use stepsharp_runner::Precision;
 use subject::{LANCZOS_STEPS, Subject};
 
 /// Arguments of `bench`.
@@ -44,7 +46,7 @@ pub struct BenchCommand {
     repetitions: usize,
     /// Precisions to time.
     #[arg(long, value_delimiter = ',', default_value = "f32,f64")]
-    dtypes: Vec<Precision>,
+    dtypes: Vec<PrecisionArg>,
     /// Operations to time (default: all the model has; line-search trials are MLP-only).
     #[arg(long, value_delimiter = ',')]
     operations: Vec<Operation>,
@@ -108,7 +110,10 @@ impl BenchCommand {
         let subjects = self
             .dtypes
             .iter()
-            .map(|&p| Ok((p, Subject::new(&reference, p.dtype())?)))
+            .map(|&p| {
+                let precision = Precision::from(p);
+                Ok((precision, Subject::new(&reference, precision.dtype())?))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let folder = tempfile::tempdir()?;
         let mut jax = match &self.jax {

@@ -2,15 +2,15 @@
 //! and the cost of a step, a Hessian-vector product and a Lanczos run at paper scale
 //! (run through `xtask/scripts/gpu-check.sh`).
 //!
-//! **Agreement.** For each agreement problem of [`Size`], in f32 and in f64, the CPU and the device
-//! under test compute, from the same initial weights (drawn on the CPU from the seed, see
+//! **Agreement.** For each agreement workload of [`Size`], in f32 and in f64, the CPU and the
+//! device under test compute, from the same initial weights (drawn on the CPU from the seed, see
 //! `stepsharp_models::Network::new`) and the same synthetic data ([`synthetic_data`]): the
 //! loss, the gradient, one Hessian-vector product (exact double backward) with a seeded probe,
 //! and the top eigenvalue after [`LANCZOS_STEPS`] Lanczos steps from the same seeded start.
 //! Each relative difference (`‖a − b‖ / ‖a‖` for vectors) must be at most [`F32_TOLERANCE`]
 //! or [`F64_TOLERANCE`]. An f32 difference above it still passes when it is explained by f32
 //! rounding: the device's f32 value is at most [`F32_ROUNDING_FACTOR`] times further from the
-//! CPU's f64 value than the CPU's own f32 value is (a problem whose conditioning amplifies
+//! CPU's f64 value than the CPU's own f32 value is (a workload whose conditioning amplifies
 //! rounding moves both f32 results; a wrong kernel moves only the device's).
 //!
 //! **Timings** (f32, device under test, median of [`TIMING_REPEATS`] after one warm-up): a
@@ -66,18 +66,19 @@ const STEP_ETA: f64 = 1e-3;
 /// CIFAR-10 classes.
 const CLASSES: usize = 10;
 
-/// A network, its loss and the number of (synthetic) examples, evaluated as one chunk.
-struct Problem {
+/// What the check measures on each device: a network, its loss and the number of
+/// (synthetic) examples, evaluated as one chunk.
+struct Workload {
     name: &'static str,
     architecture: Architecture,
     loss: Loss,
     examples: usize,
 }
 
-impl Problem {
+impl Workload {
     /// Figure 3's MLP with MSE on `examples` examples.
     fn mlp(examples: usize) -> Self {
-        Problem {
+        Workload {
             name: "MLP 3072-200-200-10 tanh, MSE",
             architecture: Architecture::mlp_cohen(),
             loss: Loss::Mse,
@@ -110,15 +111,15 @@ pub enum Size {
 }
 
 impl Size {
-    /// The agreement problems.
-    fn agreement_problems(self) -> [Problem; 2] {
+    /// The agreement workloads.
+    fn agreement_workloads(self) -> [Workload; 2] {
         let (mlp, resnet) = match self {
             Size::Paper => (256, 16),
             Size::Tiny => (16, 2),
         };
         [
-            Problem::mlp(mlp),
-            Problem {
+            Workload::mlp(mlp),
+            Workload {
                 name: "ResNet-20 width 4 BN, cross-entropy",
                 architecture: resnet20(4),
                 loss: Loss::CrossEntropy,
@@ -127,15 +128,15 @@ impl Size {
         ]
     }
 
-    /// The timed problems.
-    fn timing_problems(self) -> [Problem; 2] {
+    /// The timed workloads.
+    fn timing_workloads(self) -> [Workload; 2] {
         let (mlp, resnet, width) = match self {
             Size::Paper => (4096, 512, 16),
             Size::Tiny => (32, 4, 4),
         };
         [
-            Problem::mlp(mlp),
-            Problem {
+            Workload::mlp(mlp),
+            Workload {
                 name: "ResNet-20 BN, MSE",
                 architecture: resnet20(width),
                 loss: Loss::Mse,
@@ -192,14 +193,14 @@ fn check(device: DeviceKind, size: Size, out: &Path) -> anyhow::Result<Report> {
     stepsharp_sharpness::enable_double_backward();
     let target = device.open()?;
     let mut agreement = Vec::new();
-    for problem in size.agreement_problems() {
-        let exact = measure(&problem, DType::F64, &Device::Cpu, size)?;
-        let f32_cpu = measure(&problem, DType::F32, &Device::Cpu, size)?;
-        let f32_device = measure(&problem, DType::F32, &target, size)?;
-        let f64_device = measure(&problem, DType::F64, &target, size)?;
+    for workload in size.agreement_workloads() {
+        let exact = measure(&workload, DType::F64, &Device::Cpu, size)?;
+        let f32_cpu = measure(&workload, DType::F32, &Device::Cpu, size)?;
+        let f32_device = measure(&workload, DType::F32, &target, size)?;
+        let f64_device = measure(&workload, DType::F64, &target, size)?;
         for entry in [
-            compare(&problem, DType::F32, &f32_cpu, &f32_device, Some(&exact)),
-            compare(&problem, DType::F64, &exact, &f64_device, None),
+            compare(&workload, DType::F32, &f32_cpu, &f32_device, Some(&exact)),
+            compare(&workload, DType::F64, &exact, &f64_device, None),
         ] {
             eprintln!(
                 "agreement: {} {}: passed = {}",
@@ -209,9 +210,9 @@ fn check(device: DeviceKind, size: Size, out: &Path) -> anyhow::Result<Report> {
         }
     }
     let mut timings = Vec::new();
-    for problem in size.timing_problems() {
-        timings.push(time(&problem, &target, size)?);
-        eprintln!("timed: {}", problem.name);
+    for workload in size.timing_workloads() {
+        timings.push(time(&workload, &target, size)?);
+        eprintln!("timed: {}", workload.name);
     }
     let passed = agreement.iter().all(|a| a.passed);
     let report = Report {
@@ -242,7 +243,7 @@ fn synthetic_data(n: usize, dtype: DType, device: &Device) -> anyhow::Result<(Te
     Ok((inputs, Tensor::new(labels, device)?))
 }
 
-/// What one device computes for a problem.
+/// What one device computes for a workload.
 struct Measured {
     parameters: usize,
     loss: f64,
@@ -251,21 +252,21 @@ struct Measured {
     lambda_max: f64,
 }
 
-/// A network on `device` with the problem's seeded weights, and its data.
+/// A network on `device` with the workload's seeded weights, and its data.
 fn setup(
-    problem: &Problem,
+    workload: &Workload,
     dtype: DType,
     device: &Device,
 ) -> anyhow::Result<(Network, Tensor, Tensor)> {
-    let net = Network::new(&problem.architecture, CLASSES, SEED, dtype, device)?;
-    let (inputs, labels) = synthetic_data(problem.examples, dtype, device)?;
+    let net = Network::new(&workload.architecture, CLASSES, SEED, dtype, device)?;
+    let (inputs, labels) = synthetic_data(workload.examples, dtype, device)?;
     Ok((net, inputs, labels))
 }
 
 /// The loss (one chunk, BatchNorm with batch statistics) and its Hessian operator, which
 /// computes the gradient with its graph.
 fn hessian(
-    problem: &Problem,
+    workload: &Workload,
     net: &Network,
     inputs: &Tensor,
     labels: &Tensor,
@@ -274,8 +275,8 @@ fn hessian(
         net,
         inputs,
         labels,
-        problem.loss,
-        problem.examples,
+        workload.loss,
+        workload.examples,
         BatchNormMode::Train,
     )?;
     let operator = HessianOperator::new(net.parameters(), &chunks)?;
@@ -298,13 +299,13 @@ fn lanczos_config(size: Size) -> LanczosConfig {
 }
 
 fn measure(
-    problem: &Problem,
+    workload: &Workload,
     dtype: DType,
     device: &Device,
     size: Size,
 ) -> anyhow::Result<Measured> {
-    let (net, inputs, labels) = setup(problem, dtype, device)?;
-    let (loss, mut operator) = hessian(problem, &net, &inputs, &labels)?;
+    let (net, inputs, labels) = setup(workload, dtype, device)?;
+    let (loss, mut operator) = hessian(workload, &net, &inputs, &labels)?;
     let hvp = operator.apply(&probe(&operator)?)?;
     let spectrum = lanczos(&mut operator, &lanczos_config(size), None)?;
     Ok(Measured {
@@ -348,10 +349,10 @@ fn differences(a: &Measured, b: &Measured) -> [f64; 4] {
 }
 
 /// The CPU (`reference`) against the device (`tested`) in `dtype`; for f32, `exact` is the
-/// CPU's f64 result of the same problem, which decides whether a difference above
+/// CPU's f64 result of the same workload, which decides whether a difference above
 /// [`F32_TOLERANCE`] is f32 rounding ([`F32_ROUNDING_FACTOR`]).
 fn compare(
-    problem: &Problem,
+    workload: &Workload,
     dtype: DType,
     reference: &Measured,
     tested: &Measured,
@@ -377,7 +378,7 @@ fn compare(
                     .is_some_and(|r| r.device[i] <= F32_ROUNDING_FACTOR * r.cpu[i])
         });
     Agreement {
-        problem: problem.name,
+        problem: workload.name,
         dtype: if dtype == DType::F32 { "f32" } else { "f64" },
         parameters: reference.parameters,
         loss_cpu: reference.loss,
@@ -413,16 +414,16 @@ fn median_seconds(
     Ok(seconds[repeats / 2])
 }
 
-fn time(problem: &Problem, device: &Device, size: Size) -> anyhow::Result<Timing> {
-    let (net, inputs, labels) = setup(problem, DType::F32, device)?;
+fn time(workload: &Workload, device: &Device, size: Size) -> anyhow::Result<Timing> {
+    let (net, inputs, labels) = setup(workload, DType::F32, device)?;
     let repeats = size.timing_repeats();
     let step_s = median_seconds(device, repeats, || {
         let evaluation = evaluate(
             &net,
             &inputs,
             &labels,
-            problem.loss,
-            problem.examples,
+            workload.loss,
+            workload.examples,
             BatchNormMode::TrainUpdate,
             true,
         )?;
@@ -432,10 +433,10 @@ fn time(problem: &Problem, device: &Device, size: Size) -> anyhow::Result<Timing
         Ok(net.add_scaled(-STEP_ETA, &gradient)?)
     })?;
     let gradient_with_graph_s = median_seconds(device, repeats, || {
-        hessian(problem, &net, &inputs, &labels)?;
+        hessian(workload, &net, &inputs, &labels)?;
         Ok(())
     })?;
-    let (_, mut operator) = hessian(problem, &net, &inputs, &labels)?;
+    let (_, mut operator) = hessian(workload, &net, &inputs, &labels)?;
     let v = probe(&operator)?;
     let hvp_s = median_seconds(device, repeats, || {
         operator.apply(&v)?;
@@ -446,8 +447,8 @@ fn time(problem: &Problem, device: &Device, size: Size) -> anyhow::Result<Timing
         Ok(())
     })?;
     Ok(Timing {
-        problem: problem.name,
-        examples: problem.examples,
+        problem: workload.name,
+        examples: workload.examples,
         parameters: net.num_parameters(),
         step_s,
         gradient_with_graph_s,
@@ -502,11 +503,11 @@ mod tests {
 
     #[test]
     fn an_f32_difference_passes_only_when_the_cpu_is_as_far_from_f64() {
-        let problem = Problem::mlp(1);
+        let workload = Workload::mlp(1);
         let exact = off_by(0.0);
         // CPU and device 2e-3 apart, each about 1e-3 from f64: rounding, passes.
         let rounding = compare(
-            &problem,
+            &workload,
             DType::F32,
             &off_by(1e-3),
             &off_by(-1e-3),
@@ -518,7 +519,7 @@ mod tests {
         );
         // The CPU within 1e-7 of f64, the device 1e-3 away: not rounding, fails.
         let wrong = compare(
-            &problem,
+            &workload,
             DType::F32,
             &off_by(1e-7),
             &off_by(1e-3),
@@ -526,7 +527,7 @@ mod tests {
         );
         assert!(!wrong.passed, "{wrong:?}");
         // f64 has no rounding escape.
-        let f64_row = compare(&problem, DType::F64, &off_by(0.0), &off_by(1e-9), None);
+        let f64_row = compare(&workload, DType::F64, &off_by(0.0), &off_by(1e-9), None);
         assert!(!f64_row.passed && f64_row.rounding.is_none(), "{f64_row:?}");
     }
 

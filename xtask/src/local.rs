@@ -44,7 +44,7 @@ pub fn cores(global: &Global) -> anyhow::Result<usize> {
 pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyhow::Result<()> {
     let threads = (cores(global)? / jobs).max(1);
     let scratch = tempfile::tempdir().context("cannot create a folder for run configs")?;
-    let mut schedule = Schedule {
+    let mut pool = Pool {
         figure,
         global,
         jobs,
@@ -57,11 +57,11 @@ pub fn run_missing(figure: &FigureConfig, global: &Global, jobs: usize) -> anyho
         failures: Vec::new(),
         waiting: None,
     };
-    schedule.run()
+    pool.run()
 }
 
-/// The state of [`run_missing`]: what runs, what has run, what failed.
-struct Schedule<'a> {
+/// The pool of child processes of [`run_missing`]: what runs, what has run, what failed.
+struct Pool<'a> {
     figure: &'a FigureConfig,
     global: &'a Global,
     jobs: usize,
@@ -79,7 +79,7 @@ struct Schedule<'a> {
     waiting: Option<usize>,
 }
 
-impl Schedule<'_> {
+impl Pool<'_> {
     fn run(&mut self) -> anyhow::Result<()> {
         let mut plan_again = true;
         loop {
@@ -209,7 +209,7 @@ impl Schedule<'_> {
 /// One child process running one run.
 struct Running {
     child: Child,
-    /// Its index in [`Schedule::started`].
+    /// Its index in [`Pool::started`].
     run: usize,
     bar: ProgressBar,
     log: PathBuf,

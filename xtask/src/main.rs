@@ -13,6 +13,7 @@
 //! ```
 
 mod bench;
+mod flags;
 mod gpu_check;
 mod list;
 mod local;
@@ -26,9 +27,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use stepsharp_runner::{
-    DeviceKind, Interrupt, Interrupted, LockWait, Precision, SECOND_SIGNAL_EXIT, Scale,
-};
+use flags::{DeviceArg, PrecisionArg, ScaleArg};
+use stepsharp_runner::{Interrupt, Interrupted, LockWait, Precision, SECOND_SIGNAL_EXIT, Scale};
 
 /// Training allocates and frees tensor buffers of megabytes at every operation; glibc's malloc
 /// maps and unmaps each one, so a step spent about 30% of its time in page faults (profiled
@@ -76,7 +76,7 @@ struct Global {
     /// own folder, `figures/<name>-<scale>-<dtype>`): e.g. `--dtype f64` to cross-check the
     /// verdicts of an f32 figure.
     #[arg(long, global = true, value_enum)]
-    dtype: Option<DtypeArg>,
+    dtype: Option<PrecisionArg>,
     /// CPU worker threads for candle (sets RAYON_NUM_THREADS). Default: all cores.
     #[arg(long, global = true)]
     threads: Option<usize>,
@@ -113,47 +113,20 @@ enum Command {
     GpuCheck(gpu_check::GpuCheckCommand),
 }
 
-#[derive(clap::ValueEnum, Clone, Copy)]
-enum ScaleArg {
-    Quick,
-    Paper,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy)]
-enum DeviceArg {
-    Cpu,
-    Cuda,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy)]
-enum DtypeArg {
-    F32,
-    F64,
-}
-
 impl Global {
     fn scale(&self) -> Scale {
-        match self.scale {
-            ScaleArg::Quick => Scale::Quick,
-            ScaleArg::Paper => Scale::Paper,
-        }
+        self.scale.into()
     }
 
     fn dtype(&self) -> Option<Precision> {
-        self.dtype.map(|d| match d {
-            DtypeArg::F32 => Precision::F32,
-            DtypeArg::F64 => Precision::F64,
-        })
+        self.dtype.map(Precision::from)
     }
 
     fn options(&self) -> stepsharp_runner::RunOptions {
         stepsharp_runner::RunOptions {
             results: self.results.clone(),
             data_dir: self.data.clone(),
-            device: self.device.map(|d| match d {
-                DeviceArg::Cpu => DeviceKind::Cpu,
-                DeviceArg::Cuda => DeviceKind::Cuda,
-            }),
+            device: self.device.map(Into::into),
             dtype: self.dtype(),
             lock_wait: if self.wait {
                 LockWait::Wait

@@ -28,8 +28,8 @@ mod trajectory;
 mod verify;
 
 pub use config::{
-    DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Precision, QuadraticKind,
-    QuadraticSpec, RunConfig, Schedule, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
+    DensityOptions, DeviceKind, GraphMemory, LineSearchBatch, ModelSpec, Periodic, Precision,
+    QuadraticKind, QuadraticSpec, RunConfig, Seeds, SharpnessConfig, SharpnessMethod, TraceOptions,
     TrainingConfig, ValidRunConfig, WarmStart,
 };
 pub use density::{DensityLine, DensityLineKind, read_density};

@@ -39,14 +39,17 @@ pub fn reproduce(
 
 /// The figure's runs in the other precision, read from the results folder, when every one of
 /// them has ended; `None` otherwise, for figures with runs of both precisions, and for the
-/// kinds whose claims are not figure claims (the simple model, the spectrum).
+/// kinds whose claims are not figure claims (the simple model, the spectral density).
 fn precision_counterpart(
     figure: &FigureConfig,
     scale: Scale,
     options: &RunOptions,
     output: &FigureOutput,
 ) -> anyhow::Result<Option<PrecisionCounterpart>> {
-    if matches!(figure.kind, FigureKind::SimpleModel | FigureKind::Spectrum) {
+    if matches!(
+        figure.kind,
+        FigureKind::SimpleModel | FigureKind::SpectralDensity
+    ) {
         return Ok(None);
     }
     let precisions: Vec<Precision> = output

@@ -9,8 +9,9 @@ use anyhow::{Context, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use stepsharp_data::{DataConfig, Subset};
 use stepsharp_models::{Network, seeded_uniform};
+use stepsharp_runner::Precision;
 
-use super::spec::{Model, Operation, Precision, SEED};
+use super::spec::{Model, Operation, SEED};
 
 /// The shared inputs in f64: weights, direction, probe (flat, stepsharp's order) and data.
 pub(super) struct Reference {

@@ -1,7 +1,8 @@
-//! What the benchmark times, shared by both sides: the networks, the operations, the
-//! precisions and the seed of the weights, direction and probe.
+//! What the benchmark times, shared by both sides: the networks, the operations and the seed
+//! of the weights, direction and probe.
 
-use candle_core::DType;
+#[cfg(doc)]
+use stepsharp_models::LineLoss;
 use stepsharp_models::{Architecture, ResNetDepth};
 
 /// Seed of the network's weights, the direction and the probe.
@@ -53,35 +54,13 @@ impl Model {
     }
 
     /// Whether the operation exists for this network (line-search trials reuse an MLP's first
-    /// layer, [`stepsharp_models::LineLoss`]; a CNN's products are by double backward already).
+    /// layer, [`LineLoss`]; a CNN's products are by double backward already).
     pub(super) fn supports(self, operation: Operation) -> bool {
         self == Model::Mlp
             || !matches!(
                 operation,
                 Operation::FirstTrial | Operation::FurtherTrial | Operation::HvpDoubleBackward
             )
-    }
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, PartialEq)]
-pub(super) enum Precision {
-    F32,
-    F64,
-}
-
-impl Precision {
-    pub(super) fn dtype(self) -> DType {
-        match self {
-            Precision::F32 => DType::F32,
-            Precision::F64 => DType::F64,
-        }
-    }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        }
     }
 }
 
@@ -92,7 +71,7 @@ pub(super) enum Operation {
     ValueAndGradient,
     /// Loss, gradient and the update `w − η∇f` (a full-batch gradient-descent step).
     GradientStep,
-    /// A line search's first trial `f(w + t·d)`, which builds the [`stepsharp_models::LineLoss`] (JAX: a forward
+    /// A line search's first trial `f(w + t·d)`, which builds the [`LineLoss`] (JAX: a forward
     /// pass at `w + t·d`).
     FirstTrial,
     /// A further trial on the same line (JAX: a forward pass at `w + t·d`).

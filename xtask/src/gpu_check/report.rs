@@ -4,10 +4,11 @@ use serde::Serialize;
 
 use super::Size;
 
-/// One problem in one dtype: relative CPU/device differences (`loss`, `gradient`, `hvp`,
+/// One workload in one dtype: relative CPU/device differences (`loss`, `gradient`, `hvp`,
 /// `lambda_max`; NaN when a value is not finite) and the values they compare.
 #[derive(Debug, Serialize)]
 pub(super) struct Agreement {
+    /// The workload's name (the JSON key and the tables' column are `problem`).
     pub(super) problem: &'static str,
     pub(super) dtype: &'static str,
     pub(super) parameters: usize,
@@ -28,7 +29,7 @@ pub(super) struct Agreement {
 }
 
 /// Relative errors (loss, gradient, HVP, λ_max) of the CPU's and the device's f32 results
-/// against the CPU's f64 result of the same problem.
+/// against the CPU's f64 result of the same workload.
 #[derive(Debug, Serialize)]
 pub(super) struct Rounding {
     pub(super) cpu: [f64; 4],
@@ -38,6 +39,7 @@ pub(super) struct Rounding {
 /// Seconds per operation (median) on the device under test.
 #[derive(Debug, Serialize)]
 pub(super) struct Timing {
+    /// The workload's name (the JSON key and the tables' column are `problem`).
     pub(super) problem: &'static str,
     pub(super) examples: usize,
     pub(super) parameters: usize,

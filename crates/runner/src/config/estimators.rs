@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use stepsharp_sharpness::{DensityConfig, SharpnessError, TraceConfig};
 
-use super::{Schedule, positive};
+use super::{Periodic, positive};
 use crate::ConfigError;
 
 /// `sharpness.trace`: when and how the Hessian trace is estimated ([`TraceConfig`], with the
@@ -146,7 +146,7 @@ impl DensityOptions {
 
 /// Whether an estimate scheduled by `every` and `steps` is due at `step` of `max_steps`.
 fn scheduled(every: Option<usize>, steps: &[usize], step: usize, max_steps: usize) -> bool {
-    every.is_some_and(|n| Schedule::Every(n).fires(step, max_steps)) || steps.contains(&step)
+    every.is_some_and(|n| Periodic::Every(n).fires(step, max_steps)) || steps.contains(&step)
 }
 
 /// Checks a schedule `every`/`steps` of the table `table` against `max_steps`.

@@ -8,15 +8,15 @@
 //!
 //! One file per table: [`model`](ModelSpec), [`training`](TrainingConfig),
 //! [`sharpness`](SharpnessConfig) with its [`trace` and `density`](TraceOptions) estimators,
-//! [`seeds`](Seeds), [`dtype` and `device`](DeviceKind); the schedules they share
-//! ([`Schedule`]); reading TOML (`parse.rs`) and the validated form (`valid.rs`). `data` and
+//! [`seeds`](Seeds), [`dtype` and `device`](DeviceKind); the periodic schedule they share
+//! ([`Periodic`]); reading TOML (`parse.rs`) and the validated form (`valid.rs`). `data` and
 //! `stepsize` are the data and stepsize crates' own config types.
 
 mod device;
 mod estimators;
 mod model;
 mod parse;
-mod schedule;
+mod periodic;
 mod seeds;
 mod sharpness;
 mod training;
@@ -31,7 +31,7 @@ use stepsharp_stepsize::{RuleConfig, Stepsize};
 pub use device::{DeviceKind, Precision};
 pub use estimators::{DensityOptions, TraceOptions};
 pub use model::{ModelSpec, QuadraticKind, QuadraticSpec};
-pub use schedule::Schedule;
+pub use periodic::Periodic;
 pub use seeds::Seeds;
 pub use sharpness::{GraphMemory, SharpnessConfig, SharpnessMethod};
 pub use stepsharp_sharpness::WarmStart;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use stepsharp_sharpness::WarmStart;
 
-use super::{DensityOptions, Schedule, TraceOptions, positive};
+use super::{DensityOptions, Periodic, TraceOptions, positive};
 use crate::ConfigError;
 
 /// Which eigen-solver measures λ_max.
@@ -50,7 +50,7 @@ pub struct SharpnessConfig {
     pub k: usize,
     /// When to measure (at w_t, before step t is applied), e.g. `measure = { every = 10 }` or
     /// `"never"`. Default: every 10 steps.
-    pub measure: Schedule,
+    pub measure: Periodic,
     /// Size of the fixed evaluation set: the first this many examples of the training subset
     /// (Cohen et al.: the first 5000 training examples). Default: 1000.
     pub eval_examples: usize,
@@ -92,7 +92,7 @@ impl Default for SharpnessConfig {
         Self {
             method: SharpnessMethod::Lanczos,
             k: 1,
-            measure: Schedule::Every(10),
+            measure: Periodic::Every(10),
             eval_examples: 1000,
             tolerance: 1e-3,
             max_iterations: 50,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use stepsharp_data::{BatchSize, DataConfig, Subset};
 
-use super::{Schedule, positive};
+use super::{Periodic, positive};
 use crate::ConfigError;
 
 /// Regime, length and stop conditions of training.
@@ -28,7 +28,7 @@ pub struct TrainingConfig {
     /// Which examples the line search evaluates trial steps on. Default: the same batch.
     pub line_search_batch: LineSearchBatch,
     /// Test-set evaluation schedule, e.g. `test = { every = 50 }`. Default: `"never"`.
-    pub test: Schedule,
+    pub test: Periodic,
     /// Write a checkpoint every this many steps (and at the end). Default: 50.
     pub checkpoint_every: usize,
 }
@@ -43,7 +43,7 @@ impl Default for TrainingConfig {
             divergence_threshold: 1e6,
             chunk_size: 1000,
             line_search_batch: LineSearchBatch::Same,
-            test: Schedule::Never,
+            test: Periodic::Never,
             checkpoint_every: 50,
         }
     }

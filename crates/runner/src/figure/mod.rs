@@ -81,8 +81,8 @@ pub enum FigureKind {
     /// The simple model's η–λ trajectories beside measured ones (figure4).
     SimpleModel,
     /// Per run: the Hessian's spectral density at the steps of `sharpness.density` (log
-    /// scale, a line at 2/η), and λ_max against steps (spectrum).
-    Spectrum,
+    /// scale, a line at 2/η), and λ_max against steps (the `spectrum` experiment).
+    SpectralDensity,
 }
 
 /// Run-size presets of a figure.

@@ -12,7 +12,7 @@ use crate::fsio::{self, StoreError, write_atomic};
 use crate::lock::{LockKind, LockWait, RunLock};
 use crate::store::{CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE};
 use crate::trajectory::{Row, read_trajectory};
-use crate::{ModelSpec, RunConfig, RunStatus, Schedule, ValidRunConfig, run_hash};
+use crate::{ModelSpec, Periodic, RunConfig, RunStatus, ValidRunConfig, run_hash};
 
 /// The result of [`execute`].
 #[derive(Clone, Debug)]
@@ -34,7 +34,7 @@ pub fn prepare_data(config: &RunConfig, options: &RunOptions) -> anyhow::Result<
     }
     let source: DataSource = stepsharp_data::locate(options.data_dir.as_deref())?;
     let device = config.device.open()?;
-    let with_test = config.training.test != Schedule::Never;
+    let with_test = config.training.test != Periodic::Never;
     let prepared = stepsharp_data::load(
         &source,
         &config.data,

@@ -189,7 +189,7 @@ fn figure3_at_paper_scale_adds_vgg_and_resnet_rows() {
 #[test]
 fn spectrum_trains_exactly_as_figure3s_full_batch_row_on_seed_0() {
     let spectrum = figure("spectrum");
-    assert_eq!(spectrum.kind, FigureKind::Spectrum);
+    assert_eq!(spectrum.kind, FigureKind::SpectralDensity);
     let figure3_file = figure("figure3");
     let figure3 = figure3_file.runs(Scale::Quick).unwrap();
     let is_tuned = |series: &str| {

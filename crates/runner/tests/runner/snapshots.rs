@@ -79,7 +79,7 @@ fn render(config: &RunConfig, options: &RunOptions) -> String {
 fn mlp_config(rule: &RuleConfig) -> RunConfig {
     let mut config = common::tiny_mlp("");
     config.training.max_steps = 20;
-    config.sharpness.measure = stepsharp_runner::Schedule::Every(5);
+    config.sharpness.measure = stepsharp_runner::Periodic::Every(5);
     config.stepsize = rule.clone();
     config
 }

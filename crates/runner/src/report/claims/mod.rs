@@ -10,10 +10,10 @@
 //! the compared runs did not train. Thresholds are the named constants below; nothing is tuned
 //! to pass.
 
+mod density;
 mod margin;
 mod regimes;
 mod report;
-mod spectrum;
 
 use stepsharp_direction::DirectionConfig;
 use stepsharp_models::Loss;

@@ -22,7 +22,7 @@ pub fn figure_claims(kind: FigureKind, runs: &[ClaimRun]) -> Vec<Claim> {
         FigureKind::Interplay | FigureKind::LossCurves => interplay_claims(runs),
         FigureKind::BatchSensitivity => sensitivity::sensitivity_claims(runs),
         FigureKind::EdgeOfStability => baselines::eos_claims(runs),
-        FigureKind::SimpleModel | FigureKind::Spectrum => Vec::new(),
+        FigureKind::SimpleModel | FigureKind::SpectralDensity => Vec::new(),
     };
     for claim in claims.iter_mut().filter(|c| !c.group.is_empty()) {
         if !runs.iter().any(|r| r.group == claim.group && r.trained()) {

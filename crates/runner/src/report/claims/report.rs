@@ -144,11 +144,11 @@ pub(crate) fn claims_report(
             writeln!(out, "  {}", check.agreement(claim))?;
         }
     }
-    if figure.kind == FigureKind::Spectrum {
+    if figure.kind == FigureKind::SpectralDensity {
         writeln!(
             out,
             "\n{}",
-            super::spectrum::spectrum_section(&output.results)?
+            super::density::density_section(&output.results)?
         )?;
     }
     let precision = match (&cross_check, counterpart) {

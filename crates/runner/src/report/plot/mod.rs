@@ -1,16 +1,16 @@
 //! Figures with plotters, as PNG and SVG: one panel per (group, metric), one color per series
 //! across all panels (a stepsize rule keeps its color in every figure), log axes for losses and
 //! stepsizes, a dashed line at 2 on every η·λ_max panel (the edge of stability), and a cross
-//! where a run diverged. Density panels (figure kind `spectrum`) draw the Hessian's spectral
-//! density of `density.csv` against λ. A series run with several seeds is drawn as the median
-//! over seeds at each step with a shaded min–max band.
+//! where a run diverged. Density panels (figure kind `spectral_density`) draw the Hessian's
+//! spectral density of `density.csv` against λ. A series run with several seeds is drawn as
+//! the median over seeds at each step with a shaded min–max band.
 
 mod axes;
 mod curves;
+mod density;
 mod draw;
 mod palette;
 mod panels;
-mod spectrum;
 
 use std::sync::Once;
 
@@ -80,7 +80,7 @@ pub(super) fn plot_figure(
         FigureKind::LossCurves => panels::loss_curve_panels(output),
         FigureKind::BatchSensitivity => panels::batch_sensitivity_panels(output),
         FigureKind::EdgeOfStability => panels::eos_panels(output),
-        FigureKind::Spectrum => spectrum::spectrum_panels(output)?,
+        FigureKind::SpectralDensity => density::density_panels(output)?,
         FigureKind::SimpleModel => {
             panels::simple_model_panels(&simple_model.simulated, &simple_model.measured)
         }

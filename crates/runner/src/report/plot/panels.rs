@@ -1,4 +1,4 @@
-//! The panels of each figure kind except `spectrum` ([`super::spectrum`]).
+//! The panels of each figure kind except `spectral_density` ([`super::density`]).
 
 use stepsharp_data::BatchSize;
 use stepsharp_direction::DirectionConfig;

@@ -1,4 +1,4 @@
-//! The numbers of a `spectrum` figure: per run and density step, the top of the spectrum
+//! The numbers of a `spectral_density` figure: per run and density step, the top of the spectrum
 //! against the edge of stability `2/η_t`, the trace, and what each estimate cost in HVPs.
 //! No claim of the paper is judged on them; they are what the figure shows, as a table.
 
@@ -12,8 +12,8 @@ use crate::{DensityLine, DensityLineKind, Row, read_density};
 /// How many of the largest Ritz nodes the table lists.
 const TOP_NODES: usize = 3;
 
-/// The `## Spectrum` section: one line per run and step of `density.csv`.
-pub fn spectrum_section(results: &[FigureResult]) -> anyhow::Result<String> {
+/// The density section (headed `## Spectrum`): one line per run and step of `density.csv`.
+pub fn density_section(results: &[FigureResult]) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(
         out,

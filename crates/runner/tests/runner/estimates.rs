@@ -142,14 +142,14 @@ fn extra_estimates_do_not_change_training_and_resume_bit_for_bit() {
 }
 
 #[test]
-fn a_spectrum_figure_draws_densities_and_reports_the_top_against_two_over_eta() {
+fn a_spectral_density_figure_draws_densities_and_reports_the_top_against_two_over_eta() {
     let dir = tempfile::tempdir().unwrap();
     let figure_path = dir.path().join("spectrum.toml");
     std::fs::write(
         &figure_path,
         r#"
 title = "tiny spectrum"
-kind = "spectrum"
+kind = "spectral_density"
 [quick.base]
 model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
 training = { max_steps = 10 }

@@ -1,4 +1,4 @@
-//! Figure kind `spectrum`: per run, the Hessian's spectral density at the steps of
+//! Figure kind `spectral_density`: per run, the Hessian's spectral density at the steps of
 //! `sharpness.density` and λ_max against steps, each with 2/η.
 
 use plotters::style::{BLACK, RGBColor};
@@ -79,7 +79,7 @@ fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
 }
 
 /// Per run (a row): its [`density_panel`], and λ_max against steps with `2/η_t` dashed.
-pub(super) fn spectrum_panels(output: &FigureOutput) -> anyhow::Result<Layout> {
+pub(super) fn density_panels(output: &FigureOutput) -> anyhow::Result<Layout> {
     let palette = Palette::of_runs(output.results.iter());
     let mut panels = Vec::new();
     for result in &output.results {
