@@ -25,7 +25,7 @@ use crate::Global;
 use crate::flags::PrecisionArg;
 use reference::{Jax, Reference};
 use spec::{Model, Operation};
-use stepsharp_runner::Precision;
+use stepsharp_runner::{Precision, median};
 use subject::{LANCZOS_STEPS, Subject};
 
 /// Arguments of `bench`.
@@ -63,15 +63,6 @@ struct Samples {
     jax: Vec<f64>,
     our_value: f64,
     jax_value: f64,
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[sorted.len() / 2]
 }
 
 fn load_average() -> String {
@@ -153,7 +144,7 @@ impl BenchCommand {
                         times.push(seconds);
                         entry.our_value = value;
                     }
-                    entry.ours.push(median(&times));
+                    entry.ours.push(median(&times).unwrap_or(f64::NAN));
                     if let Some((jax, _)) = jax.as_mut() {
                         let (seconds, value) = jax.time(operation, *precision, self.repetitions)?;
                         entry.jax.push(seconds);
@@ -191,8 +182,8 @@ fn print_table(
                 .collect();
             let (jax, ratio, values) = if with_jax {
                 (
-                    format!("{:.1}", 1e3 * median(&entry.jax)),
-                    format!("{:.2}", median(&ratios)),
+                    format!("{:.1}", 1e3 * median(&entry.jax).unwrap_or(f64::NAN)),
+                    format!("{:.2}", median(&ratios).unwrap_or(f64::NAN)),
                     format!("{:.6e} / {:.6e}", entry.our_value, entry.jax_value),
                 )
             } else {
@@ -202,7 +193,7 @@ fn print_table(
                 "| {} | {} | {:.1} | {jax} | {ratio} | {values} |",
                 operation.label(),
                 precision.name(),
-                1e3 * median(&entry.ours),
+                1e3 * median(&entry.ours).unwrap_or(f64::NAN),
             );
         }
     }
@@ -302,5 +293,5 @@ fn per_round(series: &[&[f64]], ratio: impl Fn(&[f64]) -> f64) -> f64 {
     let values: Vec<f64> = (0..rounds)
         .map(|r| ratio(&series.iter().map(|s| s[r]).collect::<Vec<_>>()))
         .collect();
-    median(&values)
+    median(&values).unwrap_or(f64::NAN)
 }

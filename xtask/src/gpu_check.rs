@@ -29,13 +29,15 @@ use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use clap::Args;
 use serde::Serialize;
+use stepsharp_data::{Layout, NUM_CLASSES};
 use stepsharp_models::{
     Architecture, BatchNormMode, Loss, Network, ResNetDepth, chunk_losses, evaluate, seeded_uniform,
 };
-use stepsharp_runner::DeviceKind;
+use stepsharp_runner::{DeviceKind, median};
 use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, Vector, lanczos};
 
 use crate::Global;
+use crate::fixture::synthetic_examples;
 
 mod report;
 
@@ -63,8 +65,6 @@ pub const TIMING_REPEATS: usize = 3;
 const SEED: u64 = 17;
 /// Stepsize of the timed training step (its value does not change the cost).
 const STEP_ETA: f64 = 1e-3;
-/// CIFAR-10 classes.
-const CLASSES: usize = 10;
 
 /// What the check measures on each device: a network, its loss and the number of
 /// (synthetic) examples, evaluated as one chunk.
@@ -231,16 +231,15 @@ fn check(device: DeviceKind, size: Size, out: &Path) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// `n` synthetic images (n, 3, 32, 32) uniform in [−1, 1) and labels `(7i + 3) mod 10`
-/// (every class), drawn in f64 on the CPU from [`SEED`] and then moved: identical on every
-/// device up to the dtype conversion.
+/// `n` synthetic images (n, 3, 32, 32) from [`SEED`] ([`synthetic_examples`]: the data crate's
+/// fixture, pixels in [0, 1], labels cycling over the classes), read in f64 on the CPU and then
+/// moved: identical on every device up to the dtype conversion.
 fn synthetic_data(n: usize, dtype: DType, device: &Device) -> anyhow::Result<(Tensor, Tensor)> {
-    let pixels = seeded_uniform(SEED, "gpu-check.inputs", n * 3 * 32 * 32, 1.0);
-    let inputs = Tensor::from_vec(pixels, (n, 3, 32, 32), &Device::Cpu)?
-        .to_dtype(dtype)?
-        .to_device(device)?;
-    let labels: Vec<u32> = (0..n).map(|i| ((7 * i + 3) % CLASSES) as u32).collect();
-    Ok((inputs, Tensor::new(labels, device)?))
+    let (inputs, labels) = synthetic_examples(n, SEED, Layout::Image)?;
+    Ok((
+        inputs.to_dtype(dtype)?.to_device(device)?,
+        labels.to_device(device)?,
+    ))
 }
 
 /// What one device computes for a workload.
@@ -258,7 +257,7 @@ fn setup(
     dtype: DType,
     device: &Device,
 ) -> anyhow::Result<(Network, Tensor, Tensor)> {
-    let net = Network::new(&workload.architecture, CLASSES, SEED, dtype, device)?;
+    let net = Network::new(&workload.architecture, NUM_CLASSES, SEED, dtype, device)?;
     let (inputs, labels) = synthetic_data(workload.examples, dtype, device)?;
     Ok((net, inputs, labels))
 }
@@ -410,8 +409,7 @@ fn median_seconds(
         device.synchronize()?;
         seconds.push(start.elapsed().as_secs_f64());
     }
-    seconds.sort_by(f64::total_cmp);
-    Ok(seconds[repeats / 2])
+    median(&seconds).context("at least one repetition")
 }
 
 fn time(workload: &Workload, device: &Device, size: Size) -> anyhow::Result<Timing> {

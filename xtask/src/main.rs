@@ -13,6 +13,7 @@
 //! ```
 
 mod bench;
+mod fixture;
 mod flags;
 mod gpu_check;
 mod list;

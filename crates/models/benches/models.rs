@@ -48,6 +48,8 @@ fn data(batch: usize) -> (Tensor, Tensor) {
     (x, Tensor::new(y, &Device::Cpu).unwrap())
 }
 
+/// The middle of an odd number of timings. (The runner's `median` is out of reach here: the
+/// runner depends on this crate, and a bench must not depend on it back.)
 fn median(mut t: Vec<Duration>) -> f64 {
     t.sort();
     t[t.len() / 2].as_secs_f64()

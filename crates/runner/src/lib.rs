@@ -56,7 +56,7 @@ pub use report::{
     RUNS_FILE, figure_dir, figure_dirs, write_report,
 };
 pub use reproduce::reproduce;
-pub use stats::{RunStats, TAIL_FRACTION, Windows};
+pub use stats::{RunStats, TAIL_FRACTION, Windows, median};
 pub use status::RunStatus;
 pub use store::{FIGURES_DIR, Metadata, RunDir, SUBMISSIONS_DIR, StoredConfigError, list_runs};
 pub use sweep::{

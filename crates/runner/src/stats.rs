@@ -24,6 +24,13 @@ pub fn mean(values: &[f64]) -> Option<f64> {
 }
 
 /// Median (the mean of the two middle values for an even count); None for no values.
+///
+/// ```
+/// use stepsharp_runner::median;
+/// assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+/// assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+/// assert_eq!(median(&[]), None);
+/// ```
 pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;

@@ -20,6 +20,8 @@ use stepsharp_sharpness::{
 };
 
 const BATCH: usize = 5000;
+/// CIFAR-10's classes (`stepsharp_data::NUM_CLASSES`; the data crate is no dependency of this
+/// crate).
 const CLASSES: usize = 10;
 const REPETITIONS: usize = 5;
 const LANCZOS_STEPS: usize = 20;
@@ -66,6 +68,8 @@ impl Model {
     }
 }
 
+/// The middle of an odd number of samples. (The runner's `median` is out of reach here: the
+/// runner depends on this crate, and a bench must not depend on it back.)
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]

@@ -5,8 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::lanczos::{BREAKDOWN, invalid};
-use crate::recurrence::{Recurrence, Step};
+use crate::recurrence::{BREAKDOWN, Recurrence, Step};
 use crate::spectrum::rademacher_vector;
 use crate::{LinearOperator, SharpnessError, Vector};
 
@@ -56,16 +55,20 @@ impl DensityConfig {
     /// finite and positive.
     pub fn validate(&self) -> Result<(), SharpnessError> {
         if self.probes == 0 {
-            return Err(invalid("probes", self.probes, "at least 1"));
+            return Err(SharpnessError::invalid("probes", self.probes, "at least 1"));
         }
         if self.steps == 0 {
-            return Err(invalid("steps", self.steps, "at least 1"));
+            return Err(SharpnessError::invalid("steps", self.steps, "at least 1"));
         }
         if self.grid_points < 2 {
-            return Err(invalid("grid_points", self.grid_points, "at least 2"));
+            return Err(SharpnessError::invalid(
+                "grid_points",
+                self.grid_points,
+                "at least 2",
+            ));
         }
         if !(self.kernel_variance.is_finite() && self.kernel_variance > 0.0) {
-            return Err(invalid(
+            return Err(SharpnessError::invalid(
                 "kernel_variance",
                 self.kernel_variance,
                 "a finite number above 0",

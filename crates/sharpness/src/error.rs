@@ -70,3 +70,18 @@ pub enum SharpnessError {
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }
+
+impl SharpnessError {
+    /// [`SharpnessError::InvalidConfig`] for `field` = `value`, expected `expected`.
+    pub(crate) fn invalid(
+        field: &'static str,
+        value: impl ToString,
+        expected: &'static str,
+    ) -> Self {
+        Self::InvalidConfig {
+            field,
+            value: value.to_string(),
+            expected,
+        }
+    }
+}

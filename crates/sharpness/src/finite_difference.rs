@@ -2,7 +2,6 @@
 
 use candle_core::Tensor;
 
-use crate::lanczos::invalid;
 use crate::tensor::check_compatible;
 use crate::{LinearOperator, SharpnessError, Vector};
 
@@ -42,7 +41,11 @@ where
     /// Wraps a gradient closure at `point` with step length `epsilon` (finite, positive).
     pub fn new(gradient: F, point: Tensor, epsilon: f64) -> Result<Self, SharpnessError> {
         if !(epsilon.is_finite() && epsilon > 0.0) {
-            return Err(invalid("epsilon", epsilon, "a finite number above 0"));
+            return Err(SharpnessError::invalid(
+                "epsilon",
+                epsilon,
+                "a finite number above 0",
+            ));
         }
         Ok(Self {
             gradient,

@@ -3,7 +3,7 @@
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
-use crate::recurrence::{Recurrence, Step};
+use crate::recurrence::{BREAKDOWN, Recurrence, Step};
 use crate::spectrum::{nan_pairs, random_vector, start_vector};
 use crate::{Eigenpair, LinearOperator, SharpnessError, Spectrum, Vector};
 
@@ -44,13 +44,17 @@ impl LanczosConfig {
     /// Checks the ranges: `k ≥ 1`, `max_iterations ≥ k`, `tolerance` finite and positive.
     pub fn validate(&self) -> Result<(), SharpnessError> {
         if self.k == 0 {
-            return Err(invalid("k", self.k, "at least 1"));
+            return Err(SharpnessError::invalid("k", self.k, "at least 1"));
         }
         if self.max_iterations < self.k {
-            return Err(invalid("max_iterations", self.max_iterations, "at least k"));
+            return Err(SharpnessError::invalid(
+                "max_iterations",
+                self.max_iterations,
+                "at least k",
+            ));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(invalid(
+            return Err(SharpnessError::invalid(
                 "tolerance",
                 self.tolerance,
                 "a finite number above 0",
@@ -60,22 +64,8 @@ impl LanczosConfig {
     }
 }
 
-pub(crate) fn invalid(
-    field: &'static str,
-    value: impl ToString,
-    expected: &'static str,
-) -> SharpnessError {
-    SharpnessError::InvalidConfig {
-        field,
-        value: value.to_string(),
-        expected,
-    }
-}
-
 /// `ε^{2/3}`: the floor of the relative convergence test (ARPACK's `eps23`).
 const EPS23: f64 = 3.666_852_862_501_036e-11;
-/// `β_j ≤ BREAKDOWN · ‖T‖` means the Krylov space is invariant (to rounding).
-pub(crate) const BREAKDOWN: f64 = 1e-12;
 
 /// The top `k` eigenpairs (largest *algebraic* values) of a symmetric operator by Lanczos.
 ///

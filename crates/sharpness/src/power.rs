@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lanczos::invalid;
 use crate::spectrum::{nan_pairs, start_vector};
 use crate::{Eigenpair, LinearOperator, SharpnessError, Spectrum, Vector};
 
@@ -35,10 +34,14 @@ impl PowerConfig {
     /// Checks the ranges: `max_iterations ≥ 1`, `relative_tolerance` finite and positive.
     pub fn validate(&self) -> Result<(), SharpnessError> {
         if self.max_iterations == 0 {
-            return Err(invalid("max_iterations", self.max_iterations, "at least 1"));
+            return Err(SharpnessError::invalid(
+                "max_iterations",
+                self.max_iterations,
+                "at least 1",
+            ));
         }
         if !(self.relative_tolerance.is_finite() && self.relative_tolerance > 0.0) {
-            return Err(invalid(
+            return Err(SharpnessError::invalid(
                 "relative_tolerance",
                 self.relative_tolerance,
                 "a finite number above 0",

@@ -5,6 +5,9 @@ use nalgebra::DMatrix;
 
 use crate::{LinearOperator, SharpnessError, Vector};
 
+/// `β_j ≤ BREAKDOWN · ‖T‖` means the Krylov space is invariant (to rounding).
+pub(crate) const BREAKDOWN: f64 = 1e-12;
+
 /// The Krylov basis `Q_j = [q_1 … q_j]` and the tridiagonal `T_j = Q_jᵀ H Q_j` (diagonal
 /// `alphas`, off-diagonal `betas`) built so far.
 pub(crate) struct Recurrence<V> {

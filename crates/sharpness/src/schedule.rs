@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SharpnessError;
-use crate::lanczos::invalid;
 
 /// The training steps at which a measurement is due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +40,7 @@ impl Schedule {
     /// Checks that an interval is at least 1.
     pub fn validate(&self) -> Result<(), SharpnessError> {
         match self {
-            Self::Every(0) => Err(invalid("schedule.every", 0, "at least 1")),
+            Self::Every(0) => Err(SharpnessError::invalid("schedule.every", 0, "at least 1")),
             _ => Ok(()),
         }
     }

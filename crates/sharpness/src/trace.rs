@@ -4,7 +4,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::lanczos::invalid;
 use crate::spectrum::rademacher_vector;
 use crate::{LinearOperator, SharpnessError, Vector};
 
@@ -52,17 +51,21 @@ impl TraceConfig {
     /// `min_probes ≥ 2` (a standard error needs two samples), `max_probes ≥ min_probes`.
     pub fn validate(&self) -> Result<(), SharpnessError> {
         if !(self.relative_standard_error.is_finite() && self.relative_standard_error >= 0.0) {
-            return Err(invalid(
+            return Err(SharpnessError::invalid(
                 "relative_standard_error",
                 self.relative_standard_error,
                 "a finite number at least 0",
             ));
         }
         if self.min_probes < 2 {
-            return Err(invalid("min_probes", self.min_probes, "at least 2"));
+            return Err(SharpnessError::invalid(
+                "min_probes",
+                self.min_probes,
+                "at least 2",
+            ));
         }
         if self.max_probes < self.min_probes {
-            return Err(invalid(
+            return Err(SharpnessError::invalid(
                 "max_probes",
                 self.max_probes,
                 "at least min_probes",

@@ -7,11 +7,12 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{Context, bail, ensure};
 use candle_core::{DType, Device, Tensor};
-use stepsharp_data::{DataConfig, Subset};
+use stepsharp_data::{DataConfig, Layout, NUM_CLASSES, Subset};
 use stepsharp_models::{Network, seeded_uniform};
 use stepsharp_runner::Precision;
 
 use super::spec::{Model, Operation, SEED};
+use crate::fixture::synthetic_examples;
 
 /// The shared inputs in f64: weights, direction, probe (flat, stepsharp's order) and data.
 pub(super) struct Reference {
@@ -90,15 +91,16 @@ impl Reference {
 pub(super) fn reference_network(model: Model) -> anyhow::Result<Network> {
     Ok(Network::new(
         &model.architecture(),
-        10,
+        NUM_CLASSES,
         SEED,
         DType::F64,
         &Device::Cpu,
     )?)
 }
 
-/// The first `examples` CIFAR-10 training images (unit range, flat) in f64, or seeded
-/// synthetic ones when the data set cannot be found.
+/// The first `examples` CIFAR-10 training images (unit range, flat) in f64, or as many of the
+/// data crate's seeded synthetic ones ([`synthetic_examples`]) when the data set cannot be
+/// found.
 fn images(examples: usize, data_dir: Option<&Path>) -> anyhow::Result<(Tensor, Tensor, String)> {
     let config = DataConfig {
         train_subset: Subset::First { count: examples },
@@ -112,15 +114,9 @@ fn images(examples: usize, data_dir: Option<&Path>) -> anyhow::Result<(Tensor, T
             Ok((data.train.inputs, data.train.labels, description))
         }
         Err(error) => {
-            let pixels = seeded_uniform(SEED, "bench.images", examples * 3072, 1.0);
-            let pixels: Vec<f64> = pixels.into_iter().map(|p| p.abs()).collect();
-            let labels: Vec<u32> = (0..examples as u32).map(|i| (7 * i) % 10).collect();
+            let (inputs, labels) = synthetic_examples(examples, SEED, Layout::Flat)?;
             let description = format!("{examples} synthetic images (no CIFAR-10: {error})");
-            Ok((
-                Tensor::from_vec(pixels, (examples, 3072), &Device::Cpu)?,
-                Tensor::new(labels, &Device::Cpu)?,
-                description,
-            ))
+            Ok((inputs, labels, description))
         }
     }
 }

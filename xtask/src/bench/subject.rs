@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
+use stepsharp_data::NUM_CLASSES;
 use stepsharp_direction::{AdamConfig, Direction, DirectionConfig, NonDescentAction};
 use stepsharp_models::{BatchNormMode, LineLoss, Loss, MlpCurvature, Network, evaluate};
 use stepsharp_sharpness::{
@@ -43,7 +44,7 @@ impl Subject {
     /// The f64 weights `weights` (and direction, probe) converted to `dtype`.
     pub(super) fn new(reference: &Reference, dtype: DType) -> anyhow::Result<Self> {
         let architecture = reference.model.architecture();
-        let net = Network::new(&architecture, 10, SEED, dtype, &Device::Cpu)?;
+        let net = Network::new(&architecture, NUM_CLASSES, SEED, dtype, &Device::Cpu)?;
         net.set_flat_parameters(&reference.weights.to_dtype(dtype)?)?;
         let direction = reference.direction.to_dtype(dtype)?;
         let scaling = direction

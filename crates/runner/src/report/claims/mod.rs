@@ -4,28 +4,27 @@
 //! the threshold it was judged by. The Markdown report is rendered from this list
 //! ([`crate::report`], `report.rs` here); nothing here formats a page.
 //!
-//! Every verdict rests on the robust statistics of [`RunStats`] (window medians, never a single
-//! iterate) and is taken per seed: a claim holds when it holds in at least [`SEED_AGREEMENT`]
-//! of the seeds, does not hold when it fails in that many, and is inconclusive otherwise or when
-//! the compared runs did not train. Thresholds are the named constants below; nothing is tuned
-//! to pass.
+//! Every verdict rests on the robust statistics of [`crate::RunStats`] (window medians, never a
+//! single iterate) and is taken per seed: a claim holds when it holds in at least
+//! [`SEED_AGREEMENT`] of the seeds, does not hold when it fails in that many, and is
+//! inconclusive otherwise or when the compared runs did not train. Thresholds are the named
+//! constants below; nothing is tuned to pass.
 
 mod density;
 mod margin;
 mod regimes;
 mod report;
+mod run;
 
 use stepsharp_direction::DirectionConfig;
-use stepsharp_models::Loss;
-use stepsharp_stepsize::RuleConfig;
 
 use crate::figure::Regime;
-use crate::stats::RunStats;
 
 pub use margin::{Bound, Margin, NEAR_THRESHOLD};
 pub use regimes::baselines::simple_model_claims;
 pub use regimes::figure_claims;
 pub(crate) use report::claims_report;
+pub use run::{ClaimRun, constant_predictor_loss};
 
 /// Sharpness "keeps increasing": the median λ_max of the last window is at least this multiple
 /// of the first window's (claim 1).
@@ -106,72 +105,6 @@ impl EdgeClass {
             EdgeClass::SlightlyBeyond => "slightly beyond the edge",
             EdgeClass::FarBeyond => "far beyond the edge (unstable)",
         }
-    }
-}
-
-/// One run as the claims see it.
-#[derive(Clone, Debug)]
-pub struct ClaimRun {
-    /// Group label.
-    pub group: String,
-    /// Series label.
-    pub series: String,
-    /// Seed (None: the base's seeds).
-    pub seed: Option<u64>,
-    /// The regime the group is judged as.
-    pub regime: Regime,
-    /// Mini-batch size (None: full batch).
-    pub batch_size: Option<usize>,
-    /// The run's stepsize rule with its constants.
-    pub rule: RuleConfig,
-    /// The update direction the rule scales (gradient descent without a `direction` table).
-    pub direction: DirectionConfig,
-    /// Whether the series is a tuned constant.
-    pub tuned: bool,
-    /// The training loss of a network (None for a quadratic).
-    pub loss: Option<Loss>,
-    /// Robust statistics of the trajectory.
-    pub stats: RunStats,
-}
-
-impl ClaimRun {
-    /// Whether the run trained: its final loss is clearly below the constant predictor's.
-    /// A diverged or unmeasured run has no final loss and counts as not trained. When no run
-    /// of a group trained (e.g. a network stuck at the class mean under every rule), the
-    /// group's claims are inconclusive.
-    pub fn trained(&self) -> bool {
-        let Some(final_loss) = self.stats.final_loss else {
-            return false;
-        };
-        self.loss
-            .is_none_or(|loss| final_loss < UNTRAINED_FRACTION * constant_predictor_loss(loss))
-    }
-
-    /// Whether the run follows gradient descent (the paper's setting).
-    pub fn is_gradient_descent(&self) -> bool {
-        self.direction == DirectionConfig::GradientDescent
-    }
-
-    /// Where the run sits relative to the edge (None with fewer than two measurements): by
-    /// its median η·λ_max for gradient descent, by its median edge ratio for other directions.
-    pub fn edge(&self) -> Option<EdgeClass> {
-        if self.stats.measurements < 2 {
-            return None;
-        }
-        match self.direction {
-            DirectionConfig::GradientDescent => self.stats.median_eta_lambda.map(EdgeClass::of),
-            _ => self.stats.median_edge_ratio.map(EdgeClass::of_ratio),
-        }
-    }
-}
-
-/// The loss of predicting 1/K for every class (K = 10 CIFAR-10 classes): MSE ½(K − 1)/K,
-/// cross-entropy ln K.
-pub fn constant_predictor_loss(loss: Loss) -> f64 {
-    let k = stepsharp_data::NUM_CLASSES as f64;
-    match loss {
-        Loss::Mse => 0.5 * (k - 1.0) / k,
-        Loss::CrossEntropy => k.ln(),
     }
 }
 

@@ -3,18 +3,16 @@
 
 use std::fmt::Write;
 
-use stepsharp_data::BatchSize;
-
+use super::run::claim_runs;
 use super::{
     Claim, ClaimRun, ClaimVerdict, EDGE_BAND, EOS_RELATIVE_BAND, ETA_FALL_THRESHOLD, EdgeClass,
     FAR_BEYOND, GROWTH_THRESHOLD, NEAR_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO,
     SOME_SHARPENING, TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
 };
-use crate::ModelSpec;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::report::PrecisionCounterpart;
-use crate::stats::{RunStats, Windows};
-use crate::sweep::{FigureOutput, FigureResult, SimpleModelInputs};
+use crate::stats::Windows;
+use crate::sweep::{FigureOutput, SimpleModelInputs};
 
 /// The Markdown reports of a figure's claims.
 pub(crate) struct Reports {
@@ -22,49 +20,6 @@ pub(crate) struct Reports {
     pub claims: String,
     /// `precision.md`, when the figure's runs exist in the other precision.
     pub precision: Option<String>,
-}
-
-impl ClaimRun {
-    /// The claims' view of a figure run, its statistics taken with `windows`.
-    pub fn of(result: &FigureResult, tuned: bool, windows: Windows) -> Self {
-        let config = &result.run.config;
-        let batch_size = match config.training.batch_size {
-            BatchSize::Full => None,
-            BatchSize::Size(b) => Some(b),
-        };
-        Self {
-            group: result.run.group.clone(),
-            series: result.run.series.clone(),
-            seed: result.run.seed,
-            regime: result.run.regime,
-            batch_size,
-            rule: config.stepsize.clone(),
-            direction: config.direction(),
-            tuned,
-            loss: matches!(config.model, ModelSpec::Network(_)).then_some(config.loss),
-            stats: RunStats::of(
-                &result.outcome.rows,
-                &result.outcome.status,
-                batch_size.is_none(),
-                windows,
-            ),
-        }
-    }
-}
-
-/// The claims' view of every run of a reproduced figure.
-pub fn claim_runs(output: &FigureOutput, windows: Windows) -> Vec<ClaimRun> {
-    output
-        .results
-        .iter()
-        .map(|r| {
-            let tuned = output
-                .tunings
-                .iter()
-                .any(|t| t.group == r.run.group && t.series == r.run.series);
-            ClaimRun::of(r, tuned, windows)
-        })
-        .collect()
 }
 
 impl ClaimVerdict {
@@ -500,6 +455,7 @@ mod tests {
 
     use super::*;
     use crate::figure::Regime;
+    use crate::stats::RunStats;
 
     /// Three seeds of a full-batch rule whose λ_max grows by `growth` in each seed.
     fn runs(rule: RuleConfig, growth: [f64; 3]) -> Vec<ClaimRun> {
