@@ -2,11 +2,11 @@
 
 use candle_core::Tensor;
 
-use crate::backprop::for_each_mlp_chunk;
 use crate::chunks::{
     ChunkExamples, ChunkSum, chunk_examples, chunk_ranges, example_count, for_each_chunk_examples,
 };
-use crate::line::{LineOrigin, OriginChunk};
+use crate::closed_form::backprop::for_each_mlp_chunk;
+use crate::closed_form::line::{LineOrigin, OriginChunk};
 use crate::loss::correct;
 use crate::{BatchNormMode, Loss, ModelError, Network, loss};
 
@@ -74,8 +74,8 @@ fn chunk_term(
 /// `chunk_size` beyond rounding; with BatchNorm in a train mode each chunk is a ghost batch
 /// (see [`BatchNormMode`]). Use `mode = Train` for everything but the training step.
 ///
-/// An MLP's gradient is backpropagation written out (`backprop.rs`: the same operations as
-/// Candle's backward pass, bitwise the same values, without its gradient store).
+/// An MLP's gradient is backpropagation written out (`closed_form/backprop.rs`: the same
+/// operations as Candle's backward pass, bitwise the same values, without its gradient store).
 pub fn evaluate(
     net: &Network,
     inputs: &Tensor,

@@ -21,40 +21,26 @@
 //! loss used for sharpness is evaluated (ghost batches of a configurable chunk size).
 #![warn(missing_docs)]
 
-mod backprop;
-mod batch_norm;
-mod channels;
+mod architectures;
 mod chunks;
-mod config;
-mod convolution;
-mod cpu_values;
-mod data_product;
+mod closed_form;
 mod error;
 mod evaluate;
-mod init;
-mod layers;
-mod line;
 mod loss;
-mod mlp;
-mod network;
-mod patches;
-mod resnet;
-mod tanh;
-mod tanh_values;
+mod ops;
 #[cfg(test)]
 mod test_support;
-mod vgg;
 
-pub use backprop::MlpCurvature;
-pub use batch_norm::BatchNormMode;
+pub use architectures::batch_norm::BatchNormMode;
+pub use architectures::config::{Activation, Architecture, ResNetDepth};
+pub use architectures::init::seeded_uniform;
+pub use architectures::network::Network;
 pub use chunks::chunk_ranges;
-pub use config::{Activation, Architecture, ResNetDepth};
+pub use closed_form::backprop::MlpCurvature;
+pub use closed_form::line::{LineLoss, LineOrigin};
 pub use error::ModelError;
 pub use evaluate::{Evaluation, chunk_loss, chunk_losses, evaluate};
-pub use init::seeded_uniform;
-pub use line::{LineLoss, LineOrigin};
 pub use loss::{Loss, accuracy, loss};
-pub use network::Network;
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;

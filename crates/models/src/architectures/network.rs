@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor, Var};
 
-use crate::init::ParamBuilder;
-use crate::layers::BnState;
-use crate::mlp::{MLP_INPUT_DIM, Mlp};
-use crate::resnet::ResNet;
-use crate::vgg::Vgg11;
+use crate::architectures::init::ParamBuilder;
+use crate::architectures::layers::BnState;
+use crate::architectures::mlp::{MLP_INPUT_DIM, Mlp};
+use crate::architectures::resnet::ResNet;
+use crate::architectures::vgg::Vgg11;
 use crate::{Architecture, BatchNormMode, ModelError};
 
 enum Body {

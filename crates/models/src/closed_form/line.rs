@@ -14,8 +14,8 @@
 
 use candle_core::{DType, Tensor};
 
-use crate::data_product::data_product;
-use crate::layers::activate;
+use crate::architectures::layers::activate;
+use crate::ops::data_product::data_product;
 use crate::{Activation, Loss, ModelError, Network, loss};
 
 /// One chunk of the examples at `w₀` (see [`LineOrigin`]).

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{Result, Tensor, Var};
 
-use crate::channels::{channel_broadcast, channel_sum};
-use crate::convolution::convolve;
-use crate::data_product::data_product;
-use crate::tanh::tanh;
+use crate::ops::channels::{channel_broadcast, channel_sum};
+use crate::ops::convolution::convolve;
+use crate::ops::data_product::data_product;
+use crate::ops::tanh::tanh;
 use crate::{Activation, BatchNormMode};
 
 /// BatchNorm ε (PyTorch default).

@@ -2,8 +2,8 @@
 
 use candle_core::{Result, Tensor};
 
-use crate::init::ParamBuilder;
-use crate::layers::{BatchNorm, Conv2d, Linear, global_avg_pool};
+use crate::architectures::init::ParamBuilder;
+use crate::architectures::layers::{BatchNorm, Conv2d, Linear, global_avg_pool};
 use crate::{BatchNormMode, ResNetDepth};
 
 /// A convolution followed by an optional BatchNorm (no activation).

@@ -1,5 +1,5 @@
 //! The values of tanh on the CPU, elementwise, vectorised by the compiler (for the
-//! [`crate::tanh`] op): Candle evaluates libm's `tanhf`/`tanh` one element at a time, which was
+//! [`crate::ops::tanh`] op): Candle evaluates libm's `tanhf`/`tanh` one element at a time, which was
 //! about 8% of a gradient of figure 3's MLP (profile in the crate README). Both functions
 //! are written without branches (selects and comparisons) and compiled for the baseline
 //! instruction set (SSE2 on x86-64, no FMA, no runtime dispatch), so they give the same values

@@ -3,8 +3,8 @@
 use candle_core::{Result, Tensor};
 
 use crate::Activation;
-use crate::init::ParamBuilder;
-use crate::layers::{Linear, activate};
+use crate::architectures::init::ParamBuilder;
+use crate::architectures::layers::{Linear, activate};
 
 /// Input dimension of every MLP: a flattened 3×32×32 CIFAR image.
 pub(crate) const MLP_INPUT_DIM: usize = 3 * 32 * 32;

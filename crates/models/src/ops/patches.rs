@@ -1,5 +1,5 @@
 //! Patch extraction ("im2col") and its adjoint ("col2im"), image by image: the memory
-//! layout behind [`crate::convolution`].
+//! layout behind [`crate::ops::convolution`].
 //!
 //! For an input `x` of shape (n, c, h, w), a k×k kernel, stride s and zero padding p, the
 //! patch matrix of image `i` has one row per (channel, kernel row, kernel column) and one

@@ -18,7 +18,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::layers::{BatchNorm, BnState, Conv2d, Linear};
+use crate::architectures::layers::{BatchNorm, BnState, Conv2d, Linear};
 
 const INIT_CONTEXT: &str = "stepsharp-models parameter init v1";
 

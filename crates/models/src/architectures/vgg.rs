@@ -3,8 +3,8 @@
 use candle_core::{Result, Tensor};
 
 use crate::BatchNormMode;
-use crate::init::ParamBuilder;
-use crate::layers::{BatchNorm, Conv2d, Linear, flatten, max_pool_2x2};
+use crate::architectures::init::ParamBuilder;
+use crate::architectures::layers::{BatchNorm, Conv2d, Linear, flatten, max_pool_2x2};
 
 /// VGG-11 ("A") layer plan in multiples of the base width; `None` is a 2×2 max-pool.
 pub(crate) const VGG11_PLAN: [Option<usize>; 13] = [

@@ -30,12 +30,12 @@
 
 use candle_core::{DType, Tensor, Var};
 
+use crate::architectures::layers::{Linear, activate};
+use crate::architectures::mlp::Mlp;
 use crate::chunks::{ChunkSum, for_each_chunk_examples};
-use crate::data_product::{data_product, weight_gradient};
-use crate::layers::{Linear, activate};
 use crate::loss::correct;
-use crate::mlp::Mlp;
-use crate::tanh::tanh_gradient;
+use crate::ops::data_product::{data_product, weight_gradient};
+use crate::ops::tanh::tanh_gradient;
 use crate::{Activation, Loss, ModelError, Network, loss};
 
 /// One chunk's forward and backward pass at the current parameters (all tensors detached).

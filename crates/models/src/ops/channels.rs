@@ -15,7 +15,7 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor, WithDType};
 
-use crate::cpu_values::contiguous;
+use crate::ops::cpu_values::contiguous;
 
 /// `S(x)`: the sum over images and positions of each channel of `x` (n, c, h, w), of shape
 /// (1, c, 1, 1). Differentiable to every order (its backward is [`channel_broadcast`]).

@@ -1,6 +1,6 @@
 //! 2-D convolution on the CPU as matrix products, with exact derivatives of every order.
 //!
-//! With `P` the patch extraction of [`crate::patches`] and `W_mat` the weight `W` (o, c, k, k)
+//! With `P` the patch extraction of [`crate::ops::patches`] and `W_mat` the weight `W` (o, c, k, k)
 //! reshaped to (o, c·k²), a convolution of `x` (n, c, h, w) is, image by image,
 //!
 //! `y_i = W_mat · P(x_i)`.
@@ -31,8 +31,8 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, WithDType};
 use gemm::Parallelism;
 
-use crate::cpu_values::contiguous;
-use crate::patches::Patches;
+use crate::ops::cpu_values::contiguous;
+use crate::ops::patches::Patches;
 
 /// Convolution of `x` (n, c, h, w) with `weight` (o, c, k, k), stride and zero padding, as
 /// matrix products (see the module documentation). CPU tensors, f32 or f64.

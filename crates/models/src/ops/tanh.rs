@@ -1,5 +1,5 @@
 //! tanh as a Candle custom op on the CPU, with exact derivatives of every order: its values
-//! come from [`crate::tanh_values`] (vectorised; f32 as XLA and Eigen compute it, f64 as
+//! come from [`crate::ops::tanh_values`] (vectorised; f32 as XLA and Eigen compute it, f64 as
 //! Cephes does) instead of Candle's element-by-element libm calls.
 //!
 //! The derivative is `1 − tanh(x)²` evaluated with the op's own output `y` — the rule Candle
@@ -14,10 +14,10 @@ use candle_core::WithDType;
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
-use crate::cpu_values::contiguous;
-use crate::tanh_values::{tanh_f32, tanh_f64};
+use crate::ops::cpu_values::contiguous;
+use crate::ops::tanh_values::{tanh_f32, tanh_f64};
 
-/// `tanh(x)` elementwise: on the CPU in f32 and f64 by [`crate::tanh_values`], otherwise
+/// `tanh(x)` elementwise: on the CPU in f32 and f64 by [`crate::ops::tanh_values`], otherwise
 /// Candle's `tanh`. Differentiable to every order.
 pub(crate) fn tanh(x: &Tensor) -> Result<Tensor> {
     if is_cpu_float(x) {
@@ -143,7 +143,7 @@ mod tests {
     use candle_core::{DType, Tensor, Var};
 
     use super::*;
-    use crate::tanh_values::{tanh_f32, tanh_f64};
+    use crate::ops::tanh_values::{tanh_f32, tanh_f64};
     use crate::test_support::{max_difference, values};
 
     /// Value, gradient and Hessian-vector product of `L(x) = Σ w ⊙ f(1.3·f(x))` with fixed

@@ -1,0 +1,11 @@
+//! Candle custom ops for the CPU, each with exact derivatives of every order: convolution as
+//! matrix products over extracted patches, per-channel sums and broadcasts, the first layer's
+//! data product, and tanh with vectorised values. Other devices fall back to Candle's own ops.
+
+pub(crate) mod channels;
+pub(crate) mod convolution;
+pub(crate) mod cpu_values;
+pub(crate) mod data_product;
+pub(crate) mod patches;
+pub(crate) mod tanh;
+pub(crate) mod tanh_values;
