@@ -31,7 +31,7 @@ use clap::Args;
 use serde::Serialize;
 use stepsharp_data::{Layout, NUM_CLASSES};
 use stepsharp_models::{
-    Architecture, BatchNormMode, Loss, Network, ResNetDepth, chunk_losses, evaluate, seeded_uniform,
+    Architecture, BatchNormMode, Gradient, Loss, Network, Objective, ResNetDepth, seeded_uniform,
 };
 use stepsharp_runner::{DeviceKind, median};
 use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, Vector, lanczos};
@@ -251,34 +251,28 @@ struct Measured {
     lambda_max: f64,
 }
 
-/// A network on `device` with the workload's seeded weights, and its data.
+/// The workload's network on `device` with its seeded weights and its loss over all its
+/// examples as one chunk, and its data.
 fn setup(
     workload: &Workload,
     dtype: DType,
     device: &Device,
-) -> anyhow::Result<(Network, Tensor, Tensor)> {
+) -> anyhow::Result<(Objective, Tensor, Tensor)> {
     let net = Network::new(&workload.architecture, NUM_CLASSES, SEED, dtype, device)?;
+    let objective = Objective::new(net, workload.loss, workload.examples)?;
     let (inputs, labels) = synthetic_data(workload.examples, dtype, device)?;
-    Ok((net, inputs, labels))
+    Ok((objective, inputs, labels))
 }
 
 /// The loss (one chunk, BatchNorm with batch statistics) and its Hessian operator, which
 /// computes the gradient with its graph.
 fn hessian(
-    workload: &Workload,
-    net: &Network,
+    objective: &Objective,
     inputs: &Tensor,
     labels: &Tensor,
 ) -> anyhow::Result<(Tensor, HessianOperator)> {
-    let chunks = chunk_losses(
-        net,
-        inputs,
-        labels,
-        workload.loss,
-        workload.examples,
-        BatchNormMode::Train,
-    )?;
-    let operator = HessianOperator::new(net.parameters(), &chunks)?;
+    let chunks = objective.chunk_losses(inputs, labels, BatchNormMode::Train)?;
+    let operator = HessianOperator::new(objective.network().parameters(), &chunks)?;
     Ok((chunks[0].clone(), operator))
 }
 
@@ -303,12 +297,12 @@ fn measure(
     device: &Device,
     size: Size,
 ) -> anyhow::Result<Measured> {
-    let (net, inputs, labels) = setup(workload, dtype, device)?;
-    let (loss, mut operator) = hessian(workload, &net, &inputs, &labels)?;
+    let (objective, inputs, labels) = setup(workload, dtype, device)?;
+    let (loss, mut operator) = hessian(&objective, &inputs, &labels)?;
     let hvp = operator.apply(&probe(&operator)?)?;
     let spectrum = lanczos(&mut operator, &lanczos_config(size), None)?;
     Ok(Measured {
-        parameters: net.num_parameters(),
+        parameters: objective.network().num_parameters(),
         loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
         gradient: operator.gradient()?.to_vec()?,
         hvp: hvp.to_vec()?,
@@ -413,28 +407,25 @@ fn median_seconds(
 }
 
 fn time(workload: &Workload, device: &Device, size: Size) -> anyhow::Result<Timing> {
-    let (net, inputs, labels) = setup(workload, DType::F32, device)?;
+    let (objective, inputs, labels) = setup(workload, DType::F32, device)?;
     let repeats = size.timing_repeats();
     let step_s = median_seconds(device, repeats, || {
-        let evaluation = evaluate(
-            &net,
+        let evaluation = objective.evaluate(
             &inputs,
             &labels,
-            workload.loss,
-            workload.examples,
             BatchNormMode::TrainUpdate,
-            true,
+            Gradient::Compute,
         )?;
         let gradient = evaluation
             .gradient
             .context("evaluate returned no gradient")?;
-        Ok(net.add_scaled(-STEP_ETA, &gradient)?)
+        Ok(objective.network().add_scaled(-STEP_ETA, &gradient)?)
     })?;
     let gradient_with_graph_s = median_seconds(device, repeats, || {
-        hessian(workload, &net, &inputs, &labels)?;
+        hessian(&objective, &inputs, &labels)?;
         Ok(())
     })?;
-    let (_, mut operator) = hessian(workload, &net, &inputs, &labels)?;
+    let (_, mut operator) = hessian(&objective, &inputs, &labels)?;
     let v = probe(&operator)?;
     let hvp_s = median_seconds(device, repeats, || {
         operator.apply(&v)?;
@@ -447,7 +438,7 @@ fn time(workload: &Workload, device: &Device, size: Size) -> anyhow::Result<Timi
     Ok(Timing {
         problem: workload.name,
         examples: workload.examples,
-        parameters: net.num_parameters(),
+        parameters: objective.network().num_parameters(),
         step_s,
         gradient_with_graph_s,
         hvp_s,

@@ -5,7 +5,7 @@ use candle_core::Tensor;
 
 use crate::{ModelError, Network};
 
-/// The chunks (start, length) that [`crate::evaluate`] and [`crate::chunk_losses`] use for `n`
+/// The chunks (start, length) that the evaluations of an [`crate::Objective`] use for `n`
 /// examples: consecutive runs of `chunk_size`, the last one possibly shorter.
 pub fn chunk_ranges(n: usize, chunk_size: usize) -> Result<Vec<(usize, usize)>, ModelError> {
     if chunk_size == 0 {

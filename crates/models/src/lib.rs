@@ -1,7 +1,8 @@
 //! MLP, VGG-11 and ResNet classifiers for CIFAR-10 on candle, built for curvature work:
 //! seeded device- and dtype-independent initialization, exact second derivatives through every
 //! layer (Hessian-vector products by double backward), a flat name-ordered parameter view,
-//! a documented BatchNorm policy, MSE and cross-entropy, and chunked full-dataset evaluation.
+//! a documented BatchNorm policy, MSE and cross-entropy, and chunked full-dataset evaluation
+//! of a network with its loss ([`Objective`]).
 //!
 //! Hessian-vector products need `CANDLE_GRAD_DO_NOT_DETACH=1` in the environment before the
 //! first backward pass on a thread (candle detaches gradients otherwise, silently).
@@ -27,6 +28,7 @@ mod closed_form;
 mod error;
 mod evaluate;
 mod loss;
+mod objective;
 mod ops;
 #[cfg(test)]
 mod test_support;
@@ -39,8 +41,9 @@ pub use chunks::chunk_ranges;
 pub use closed_form::backprop::MlpCurvature;
 pub use closed_form::line::{LineLoss, LineOrigin};
 pub use error::ModelError;
-pub use evaluate::{Evaluation, chunk_loss, chunk_losses, evaluate};
+pub use evaluate::Evaluation;
 pub use loss::{Loss, accuracy, loss};
+pub use objective::{Gradient, Objective};
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;

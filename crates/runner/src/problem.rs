@@ -1,8 +1,8 @@
 //! What a run trains: a network on CIFAR-10 or a quadratic, behind one interface the training
 //! loop is written against. Both hold their parameters as candle `Var`s, so the same exact
 //! Hessian operator, line-search oracle and checkpoint code serve both. What only one kind
-//! can do lives on its own type ([`NetworkProblem`], [`QuadraticProblem`]); [`Problem`]
-//! matches once and delegates.
+//! can do lives on its own type (the models crate's [`Objective`], [`QuadraticProblem`]);
+//! [`Problem`] matches once and delegates.
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor, Var};
@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use stepsharp_data::{Dataset, NUM_CLASSES};
 use stepsharp_models::{
-    Architecture, BatchNormMode, LineLoss, LineOrigin, Loss, MlpCurvature, Network,
+    Architecture, BatchNormMode, Gradient, LineOrigin, MlpCurvature, Network, Objective,
 };
 use stepsharp_quadratic::Quadratic;
 
@@ -55,15 +55,6 @@ impl Examples {
     }
 }
 
-/// Whether [`Problem::measure`] also computes the flat gradient.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gradient {
-    /// The loss and its flat gradient (one backward pass per chunk): the training step.
-    Compute,
-    /// The loss only: line-search trials, the evaluation loss.
-    Skip,
-}
-
 /// What the forward passes of [`Problem::measure`] do to BatchNorm's running statistics
 /// (both use batch statistics; see [`BatchNormMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +85,7 @@ pub struct Measurement {
     pub gradient: Option<Tensor>,
     /// Forward passes it took.
     pub forward_passes: u64,
-    /// With the gradient of an MLP: what [`NetworkProblem::line_loss`] needs to evaluate
+    /// With the gradient of an MLP: what a [`stepsharp_models::LineLoss`] needs to evaluate
     /// trial stepsizes on the same examples without a full forward pass.
     pub line_origin: Option<LineOrigin>,
 }
@@ -103,17 +94,10 @@ pub struct Measurement {
 /// irrelevant).
 #[allow(clippy::large_enum_variant)]
 pub enum Problem {
-    /// A network with its training loss.
-    Network(NetworkProblem),
+    /// A network with its training loss and the chunk size its evaluations run in.
+    Network(Objective),
     /// A quadratic objective.
     Quadratic(QuadraticProblem),
-}
-
-/// A network, its training loss and the chunk size its evaluations run in.
-pub struct NetworkProblem {
-    net: Network,
-    loss: Loss,
-    chunk_size: usize,
 }
 
 /// `f(w) = ½(w − w*)ᵀH(w − w*)`, with `w` one candle `Var`.
@@ -132,11 +116,11 @@ impl Problem {
     pub fn new(config: &RunConfig, device: &Device) -> anyhow::Result<Self> {
         let dtype = config.dtype.dtype();
         Ok(match &config.model {
-            ModelSpec::Network(architecture) => Problem::Network(NetworkProblem {
-                net: Network::new(architecture, NUM_CLASSES, config.seeds.init, dtype, device)?,
-                loss: config.loss,
-                chunk_size: config.training.chunk_size,
-            }),
+            ModelSpec::Network(architecture) => Problem::Network(Objective::new(
+                Network::new(architecture, NUM_CLASSES, config.seeds.init, dtype, device)?,
+                config.loss,
+                config.training.chunk_size,
+            )?),
             ModelSpec::Quadratic(spec) => {
                 Problem::Quadratic(QuadraticProblem::new(spec, dtype, device)?)
             }
@@ -146,7 +130,7 @@ impl Problem {
     /// The trainable parameters, in flat-vector order.
     pub fn parameters(&self) -> Vec<Var> {
         match self {
-            Problem::Network(network) => network.net.parameters().to_vec(),
+            Problem::Network(objective) => objective.network().parameters().to_vec(),
             Problem::Quadratic(quadratic) => vec![quadratic.w.clone()],
         }
     }
@@ -154,7 +138,7 @@ impl Problem {
     /// A copy of the parameters as one flat vector.
     pub fn flat_parameters(&self) -> anyhow::Result<Tensor> {
         Ok(match self {
-            Problem::Network(network) => network.net.flat_parameters()?,
+            Problem::Network(objective) => objective.network().flat_parameters()?,
             Problem::Quadratic(quadratic) => quadratic.w.as_tensor().copy()?,
         })
     }
@@ -162,14 +146,17 @@ impl Problem {
     /// Sets the parameters from a flat vector.
     pub fn set_flat_parameters(&self, flat: &Tensor) -> anyhow::Result<()> {
         match self {
-            Problem::Network(network) => network.net.set_flat_parameters(flat)?,
+            Problem::Network(objective) => objective.network().set_flat_parameters(flat)?,
             Problem::Quadratic(quadratic) => quadratic.w.set(flat)?,
         }
         Ok(())
     }
 
     /// Loss on `examples` at the current parameters, and the flat gradient if `gradient`
-    /// asks for it; `statistics` says whether BatchNorm updates its running statistics.
+    /// asks for it ([`Gradient::Compute`]: the training step; [`Gradient::Skip`]: line-search
+    /// trials, the evaluation loss); `statistics` says whether BatchNorm updates its running
+    /// statistics. A network's evaluation runs in chunks, and returns an MLP's [`LineOrigin`]
+    /// with its gradient.
     pub fn measure(
         &self,
         examples: &Examples,
@@ -177,7 +164,21 @@ impl Problem {
         statistics: RunningStatistics,
     ) -> anyhow::Result<Measurement> {
         match self {
-            Problem::Network(network) => network.measure(examples, gradient, statistics),
+            Problem::Network(objective) => {
+                let evaluation = objective.evaluate(
+                    &examples.inputs,
+                    &examples.labels,
+                    statistics.batch_norm_mode(),
+                    gradient,
+                )?;
+                Ok(Measurement {
+                    loss: evaluation.loss,
+                    accuracy: evaluation.accuracy,
+                    gradient: evaluation.gradient,
+                    forward_passes: objective.chunk_count(examples.len()) as u64,
+                    line_origin: evaluation.line_origin,
+                })
+            }
             Problem::Quadratic(quadratic) => quadratic.measure(gradient),
         }
     }
@@ -193,7 +194,7 @@ impl Problem {
     /// Number of chunks [`Problem::chunk_losses`] splits `examples` into.
     pub fn chunk_count(&self, examples: &Examples) -> usize {
         match self {
-            Problem::Network(network) => examples.len().div_ceil(network.chunk_size),
+            Problem::Network(objective) => objective.chunk_count(examples.len()),
             Problem::Quadratic(_) => 1,
         }
     }
@@ -201,7 +202,12 @@ impl Problem {
     /// Chunk `index` of [`Problem::chunk_losses`] alone, so that one graph at a time is alive.
     pub fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
         match self {
-            Problem::Network(network) => network.chunk_loss(examples, index),
+            Problem::Network(objective) => Ok(objective.chunk_loss(
+                &examples.inputs,
+                &examples.labels,
+                BatchNormMode::Train,
+                index,
+            )?),
             Problem::Quadratic(quadratic) => quadratic.loss(),
         }
     }
@@ -211,16 +217,12 @@ impl Problem {
     /// for other problems, whose products go through [`Problem::chunk_losses`].
     pub fn mlp_curvature(&self, examples: &Examples) -> anyhow::Result<Option<MlpCurvature<'_>>> {
         match self {
-            Problem::Network(network)
-                if matches!(network.net.architecture(), Architecture::Mlp { .. }) =>
+            Problem::Network(objective)
+                if matches!(objective.network().architecture(), Architecture::Mlp { .. }) =>
             {
-                Ok(Some(MlpCurvature::new(
-                    &network.net,
-                    &examples.inputs,
-                    &examples.labels,
-                    network.loss,
-                    network.chunk_size,
-                )?))
+                Ok(Some(
+                    objective.curvature(&examples.inputs, &examples.labels)?,
+                ))
             }
             Problem::Network(_) | Problem::Quadratic(_) => Ok(None),
         }
@@ -229,7 +231,15 @@ impl Problem {
     /// Test loss and accuracy with BatchNorm running statistics (NaN for a quadratic).
     pub fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
         match self {
-            Problem::Network(network) => network.test(examples),
+            Problem::Network(objective) => {
+                let evaluation = objective.evaluate(
+                    &examples.inputs,
+                    &examples.labels,
+                    BatchNormMode::Eval,
+                    Gradient::Skip,
+                )?;
+                Ok((evaluation.loss, evaluation.accuracy))
+            }
             Problem::Quadratic(_) => Ok((f64::NAN, f64::NAN)),
         }
     }
@@ -237,84 +247,17 @@ impl Problem {
     /// Non-trainable state to checkpoint (BatchNorm running statistics).
     pub fn buffers(&self) -> anyhow::Result<Vec<(String, Tensor)>> {
         match self {
-            Problem::Network(network) => Ok(network.net.buffers()?),
+            Problem::Network(objective) => Ok(objective.network().buffers()?),
             Problem::Quadratic(_) => Ok(Vec::new()),
         }
     }
 
     /// Restores [`Problem::buffers`].
     pub fn set_buffers(&self, buffers: &[(String, Tensor)]) -> anyhow::Result<()> {
-        if let Problem::Network(network) = self {
-            network.net.set_buffers(buffers)?;
+        if let Problem::Network(objective) = self {
+            objective.network().set_buffers(buffers)?;
         }
         Ok(())
-    }
-}
-
-impl NetworkProblem {
-    /// [`Problem::measure`] of a network: chunked forward passes, with the gradient (and an
-    /// MLP's [`LineOrigin`]) when asked for.
-    fn measure(
-        &self,
-        examples: &Examples,
-        gradient: Gradient,
-        statistics: RunningStatistics,
-    ) -> anyhow::Result<Measurement> {
-        let evaluation = self.evaluate(
-            examples,
-            statistics.batch_norm_mode(),
-            gradient == Gradient::Compute,
-        )?;
-        Ok(Measurement {
-            loss: evaluation.loss,
-            accuracy: evaluation.accuracy,
-            gradient: evaluation.gradient,
-            forward_passes: examples.len().div_ceil(self.chunk_size) as u64,
-            line_origin: evaluation.line_origin,
-        })
-    }
-
-    /// Test loss and accuracy with BatchNorm running statistics.
-    fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
-        let evaluation = self.evaluate(examples, BatchNormMode::Eval, false)?;
-        Ok((evaluation.loss, evaluation.accuracy))
-    }
-
-    fn evaluate(
-        &self,
-        examples: &Examples,
-        mode: BatchNormMode,
-        with_gradient: bool,
-    ) -> anyhow::Result<stepsharp_models::Evaluation> {
-        Ok(stepsharp_models::evaluate(
-            &self.net,
-            &examples.inputs,
-            &examples.labels,
-            self.loss,
-            self.chunk_size,
-            mode,
-            with_gradient,
-        )?)
-    }
-
-    /// [`Problem::chunk_loss`] of a network (batch statistics, no update).
-    fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
-        Ok(stepsharp_models::chunk_loss(
-            &self.net,
-            &examples.inputs,
-            &examples.labels,
-            self.loss,
-            self.chunk_size,
-            BatchNormMode::Train,
-            index,
-        )?)
-    }
-
-    /// The loss `η ↦ f(w + η·direction)` on the examples of the measurement that returned
-    /// `origin`, at the current parameters `w` (see [`LineLoss`]: an MLP's trials skip the
-    /// product with the data).
-    pub fn line_loss(&self, origin: &LineOrigin, direction: &Tensor) -> anyhow::Result<LineLoss> {
-        Ok(LineLoss::new(&self.net, origin, direction)?)
     }
 }
 

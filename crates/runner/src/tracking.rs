@@ -6,13 +6,14 @@
 //! and on their own schedules the Hutchinson trace and the spectral density.
 
 use candle_core::Tensor;
+use stepsharp_models::Gradient;
 use stepsharp_sharpness::{
     DensityConfig, DiagonallyScaled, EigenSolver, HessianOperator, LanczosConfig, LinearOperator,
     PowerConfig, ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
     WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
 };
 
-use crate::problem::{Examples, Gradient, Problem, RunningStatistics};
+use crate::problem::{Examples, Problem, RunningStatistics};
 use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 
 /// The stream names that seed the trace's and the density's probes from `seeds.probe`

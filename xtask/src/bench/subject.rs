@@ -6,7 +6,7 @@ use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use stepsharp_data::NUM_CLASSES;
 use stepsharp_direction::{AdamConfig, Direction, DirectionConfig, NonDescentAction};
-use stepsharp_models::{BatchNormMode, LineLoss, Loss, MlpCurvature, Network, evaluate};
+use stepsharp_models::{BatchNormMode, Gradient, LineLoss, Loss, Network, Objective};
 use stepsharp_sharpness::{
     DiagonallyScaled, HessianOperator, LanczosConfig, LinearOperator, ProductOperator, lanczos,
 };
@@ -29,7 +29,8 @@ pub(super) const LANCZOS_STEPS: usize = 20;
 /// The network, data, direction and probe of one precision.
 pub(super) struct Subject {
     model: Model,
-    net: Network,
+    /// The network with MSE, evaluated as one chunk.
+    objective: Objective,
     inputs: Tensor,
     labels: Tensor,
     direction: Tensor,
@@ -54,7 +55,7 @@ impl Subject {
             .recip()?;
         Ok(Self {
             model: reference.model,
-            net,
+            objective: Objective::new(net, Loss::Mse, reference.labels.dims()[0])?,
             inputs: reference.inputs.to_dtype(dtype)?,
             labels: reference.labels.clone(),
             direction,
@@ -66,37 +67,33 @@ impl Subject {
         })
     }
 
-    fn examples(&self) -> usize {
-        self.labels.dims()[0]
+    fn net(&self) -> &Network {
+        self.objective.network()
     }
 
     fn gradient_evaluation(&self) -> anyhow::Result<stepsharp_models::Evaluation> {
-        let n = self.examples();
-        Ok(evaluate(
-            &self.net,
+        Ok(self.objective.evaluate(
             &self.inputs,
             &self.labels,
-            Loss::Mse,
-            n,
             BatchNormMode::Train,
-            true,
+            Gradient::Compute,
         )?)
     }
 
     /// Double backward through a kept gradient graph.
     fn double_backward(&self) -> anyhow::Result<HessianOperator> {
-        let logits = self.net.forward(&self.inputs, BatchNormMode::Train)?;
+        let logits = self.net().forward(&self.inputs, BatchNormMode::Train)?;
         let loss = stepsharp_models::loss(&logits, &self.labels, Loss::Mse)?;
-        Ok(HessianOperator::new(self.net.parameters(), &[loss])?)
+        Ok(HessianOperator::new(self.net().parameters(), &[loss])?)
     }
 
     /// Times a product operation (`started` when its setup began) on the operator stepsharp's
-    /// runs use: an MLP's R-operator ([`MlpCurvature`]), a CNN's double backward.
+    /// runs use: an MLP's R-operator ([`stepsharp_models::MlpCurvature`]), a CNN's double
+    /// backward.
     fn time_products(&self, operation: Operation, started: Instant) -> anyhow::Result<(f64, f64)> {
         if self.model == Model::Mlp && operation != Operation::HvpDoubleBackward {
-            let n = self.examples();
-            let curvature = MlpCurvature::new(&self.net, &self.inputs, &self.labels, Loss::Mse, n)?;
-            let operator = ProductOperator::new(self.net.parameters(), |v| {
+            let curvature = self.objective.curvature(&self.inputs, &self.labels)?;
+            let operator = ProductOperator::new(self.net().parameters(), |v| {
                 curvature.hessian_vector_product(v)
             })?;
             self.time_on(operator, operation, started)
@@ -109,7 +106,7 @@ impl Subject {
     pub(super) fn time(&self, operation: Operation) -> anyhow::Result<(f64, f64)> {
         // The GD and Adam steps move the parameters: keep them to restore after timing.
         let w0 = matches!(operation, Operation::GradientStep | Operation::AdamStep)
-            .then(|| self.net.flat_parameters())
+            .then(|| self.net().flat_parameters())
             .transpose()?;
         let started = Instant::now();
         let value = match operation {
@@ -117,7 +114,7 @@ impl Subject {
             Operation::GradientStep => {
                 let evaluation = self.gradient_evaluation()?;
                 let gradient = evaluation.gradient.context("gradient")?;
-                self.net.add_scaled(-GD_STEPSIZE, &gradient)?;
+                self.net().add_scaled(-GD_STEPSIZE, &gradient)?;
                 evaluation.loss
             }
             Operation::AdamStep => {
@@ -127,14 +124,14 @@ impl Subject {
                     .adam
                     .borrow_mut()
                     .step(&gradient, NonDescentAction::Proceed)?;
-                self.net.add_scaled(ADAM_STEPSIZE, &update.update)?;
+                self.net().add_scaled(ADAM_STEPSIZE, &update.update)?;
                 evaluation.loss
             }
             Operation::FirstTrial | Operation::FurtherTrial => {
                 let evaluation = self.gradient_evaluation()?;
                 let origin = evaluation.line_origin.context("an MLP keeps its origin")?;
                 let started_line = Instant::now();
-                let line = LineLoss::new(&self.net, &origin, &self.direction)?;
+                let line = LineLoss::new(self.net(), &origin, &self.direction)?;
                 let first = line.loss_at(TRIAL_STEPSIZE)?;
                 let value = if operation == Operation::FirstTrial {
                     first
@@ -153,7 +150,7 @@ impl Subject {
         };
         let seconds = started.elapsed().as_secs_f64();
         if let Some(w0) = w0 {
-            self.net.set_flat_parameters(&w0)?;
+            self.net().set_flat_parameters(&w0)?;
         }
         Ok((seconds, value))
     }

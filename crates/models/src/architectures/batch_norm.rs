@@ -13,10 +13,10 @@
 ///   computed.
 /// - **Loss used for sharpness** (and the full-batch loss it is the Hessian of): train-mode batch
 ///   statistics on fixed, contiguous chunks of the (fixed, recorded) evaluation set, in order,
-///   like Cohen et al. 2021's "ghost batches". The chunk size is the `chunk_size` argument of
-///   [`crate::evaluate`] / [`crate::chunk_losses`] and must be the same for the loss, the gradient
-///   and the HVPs of one measurement; with BatchNorm the objective depends on it (without
-///   BatchNorm it does not, beyond rounding).
+///   like Cohen et al. 2021's "ghost batches". The chunk size is the
+///   [`crate::Objective::chunk_size`] of the evaluations and is the same for the loss, the
+///   gradient and the HVPs of one measurement; with BatchNorm the objective depends on it
+///   (without BatchNorm it does not, beyond rounding).
 /// - **Test metrics** use [`BatchNormMode::Eval`] (running statistics), as in PyTorch's
 ///   `model.eval()`.
 ///

@@ -285,18 +285,20 @@ struct CurvedChunk {
 /// and exact Hessian-vector products `v ↦ ∇²L(w₀)·v` by the R-operator (module documentation):
 /// no autograd graph is kept, and a product costs about one gradient.
 ///
-/// The loss is [`crate::evaluate`]'s: `Σ_c (n_c/n)·mean_loss_c` over chunks of `chunk_size`.
-/// Products are those of double backward through [`crate::chunk_losses`] up to rounding
-/// (tested against it for every activation and loss).
+/// Built by [`crate::Objective::curvature`]. The loss is [`crate::Objective::evaluate`]'s:
+/// `Σ_c (n_c/n)·mean_loss_c` over the objective's chunks. Products are those of double
+/// backward through [`crate::Objective::chunk_losses`] up to rounding (tested against it for
+/// every activation and loss).
 ///
 /// ```
 /// use candle_core::{DType, Device, Tensor};
-/// use stepsharp_models::{Architecture, Loss, MlpCurvature, Network};
+/// use stepsharp_models::{Architecture, Loss, Network, Objective};
 /// # fn main() -> Result<(), stepsharp_models::ModelError> {
 /// let net = Network::new(&Architecture::mlp_cohen(), 10, 0, DType::F64, &Device::Cpu)?;
+/// let objective = Objective::new(net, Loss::Mse, 8)?;
 /// let x = Tensor::rand(0f64, 1.0, (8, 3072), &Device::Cpu)?;
 /// let y = Tensor::new(&[0u32, 1, 2, 3, 4, 5, 6, 7], &Device::Cpu)?;
-/// let curvature = MlpCurvature::new(&net, &x, &y, Loss::Mse, 8)?;
+/// let curvature = objective.curvature(&x, &y)?;
 /// let g = curvature.gradient()?;
 /// // The curvature along the gradient, gᵀHg, from one product.
 /// let hg = curvature.hessian_vector_product(&g)?;
@@ -313,7 +315,7 @@ pub struct MlpCurvature<'a> {
 impl<'a> MlpCurvature<'a> {
     /// Forward and backward passes of `net` (an MLP, else an error) on `inputs` ((n, 3072) or
     /// images (n, 3, 32, 32)) and `labels` (n,) in chunks of `chunk_size`, kept for products.
-    pub fn new(
+    pub(crate) fn new(
         net: &'a Network,
         inputs: &Tensor,
         labels: &Tensor,

@@ -32,7 +32,7 @@ pub(crate) struct OriginChunk {
 }
 
 /// The examples of an MLP's gradient evaluation at `w₀` with the first layer's output there:
-/// what [`LineLoss`] needs besides the direction. Returned by [`crate::evaluate`] in
+/// what [`LineLoss`] needs besides the direction. Returned by [`crate::Objective::evaluate`] in
 /// [`crate::Evaluation::line_origin`].
 #[derive(Clone, Debug)]
 pub struct LineOrigin {
@@ -79,14 +79,18 @@ impl UpperLayer {
 ///
 /// ```
 /// use candle_core::{DType, Device, Tensor};
-/// use stepsharp_models::{Architecture, BatchNormMode, LineLoss, Loss, Network, evaluate};
+/// use stepsharp_models::{
+///     Architecture, BatchNormMode, Gradient, LineLoss, Loss, Network, Objective,
+/// };
 /// # fn main() -> Result<(), stepsharp_models::ModelError> {
 /// let net = Network::new(&Architecture::mlp_cohen(), 10, 0, DType::F64, &Device::Cpu)?;
+/// let objective = Objective::new(net, Loss::Mse, 8)?;
 /// let x = Tensor::rand(0f64, 1.0, (8, 3072), &Device::Cpu)?;
 /// let y = Tensor::new(&[0u32, 1, 2, 3, 4, 5, 6, 7], &Device::Cpu)?;
-/// let at_w0 = evaluate(&net, &x, &y, Loss::Mse, 8, BatchNormMode::Train, true)?;
+/// let at_w0 = objective.evaluate(&x, &y, BatchNormMode::Train, Gradient::Compute)?;
 /// let direction = at_w0.gradient.unwrap().neg()?;
-/// let line = LineLoss::new(&net, at_w0.line_origin.as_ref().unwrap(), &direction)?;
+/// let origin = at_w0.line_origin.as_ref().unwrap();
+/// let line = LineLoss::new(objective.network(), origin, &direction)?;
 /// assert_eq!(line.loss_at(0.0)?, at_w0.loss);
 /// assert!(line.loss_at(1e-3)? < at_w0.loss);
 /// # Ok(()) }

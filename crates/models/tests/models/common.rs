@@ -3,7 +3,8 @@
 
 use candle_core::{DType, Device, Tensor};
 use stepsharp_models::{
-    Activation, Architecture, BatchNormMode, Loss, Network, ResNetDepth, loss, seeded_uniform,
+    Activation, Architecture, BatchNormMode, Gradient, Loss, Network, Objective, ResNetDepth, loss,
+    seeded_uniform,
 };
 
 /// Sets `CANDLE_GRAD_DO_NOT_DETACH=1` once per process, before any backward pass of a test
@@ -83,10 +84,10 @@ pub fn loss_value(net: &Network, x: &Tensor, y: &Tensor, kind: Loss) -> f64 {
         .unwrap()
 }
 
-/// Flat gradient at the current parameters (Train mode).
-pub fn gradient(net: &Network, x: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
-    let n = x.dim(0).unwrap();
-    stepsharp_models::evaluate(net, x, y, kind, n, BatchNormMode::Train, true)
+/// Flat gradient of `objective` at the current parameters (Train mode).
+pub fn gradient(objective: &Objective, x: &Tensor, y: &Tensor) -> Tensor {
+    objective
+        .evaluate(x, y, BatchNormMode::Train, Gradient::Compute)
         .unwrap()
         .gradient
         .unwrap()

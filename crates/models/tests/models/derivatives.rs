@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use candle_core::{DType, Device, Tensor};
-use stepsharp_models::{Architecture, Loss, Network};
+use stepsharp_models::{Architecture, Loss, Network, Objective};
 
 const N: usize = 3;
 
@@ -39,13 +39,15 @@ fn gradients_match_central_differences_for_every_architecture() {
     for (i, arch) in tiny_architectures().iter().enumerate() {
         let kind = losses()[i % 2];
         let (net, x, y) = setup(arch);
+        let objective = Objective::new(net, kind, N).unwrap();
+        let net = objective.network();
         let p = net.num_parameters();
         let d = direction(p, 5 + i as u64, DType::F64);
         let w0 = net.flat_parameters().unwrap();
-        let g = gradient(&net, &x, &y, kind);
+        let g = gradient(&objective, &x, &y);
         let eps = if is_smooth(arch) { 1e-5 } else { 1e-8 };
-        let fd = (at_offset(&net, &w0, eps, &d, |n| loss_value(n, &x, &y, kind))
-            - at_offset(&net, &w0, -eps, &d, |n| loss_value(n, &x, &y, kind)))
+        let fd = (at_offset(net, &w0, eps, &d, |n| loss_value(n, &x, &y, kind))
+            - at_offset(net, &w0, -eps, &d, |n| loss_value(n, &x, &y, kind)))
             / (2.0 * eps);
         let exact = dot(&g, &d);
         let err = (fd - exact).abs();
@@ -63,16 +65,18 @@ fn hessian_vector_products_match_differences_of_gradients_for_every_architecture
     for (i, arch) in tiny_architectures().iter().enumerate() {
         let kind = losses()[(i + 1) % 2];
         let (net, x, y) = setup(arch);
+        let objective = Objective::new(net, kind, N).unwrap();
+        let net = objective.network();
         let p = net.num_parameters();
         let d = direction(p, 100 + i as u64, DType::F64);
         let v = direction(p, 200 + i as u64, DType::F64);
         let w0 = net.flat_parameters().unwrap();
-        let hd = hvp(&net, &x, &y, kind, &d);
-        let hv = hvp(&net, &x, &y, kind, &v);
+        let hd = hvp(net, &x, &y, kind, &d);
+        let hv = hvp(net, &x, &y, kind, &v);
         let exact = dot(&v, &hd);
         let eps = if is_smooth(arch) { 1e-4 } else { 1e-8 };
-        let diff = (at_offset(&net, &w0, eps, &d, |n| gradient(n, &x, &y, kind))
-            - at_offset(&net, &w0, -eps, &d, |n| gradient(n, &x, &y, kind)))
+        let diff = (at_offset(net, &w0, eps, &d, |_| gradient(&objective, &x, &y))
+            - at_offset(net, &w0, -eps, &d, |_| gradient(&objective, &x, &y)))
         .unwrap();
         let fd = dot(&v, &diff) / (2.0 * eps);
         let scale = norm(&hd);
@@ -163,10 +167,9 @@ fn f32_gradient_of_a_batchnorm_resnet_is_close_to_f64() {
     .unwrap();
     let gradient_in = |dtype: DType| {
         let net = Network::new(&arch, 10, 0, dtype, &Device::Cpu).unwrap();
+        let objective = Objective::new(net, Loss::CrossEntropy, 16).unwrap();
         let x = x.to_dtype(dtype).unwrap();
-        gradient(&net, &x, &y, Loss::CrossEntropy)
-            .to_dtype(DType::F64)
-            .unwrap()
+        gradient(&objective, &x, &y).to_dtype(DType::F64).unwrap()
     };
     let (g64, g32) = (gradient_in(DType::F64), gradient_in(DType::F32));
     let error = norm(&(&g32 - &g64).unwrap()) / norm(&g64);

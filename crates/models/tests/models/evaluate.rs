@@ -3,8 +3,8 @@
 use crate::common::*;
 use candle_core::{DType, Device, Tensor};
 use stepsharp_models::{
-    Architecture, BatchNormMode, Loss, ModelError, Network, ResNetDepth, accuracy, chunk_losses,
-    evaluate, loss,
+    Architecture, BatchNormMode, Gradient, Loss, ModelError, Network, Objective, ResNetDepth,
+    accuracy, loss,
 };
 
 fn logits() -> Tensor {
@@ -97,14 +97,24 @@ fn chunked_loss_and_gradient_do_not_depend_on_chunk_size_without_batch_norm() {
     ];
     let (x, y) = (images(5, 4), labels(5, 10));
     for arch in archs {
-        let net = Network::new(&arch, 10, 2, DType::F64, &Device::Cpu).unwrap();
+        // The same seeded network in every objective.
+        let objective = |kind, chunk| {
+            let net = Network::new(&arch, 10, 2, DType::F64, &Device::Cpu).unwrap();
+            Objective::new(net, kind, chunk).unwrap()
+        };
         for kind in [Loss::Mse, Loss::CrossEntropy] {
-            let full = evaluate(&net, &x, &y, kind, 5, BatchNormMode::Train, true).unwrap();
-            let direct = loss_value(&net, &x, &y, kind);
+            let whole = objective(kind, 5);
+            let full = whole
+                .evaluate(&x, &y, BatchNormMode::Train, Gradient::Compute)
+                .unwrap();
+            let direct = loss_value(whole.network(), &x, &y, kind);
             assert!((full.loss - direct).abs() <= 1e-14 * direct.abs());
             let g_full = full.gradient.unwrap();
             for chunk in [1, 2, 3, 7] {
-                let e = evaluate(&net, &x, &y, kind, chunk, BatchNormMode::Train, true).unwrap();
+                let chunked = objective(kind, chunk);
+                let e = chunked
+                    .evaluate(&x, &y, BatchNormMode::Train, Gradient::Compute)
+                    .unwrap();
                 assert!(
                     (e.loss - full.loss).abs() <= 1e-13 * full.loss.abs(),
                     "{arch:?} {chunk}"
@@ -115,8 +125,9 @@ fn chunked_loss_and_gradient_do_not_depend_on_chunk_size_without_batch_norm() {
                     diff <= 1e-12 * max_abs(&g_full),
                     "{arch:?} chunk {chunk}: {diff:e}"
                 );
-                let no_grad =
-                    evaluate(&net, &x, &y, kind, chunk, BatchNormMode::Train, false).unwrap();
+                let no_grad = chunked
+                    .evaluate(&x, &y, BatchNormMode::Train, Gradient::Skip)
+                    .unwrap();
                 assert!(no_grad.gradient.is_none() && no_grad.loss == e.loss);
             }
         }
@@ -130,41 +141,32 @@ fn chunk_losses_sum_to_the_evaluated_loss_and_gradient_with_ghost_batches() {
         width: 4,
     };
     let net = Network::new(&arch, 10, 2, DType::F64, &Device::Cpu).unwrap();
+    let objective = Objective::new(net, Loss::CrossEntropy, 4).unwrap();
+    let net = objective.network();
     let (x, y) = (images(6, 4), labels(6, 10));
-    let e = evaluate(
-        &net,
-        &x,
-        &y,
-        Loss::CrossEntropy,
-        4,
-        BatchNormMode::Train,
-        true,
-    )
-    .unwrap();
-    let parts = chunk_losses(&net, &x, &y, Loss::CrossEntropy, 4, BatchNormMode::Train).unwrap();
+    let e = objective
+        .evaluate(&x, &y, BatchNormMode::Train, Gradient::Compute)
+        .unwrap();
+    let parts = objective
+        .chunk_losses(&x, &y, BatchNormMode::Train)
+        .unwrap();
     assert_eq!(parts.len(), 2);
     assert_eq!(
         stepsharp_models::chunk_ranges(6, 4).unwrap(),
         [(0, 4), (4, 2)]
     );
     for (c, part) in parts.iter().enumerate() {
-        let single = stepsharp_models::chunk_loss(
-            &net,
-            &x,
-            &y,
-            Loss::CrossEntropy,
-            4,
-            BatchNormMode::Train,
-            c,
-        )
-        .unwrap();
+        let single = objective
+            .chunk_loss(&x, &y, BatchNormMode::Train, c)
+            .unwrap();
         assert_eq!(
             single.to_scalar::<f64>().unwrap(),
             part.to_scalar::<f64>().unwrap()
         );
     }
     assert!(
-        stepsharp_models::chunk_loss(&net, &x, &y, Loss::CrossEntropy, 4, BatchNormMode::Train, 2)
+        objective
+            .chunk_loss(&x, &y, BatchNormMode::Train, 2)
             .is_err()
     );
     let total = (&parts[0] + &parts[1]).unwrap();
@@ -179,56 +181,44 @@ fn chunk_losses_sum_to_the_evaluated_loss_and_gradient_with_ghost_batches() {
     let eg = e.gradient.unwrap();
     assert!(max_abs_diff(&g, &eg) <= 1e-13 * max_abs(&eg));
     // Ghost batches: with BatchNorm the objective depends on the chunk size.
-    let whole = evaluate(
-        &net,
-        &x,
-        &y,
-        Loss::CrossEntropy,
-        6,
-        BatchNormMode::Train,
-        false,
-    )
-    .unwrap();
-    assert!(
-        (whole.loss - loss_value(&net, &x, &y, Loss::CrossEntropy)).abs() <= 1e-14 * whole.loss
-    );
+    let one_chunk = Network::new(&arch, 10, 2, DType::F64, &Device::Cpu).unwrap();
+    let one_chunk = Objective::new(one_chunk, Loss::CrossEntropy, 6).unwrap();
+    let whole = one_chunk
+        .evaluate(&x, &y, BatchNormMode::Train, Gradient::Skip)
+        .unwrap();
+    assert!((whole.loss - loss_value(net, &x, &y, Loss::CrossEntropy)).abs() <= 1e-14 * whole.loss);
     assert!((whole.loss - e.loss).abs() > 1e-6);
 }
 
 #[test]
 fn evaluation_moves_chunks_to_the_network_dtype_and_rejects_bad_chunks() {
-    let net = Network::new(&Architecture::mlp_cohen(), 10, 0, DType::F64, &Device::Cpu).unwrap();
+    let mlp = || Network::new(&Architecture::mlp_cohen(), 10, 0, DType::F64, &Device::Cpu).unwrap();
+    let objective = Objective::new(mlp(), Loss::Mse, 3).unwrap();
     let (x, y) = (images(4, 1), labels(4, 10));
     let x32 = x.to_dtype(DType::F32).unwrap();
-    let a = evaluate(&net, &x32, &y, Loss::Mse, 3, BatchNormMode::Eval, false).unwrap();
-    let b = evaluate(
-        &net,
-        &x32.to_dtype(DType::F64).unwrap(),
-        &y,
-        Loss::Mse,
-        3,
-        BatchNormMode::Eval,
-        false,
-    )
-    .unwrap();
+    let a = objective
+        .evaluate(&x32, &y, BatchNormMode::Eval, Gradient::Skip)
+        .unwrap();
+    let b = objective
+        .evaluate(
+            &x32.to_dtype(DType::F64).unwrap(),
+            &y,
+            BatchNormMode::Eval,
+            Gradient::Skip,
+        )
+        .unwrap();
     assert_eq!(a.loss, b.loss);
     assert!(matches!(
-        evaluate(&net, &x, &y, Loss::Mse, 0, BatchNormMode::Train, false),
+        Objective::new(mlp(), Loss::Mse, 0),
         Err(ModelError::InvalidConfig {
             field: "chunk_size",
             ..
         })
     ));
     assert!(
-        evaluate(
-            &net,
-            &x,
-            &labels(3, 10),
-            Loss::Mse,
-            2,
-            BatchNormMode::Train,
-            false
-        )
-        .is_err()
+        Objective::new(mlp(), Loss::Mse, 2)
+            .unwrap()
+            .evaluate(&x, &labels(3, 10), BatchNormMode::Train, Gradient::Skip)
+            .is_err()
     );
 }

@@ -2,7 +2,9 @@
 
 use crate::common::*;
 use candle_core::{DType, Device, Tensor};
-use stepsharp_models::{Architecture, BatchNormMode, ModelError, Network, ResNetDepth};
+use stepsharp_models::{
+    Architecture, BatchNormMode, Gradient, ModelError, Network, Objective, ResNetDepth,
+};
 
 fn vec64(t: &Tensor) -> Vec<f64> {
     t.to_vec1::<f64>().unwrap()
@@ -111,9 +113,10 @@ fn buffer_values(net: &Network) -> Vec<Vec<f64>> {
 
 #[test]
 fn only_train_update_changes_running_statistics() {
-    let net = bn_net();
+    let objective = Objective::new(bn_net(), Default::default(), 2).unwrap();
+    let net = objective.network();
     let x = images(4, 1);
-    let initial = buffer_values(&net);
+    let initial = buffer_values(net);
     let names: Vec<String> = net.buffers().unwrap().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names[0], "layer001.stem.bn.running_mean");
     assert_eq!(names[1], "layer001.stem.bn.running_var");
@@ -126,20 +129,13 @@ fn only_train_update_changes_running_statistics() {
 
     net.forward(&x, BatchNormMode::Train).unwrap();
     net.forward(&x, BatchNormMode::Eval).unwrap();
-    stepsharp_models::evaluate(
-        &net,
-        &x,
-        &labels(4, 10),
-        Default::default(),
-        2,
-        BatchNormMode::Train,
-        true,
-    )
-    .unwrap();
-    assert_eq!(buffer_values(&net), initial);
+    objective
+        .evaluate(&x, &labels(4, 10), BatchNormMode::Train, Gradient::Compute)
+        .unwrap();
+    assert_eq!(buffer_values(net), initial);
 
     net.forward(&x, BatchNormMode::TrainUpdate).unwrap();
-    let updated = buffer_values(&net);
+    let updated = buffer_values(net);
     // Ground truth for the stem: conv output statistics over (n, h, w), PyTorch momentum 0.1,
     // unbiased variance for the running estimate.
     let stem_w = net.parameters()[0].as_tensor();

@@ -3,8 +3,8 @@
 
 use candle_core::{DType, Device, Tensor};
 use stepsharp_models::{
-    Activation, Architecture, BatchNormMode, LineLoss, Loss, Network, ResNetDepth, evaluate,
-    seeded_uniform,
+    Activation, Architecture, BatchNormMode, Evaluation, Gradient, LineLoss, Loss, Network,
+    Objective, ResNetDepth, seeded_uniform,
 };
 
 const EXAMPLES: usize = 8;
@@ -61,10 +61,11 @@ fn as_f64(t: &Tensor) -> Vec<f64> {
     t.to_dtype(DType::F64).unwrap().to_vec1().unwrap()
 }
 
-fn loss_by_forward(net: &Network, x: &Tensor, y: &Tensor, kind: Loss, chunk: usize) -> f64 {
-    evaluate(net, x, y, kind, chunk, BatchNormMode::Train, false)
+/// `objective`'s evaluation (batch statistics, no update), with or without the gradient.
+fn evaluate(objective: &Objective, x: &Tensor, y: &Tensor, gradient: Gradient) -> Evaluation {
+    objective
+        .evaluate(x, y, BatchNormMode::Train, gradient)
         .unwrap()
-        .loss
 }
 
 /// Images (n, 3, 32, 32), which an MLP flattens (figure1 feeds its MLP the CNNs' layout): the
@@ -80,12 +81,14 @@ fn image_inputs_give_the_line_of_their_flattened_pixels() {
         &Device::Cpu,
     )
     .unwrap();
+    let objective = Objective::new(net, Loss::Mse, 3).unwrap();
+    let net = objective.network();
     let (x, y) = data(DType::F64);
     let images = x.reshape((EXAMPLES, 3, 32, 32)).unwrap();
-    let d = direction(&net);
+    let d = direction(net);
     let line = |inputs: &Tensor| {
-        let at_w0 = evaluate(&net, inputs, &y, Loss::Mse, 3, BatchNormMode::Train, true).unwrap();
-        let line = LineLoss::new(&net, at_w0.line_origin.as_ref().unwrap(), &d).unwrap();
+        let at_w0 = evaluate(&objective, inputs, &y, Gradient::Compute);
+        let line = LineLoss::new(net, at_w0.line_origin.as_ref().unwrap(), &d).unwrap();
         [0.0, 0.05, -0.2].map(|t| line.loss_at(t).unwrap())
     };
     assert_eq!(line(&images), line(&x));
@@ -99,15 +102,16 @@ fn matches_forward_passes_along_the_line() {
                 // Chunks of 3: 8 examples make chunks of 3, 3 and 2.
                 let chunk = 3;
                 let net = Network::new(&mlp(activation, bias), 10, 1, dtype, &Device::Cpu).unwrap();
+                let objective = Objective::new(net, kind, chunk).unwrap();
+                let net = objective.network();
                 let (x, y) = data(dtype);
-                let at_w0 =
-                    evaluate(&net, &x, &y, kind, chunk, BatchNormMode::Train, true).unwrap();
+                let at_w0 = evaluate(&objective, &x, &y, Gradient::Compute);
                 let origin = at_w0
                     .line_origin
                     .as_ref()
                     .expect("an MLP keeps its line origin");
-                let d = direction(&net);
-                let line = LineLoss::new(&net, origin, &d).unwrap();
+                let d = direction(net);
+                let line = LineLoss::new(net, origin, &d).unwrap();
                 let w0 = net.flat_parameters().unwrap();
                 assert_eq!(line.loss_at(0.0).unwrap(), at_w0.loss, "{dtype:?} t = 0");
                 for t in [1e-3, 0.05, 0.7, -0.2] {
@@ -119,7 +123,7 @@ fn matches_forward_passes_along_the_line() {
                     );
                     net.set_flat_parameters(&(&w0 + (&d * t).unwrap()).unwrap())
                         .unwrap();
-                    let expected = loss_by_forward(&net, &x, &y, kind, chunk);
+                    let expected = evaluate(&objective, &x, &y, Gradient::Skip).loss;
                     net.set_flat_parameters(&w0).unwrap();
                     let error = (value - expected).abs() / expected.abs();
                     assert!(
@@ -136,24 +140,25 @@ fn matches_forward_passes_along_the_line() {
 #[test]
 fn keeps_no_origin_without_a_gradient_or_for_a_cnn() {
     let (x, y) = data(DType::F32);
-    let net = small_f32_mlp();
-    let plain = evaluate(&net, &x, &y, Loss::Mse, 4, BatchNormMode::Train, false).unwrap();
+    let mlp = Objective::new(small_f32_mlp(), Loss::Mse, 4).unwrap();
+    let plain = evaluate(&mlp, &x, &y, Gradient::Skip);
     assert!(plain.line_origin.is_none());
 
-    let cnn = narrow_resnet();
+    let cnn = Objective::new(narrow_resnet(), Loss::Mse, 4).unwrap();
     let images = x.reshape((EXAMPLES, 3, 32, 32)).unwrap();
-    let graded = evaluate(&cnn, &images, &y, Loss::Mse, 4, BatchNormMode::Train, true).unwrap();
+    let graded = evaluate(&cnn, &images, &y, Gradient::Compute);
     assert!(graded.line_origin.is_none());
 }
 
 #[test]
 fn rejects_a_cnn_or_a_direction_of_the_wrong_length() {
     let (x, y) = data(DType::F32);
-    let net = small_f32_mlp();
-    let at_w0 = evaluate(&net, &x, &y, Loss::Mse, 8, BatchNormMode::Train, true).unwrap();
+    let objective = Objective::new(small_f32_mlp(), Loss::Mse, 8).unwrap();
+    let net = objective.network();
+    let at_w0 = evaluate(&objective, &x, &y, Gradient::Compute);
     let origin = at_w0.line_origin.unwrap();
     let short = Tensor::zeros(net.num_parameters() - 1, DType::F32, &Device::Cpu).unwrap();
-    let error = LineLoss::new(&net, &origin, &short)
+    let error = LineLoss::new(net, &origin, &short)
         .err()
         .expect("wrong length");
     assert!(

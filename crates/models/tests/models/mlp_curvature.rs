@@ -4,9 +4,7 @@
 
 use crate::common::*;
 use candle_core::{DType, Device, Tensor};
-use stepsharp_models::{
-    Architecture, BatchNormMode, Loss, MlpCurvature, Network, chunk_losses, evaluate,
-};
+use stepsharp_models::{Architecture, BatchNormMode, Gradient, Loss, Network, Objective};
 
 const N: usize = 7;
 const CHUNK: usize = 3;
@@ -22,9 +20,15 @@ fn as_f64(t: &Tensor) -> Vec<f64> {
     t.to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap()
 }
 
+/// `net` with `kind`, in chunks of [`CHUNK`].
+fn chunked(net: Network, kind: Loss) -> Objective {
+    Objective::new(net, kind, CHUNK).unwrap()
+}
+
 /// Candle's gradient of the chunked loss: `backward()` of each chunk's term, summed in order.
-fn autograd_gradient(net: &Network, x: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
-    let terms = chunk_losses(net, x, y, kind, CHUNK, BatchNormMode::Train).unwrap();
+fn autograd_gradient(objective: &Objective, x: &Tensor, y: &Tensor) -> Tensor {
+    let net = objective.network();
+    let terms = objective.chunk_losses(x, y, BatchNormMode::Train).unwrap();
     let mut total: Option<Tensor> = None;
     for term in terms {
         let grads = term.backward().unwrap();
@@ -48,10 +52,15 @@ fn gradients_are_bitwise_those_of_candle_backward() {
         for (i, arch) in mlps().iter().enumerate() {
             for kind in [Loss::Mse, Loss::CrossEntropy] {
                 let net = Network::new(arch, 10, i as u64, dtype, &Device::Cpu).unwrap();
+                let objective = chunked(net, kind);
                 let (x, y) = (images(N, 3 + i as u64), labels(N, 10));
-                let ours = evaluate(&net, &x, &y, kind, CHUNK, BatchNormMode::Train, true).unwrap();
-                let expected = autograd_gradient(&net, &x, &y, kind);
-                let terms = chunk_losses(&net, &x, &y, kind, CHUNK, BatchNormMode::Train).unwrap();
+                let ours = objective
+                    .evaluate(&x, &y, BatchNormMode::Train, Gradient::Compute)
+                    .unwrap();
+                let expected = autograd_gradient(&objective, &x, &y);
+                let terms = objective
+                    .chunk_losses(&x, &y, BatchNormMode::Train)
+                    .unwrap();
                 let expected_loss: f64 = terms
                     .iter()
                     .map(|t| t.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap())
@@ -62,7 +71,7 @@ fn gradients_are_bitwise_those_of_candle_backward() {
                     as_f64(&expected),
                     "{arch:?} {kind:?} {dtype:?}"
                 );
-                let curvature = MlpCurvature::new(&net, &x, &y, kind, CHUNK).unwrap();
+                let curvature = objective.curvature(&x, &y).unwrap();
                 assert_eq!(curvature.loss(), ours.loss);
                 assert_eq!(
                     as_f64(&curvature.gradient().unwrap()),
@@ -79,13 +88,15 @@ fn hessian_vector_products_equal_double_backward() {
     for (i, arch) in mlps().iter().enumerate() {
         for kind in [Loss::Mse, Loss::CrossEntropy] {
             let net = Network::new(arch, 10, 20 + i as u64, DType::F64, &Device::Cpu).unwrap();
+            let objective = chunked(net, kind);
+            let net = objective.network();
             let (x, y) = (images(N, 30 + i as u64), labels(N, 10));
-            let curvature = MlpCurvature::new(&net, &x, &y, kind, CHUNK).unwrap();
+            let curvature = objective.curvature(&x, &y).unwrap();
             assert_eq!(curvature.dim(), net.num_parameters());
             for seed in [1, 2] {
                 let d = direction(net.num_parameters(), seed, DType::F64);
                 let ours = curvature.hessian_vector_product(&d).unwrap();
-                let expected = hvp(&net, &x, &y, kind, &d);
+                let expected = hvp(net, &x, &y, kind, &d);
                 let scale = as_f64(&expected).iter().fold(0.0f64, |m, v| m.max(v.abs()));
                 let error = as_f64(&(&ours - &expected).unwrap())
                     .iter()
@@ -104,9 +115,10 @@ fn hessian_vector_products_equal_double_backward() {
 fn products_are_symmetric_and_linear() {
     let arch = &mlps()[0];
     let net = Network::new(arch, 10, 5, DType::F64, &Device::Cpu).unwrap();
+    let objective = chunked(net, Loss::CrossEntropy);
     let (x, y) = (images(N, 8), labels(N, 10));
-    let curvature = MlpCurvature::new(&net, &x, &y, Loss::CrossEntropy, CHUNK).unwrap();
-    let p = net.num_parameters();
+    let curvature = objective.curvature(&x, &y).unwrap();
+    let p = objective.network().num_parameters();
     let (u, v) = (direction(p, 3, DType::F64), direction(p, 4, DType::F64));
     let hu = curvature.hessian_vector_product(&u).unwrap();
     let hv = curvature.hessian_vector_product(&v).unwrap();
@@ -135,13 +147,17 @@ fn refuses_networks_that_are_not_mlps_and_wrong_directions() {
         .find(|a| matches!(a, Architecture::ResNet { .. }))
         .unwrap();
     let net = Network::new(&resnet, 10, 0, DType::F64, &Device::Cpu).unwrap();
-    let error = MlpCurvature::new(&net, &images(2, 1), &labels(2, 10), Loss::Mse, 2)
+    let resnet = Objective::new(net, Loss::Mse, 2).unwrap();
+    let error = resnet
+        .curvature(&images(2, 1), &labels(2, 10))
         .err()
         .expect("a ResNet is refused");
     assert!(error.to_string().contains("MLP"), "{error}");
 
-    let mlp = Network::new(&mlps()[0], 10, 0, DType::F64, &Device::Cpu).unwrap();
-    let curvature = MlpCurvature::new(&mlp, &images(2, 1), &labels(2, 10), Loss::Mse, 2).unwrap();
+    let net = Network::new(&mlps()[0], 10, 0, DType::F64, &Device::Cpu).unwrap();
+    let objective = Objective::new(net, Loss::Mse, 2).unwrap();
+    let mlp = objective.network();
+    let curvature = objective.curvature(&images(2, 1), &labels(2, 10)).unwrap();
     let short = Tensor::zeros(3, DType::F64, &Device::Cpu).unwrap();
     assert!(curvature.hessian_vector_product(&short).is_err());
     let f32_direction = Tensor::zeros(mlp.num_parameters(), DType::F32, &Device::Cpu).unwrap();

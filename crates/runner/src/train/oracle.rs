@@ -2,10 +2,10 @@
 //! a trial stepsize and the curvature along the update.
 
 use candle_core::Tensor;
-use stepsharp_models::{LineLoss, LineOrigin};
+use stepsharp_models::{Gradient, LineLoss, LineOrigin, Objective};
 use stepsharp_stepsize::Oracle;
 
-use crate::problem::{Examples, Gradient, NetworkProblem, Problem, RunningStatistics};
+use crate::problem::{Examples, Problem, RunningStatistics};
 use crate::tracking::curvature_along;
 
 /// How [`ParameterOracle`] evaluates `φ(η)`.
@@ -13,7 +13,7 @@ pub(super) enum Trials<'a> {
     /// On the step's batch, along the [`LineLoss`] built (on the first trial) from the gradient
     /// evaluation's origin: the parameters do not move.
     Line {
-        network: &'a NetworkProblem,
+        objective: &'a Objective,
         origin: &'a LineOrigin,
         line: Option<LineLoss>,
     },
@@ -23,9 +23,9 @@ pub(super) enum Trials<'a> {
 
 impl<'a> Trials<'a> {
     /// Trials along the line through the gradient evaluation that returned `origin`.
-    pub(super) fn line(network: &'a NetworkProblem, origin: &'a LineOrigin) -> Self {
+    pub(super) fn line(objective: &'a Objective, origin: &'a LineOrigin) -> Self {
         Trials::Line {
-            network,
+            objective,
             origin,
             line: None,
         }
@@ -92,12 +92,12 @@ impl<'a> ParameterOracle<'a> {
     fn try_loss_at(&mut self, eta: f64) -> anyhow::Result<f64> {
         match &mut self.trials {
             Trials::Line {
-                network,
+                objective,
                 origin,
                 line,
             } => {
                 if line.is_none() {
-                    *line = Some(network.line_loss(origin, self.direction)?);
+                    *line = Some(LineLoss::new(objective.network(), origin, self.direction)?);
                 }
                 let line = line.as_ref().expect("built above");
                 self.cost.forward_passes += self.problem.chunk_count(self.curvature_batch) as u64;

@@ -20,13 +20,13 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{DType, Tensor};
 use stepsharp_direction::{DirectionConfig, NonDescentAction, RelevantSharpness};
-use stepsharp_models::LineOrigin;
+use stepsharp_models::{Gradient, LineOrigin};
 use stepsharp_stepsize::{StepContext, StepRecord};
 
 use super::oracle::{ParameterOracle, Trials};
 use super::run::Run;
 use crate::density::density_lines;
-use crate::problem::{Examples, Gradient, Problem, RunningStatistics};
+use crate::problem::{Examples, Problem, RunningStatistics};
 use crate::tracking::{Due, SharpnessReading};
 use crate::trajectory::Row;
 
@@ -190,7 +190,7 @@ impl Run<'_> {
             slope: descent.slope,
         };
         let trials = match (&trial_batch, &descent.line_origin, &self.problem) {
-            (None, Some(origin), Problem::Network(network)) => Trials::line(network, origin),
+            (None, Some(origin), Problem::Network(objective)) => Trials::line(objective, origin),
             _ => Trials::Forward(trial_batch.as_ref().unwrap_or(&descent.batch)),
         };
         let mut oracle = ParameterOracle::new(
