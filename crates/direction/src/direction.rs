@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vector::AdamStepConstants;
 use crate::{DirectionConfig, DirectionError, DirectionVector, NonDescentAction};
 
 /// What a direction carries from one update to the next; saving it and calling
@@ -180,20 +181,22 @@ impl<V: DirectionVector> Direction<V> {
                 Ok(update)
             }
             DirectionConfig::Adam(adam) => {
-                let m = self
-                    .momentum_or_zeros(g)?
-                    .combined(adam.beta1, g, 1.0 - adam.beta1)?;
+                let t = self.state.updates;
+                let m = self.momentum_or_zeros(g)?;
                 let v = match &self.state.second_moment {
                     Some(v) => v.clone(),
                     None => g.zeros_like()?,
-                }
-                .combined_with_square(adam.beta2, g, 1.0 - adam.beta2)?;
-                let t = self.state.updates;
-                let update = m.adam_update(
+                };
+                let (m, v, update) = g.adam_step(
+                    &m,
                     &v,
-                    adam.first_moment_correction(t),
-                    adam.second_moment_correction(t),
-                    adam.eps,
+                    AdamStepConstants {
+                        beta1: adam.beta1,
+                        beta2: adam.beta2,
+                        c1: adam.first_moment_correction(t),
+                        c2: adam.second_moment_correction(t),
+                        eps: adam.eps,
+                    },
                 )?;
                 self.state.momentum = Some(m);
                 self.state.second_moment = Some(v);

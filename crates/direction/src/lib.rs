@@ -42,4 +42,4 @@ pub use direction::{Direction, DirectionState, Update};
 pub use error::DirectionError;
 pub use policy::{NonDescentAction, NonDescentPolicy};
 pub use threshold::RelevantSharpness;
-pub use vector::DirectionVector;
+pub use vector::{AdamStepConstants, DirectionVector};

@@ -9,6 +9,7 @@
 
 use candle_core::{DType, Storage, Tensor, WithDType};
 
+use crate::vector::AdamStepConstants;
 use crate::{DirectionError, DirectionVector};
 
 impl From<candle_core::Error> for DirectionError {
@@ -46,6 +47,39 @@ impl DirectionVector for Tensor {
             None => {
                 let denominator = v.affine(1.0 / c2, 0.0)?.sqrt()?.affine(1.0, eps)?;
                 Ok(self.affine(-1.0 / c1, 0.0)?.div(&denominator)?)
+            }
+        }
+    }
+
+    /// On the CPU one pass computing the three outputs, each with the element-wise formula of
+    /// the separate operations (so the same values).
+    fn adam_step(
+        &self,
+        m: &Self,
+        v: &Self,
+        constants: AdamStepConstants,
+    ) -> Result<(Self, Self, Self), DirectionError> {
+        check_compatible(self, m)?;
+        check_compatible(self, v)?;
+        let fused = match self.dtype() {
+            DType::F32 => adam_step_values::<f32>(self, m, v, constants)?,
+            DType::F64 => adam_step_values::<f64>(self, m, v, constants)?,
+            _ => None,
+        };
+        match fused {
+            Some(outputs) => Ok(outputs),
+            None => {
+                let AdamStepConstants {
+                    beta1,
+                    beta2,
+                    c1,
+                    c2,
+                    eps,
+                } = constants;
+                let m = m.combined(beta1, self, 1.0 - beta1)?;
+                let v = v.combined_with_square(beta2, self, 1.0 - beta2)?;
+                let update = m.adam_update(&v, c1, c2, eps)?;
+                Ok((m, v, update))
             }
         }
     }
@@ -112,6 +146,55 @@ fn map_values<T: WithDType>(
             .collect::<Vec<T>>()
     };
     Ok(Some(Tensor::from_vec(values, a.shape(), a.device())?))
+}
+
+/// [`DirectionVector::adam_step`] in one pass over contiguous CPU values of dtype `T`; `None`
+/// when an operand is elsewhere or strided.
+fn adam_step_values<T: WithDType>(
+    g: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+    constants: AdamStepConstants,
+) -> Result<Option<(Tensor, Tensor, Tensor)>, DirectionError> {
+    let AdamStepConstants {
+        beta1,
+        beta2,
+        c1,
+        c2,
+        eps,
+    } = constants;
+    let n = g.elem_count();
+    let (mut new_m, mut new_v, mut update) = (
+        Vec::<T>::with_capacity(n),
+        Vec::<T>::with_capacity(n),
+        Vec::<T>::with_capacity(n),
+    );
+    {
+        let guards = [g, m, v].map(|t| t.storage_and_layout());
+        let mut slices: Vec<&[T]> = Vec::with_capacity(3);
+        for (storage, layout) in &guards {
+            let Storage::Cpu(storage) = &**storage else {
+                return Ok(None);
+            };
+            let Some((start, end)) = layout.contiguous_offsets() else {
+                return Ok(None);
+            };
+            slices.push(&storage.as_slice::<T>()?[start..end]);
+        }
+        for ((&g, &m), &v) in slices[0].iter().zip(slices[1]).zip(slices[2]) {
+            let g = g.to_f64();
+            // The formulas of `combined`, `combined_with_square` and `adam_update`, each rounded
+            // to `T` as those operations round their outputs.
+            let m = T::from_f64(beta1 * m.to_f64() + (1.0 - beta1) * g);
+            let v = T::from_f64(beta2 * v.to_f64() + (1.0 - beta2) * (g * g));
+            let u = -(m.to_f64() / c1) / ((v.to_f64() / c2).sqrt() + eps);
+            new_m.push(m);
+            new_v.push(v);
+            update.push(T::from_f64(u));
+        }
+    }
+    let tensor = |values: Vec<T>| Tensor::from_vec(values, g.shape(), g.device());
+    Ok(Some((tensor(new_m)?, tensor(new_v)?, tensor(update)?)))
 }
 
 fn check_compatible(a: &Tensor, b: &Tensor) -> Result<(), DirectionError> {

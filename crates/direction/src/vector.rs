@@ -2,6 +2,22 @@
 
 use crate::DirectionError;
 
+/// The constants of one Adam update ([`DirectionVector::adam_step`]): the decays and this
+/// update's bias corrections `c₁ = 1 − β₁ᵗ`, `c₂ = 1 − β₂ᵗ` (1 without correction), and ε.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamStepConstants {
+    /// β₁.
+    pub beta1: f64,
+    /// β₂.
+    pub beta2: f64,
+    /// `c₁`.
+    pub c1: f64,
+    /// `c₂`.
+    pub c2: f64,
+    /// ε.
+    pub eps: f64,
+}
+
 /// A flat real vector the directions can update: `Vec<f64>` here, flat Candle tensors (f32
 /// or f64, any device) with the `candle` feature. Scalars cross the boundary as `f64`.
 ///
@@ -18,6 +34,30 @@ pub trait DirectionVector: Clone {
     fn combined_with_square(&self, a: f64, x: &Self, b: f64) -> Result<Self, DirectionError>;
     /// `−(m/c₁)/(√(v/c₂) + ε)` element-wise with `m = self`: Adam's update.
     fn adam_update(&self, v: &Self, c1: f64, c2: f64, eps: f64) -> Result<Self, DirectionError>;
+    /// One Adam update from the gradient `g = self`: the new moments
+    /// `m' = β₁m + (1 − β₁)g`, `v' = β₂v + (1 − β₂)g²` and the update `−(m'/c₁)/(√(v'/c₂) + ε)`,
+    /// each element computed as [`combined`](Self::combined),
+    /// [`combined_with_square`](Self::combined_with_square) and
+    /// [`adam_update`](Self::adam_update) compute it (the default calls them; an
+    /// implementation may fuse them into one pass over the vectors, with the same values).
+    fn adam_step(
+        &self,
+        m: &Self,
+        v: &Self,
+        constants: AdamStepConstants,
+    ) -> Result<(Self, Self, Self), DirectionError> {
+        let AdamStepConstants {
+            beta1,
+            beta2,
+            c1,
+            c2,
+            eps,
+        } = constants;
+        let m = m.combined(beta1, self, 1.0 - beta1)?;
+        let v = v.combined_with_square(beta2, self, 1.0 - beta2)?;
+        let update = m.adam_update(&v, c1, c2, eps)?;
+        Ok((m, v, update))
+    }
     /// `(√(v/c₂) + ε)^{−1/2}` element-wise with `v = self`: the diagonal of `P^{−1/2}` for
     /// Adam's preconditioner `P = diag(√v̂ + ε)`.
     fn inverse_root_preconditioner(&self, c2: f64, eps: f64) -> Result<Self, DirectionError>;

@@ -124,3 +124,46 @@ fn strided_tensors_take_candles_path_with_the_same_values() {
         assert!((x - y).abs() <= 1e-15 * y.abs(), "{x} vs {y}");
     }
 }
+
+#[test]
+fn the_fused_adam_step_has_the_values_of_the_separate_operations() {
+    use stepsharp_direction::AdamStepConstants;
+    let constants = AdamStepConstants {
+        beta1: 0.9,
+        beta2: 0.999,
+        c1: 1.0 - 0.9f64.powi(7),
+        c2: 1.0 - 0.999f64.powi(7),
+        eps: 1e-8,
+    };
+    for dtype in [DType::F32, DType::F64] {
+        let values = |phase: f64| -> Tensor {
+            let v: Vec<f64> = (0..1000)
+                .map(|i| ((i as f64) * 0.37 + phase).sin() * 1e-2)
+                .collect();
+            Tensor::new(v, &Device::Cpu)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap()
+        };
+        let (g, m) = (values(0.1), values(1.3));
+        let v = values(2.9).sqr().unwrap();
+        let (fused_m, fused_v, fused_u) = g.adam_step(&m, &v, constants).unwrap();
+        let separate_m = m.combined(0.9, &g, 1.0 - 0.9).unwrap();
+        let separate_v = v.combined_with_square(0.999, &g, 1.0 - 0.999).unwrap();
+        let separate_u = separate_m
+            .adam_update(&separate_v, constants.c1, constants.c2, 1e-8)
+            .unwrap();
+        let bits = |t: &Tensor| -> Vec<u64> {
+            t.to_dtype(DType::F64)
+                .unwrap()
+                .to_vec1::<f64>()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&fused_m), bits(&separate_m), "{dtype:?}");
+        assert_eq!(bits(&fused_v), bits(&separate_v), "{dtype:?}");
+        assert_eq!(bits(&fused_u), bits(&separate_u), "{dtype:?}");
+    }
+}

@@ -25,17 +25,23 @@ pub enum Bound {
 }
 
 impl Bound {
-    /// The signed distance of `value` to the bound, relative to the threshold it is nearest:
-    /// positive on the side where the test holds, negative on the other.
+    /// The signed distance of `value` to the bound, positive on the side where the test holds,
+    /// negative on the other: relative to the threshold for a one-sided bound, relative to the
+    /// half-width of the band for [`Bound::Within`] (1 at its centre, 0 at either end).
     pub fn relative_distance(self, value: f64) -> f64 {
-        let relative = |edge: f64, inside: f64| inside / edge.abs().max(f64::MIN_POSITIVE);
+        let relative = |scale: f64, inside: f64| inside / scale.abs().max(f64::MIN_POSITIVE);
         match self {
             Bound::AtLeast(t) | Bound::Above(t) => relative(t, value - t),
             Bound::AtMost(t) | Bound::Below(t) => relative(t, t - value),
-            Bound::Within(lo, hi) => {
-                let (to_lo, to_hi) = (relative(lo, value - lo), relative(hi, hi - value));
-                to_lo.min(to_hi)
-            }
+            Bound::Within(lo, hi) => relative((hi - lo) / 2.0, (value - lo).min(hi - value)),
+        }
+    }
+
+    /// What [`relative_distance`](Self::relative_distance) is relative to, in words.
+    fn scale(self) -> &'static str {
+        match self {
+            Bound::Within(..) => " of the band's half-width",
+            _ => "",
         }
     }
 }
@@ -90,11 +96,12 @@ impl fmt::Display for Margin {
             None => write!(f, "{} n/a against {}", self.quantity, self.bound),
             Some((value, distance)) => write!(
                 f,
-                "{} {} against {} ({:+.0}%{})",
+                "{} {} against {} ({:+.0}%{}{})",
                 self.quantity,
                 number(Some(value)),
                 self.bound,
                 distance * 100.0,
+                self.bound.scale(),
                 if distance.abs() < NEAR_THRESHOLD {
                     ", on the threshold"
                 } else {
@@ -115,10 +122,11 @@ mod tests {
         assert!((Bound::AtLeast(1.5).relative_distance(1.2) + 0.2).abs() < 1e-12);
         assert!((Bound::Below(1.8).relative_distance(0.9) - 0.5).abs() < 1e-12);
         assert!((Bound::AtMost(0.67).relative_distance(0.67)).abs() < 1e-12);
-        // Within: the nearer edge decides.
+        // Within: the nearer end decides, relative to the half-width.
         let band = Bound::Within(1.8, 2.2);
-        assert!((band.relative_distance(2.0) - 0.2 / 2.2).abs() < 1e-12);
-        assert!((band.relative_distance(2.42) + 0.1).abs() < 1e-12);
+        assert!((band.relative_distance(2.0) - 1.0).abs() < 1e-12);
+        assert!((band.relative_distance(2.19) - 0.05).abs() < 1e-9);
+        assert!((band.relative_distance(2.42) + 1.1).abs() < 1e-9);
     }
 
     #[test]

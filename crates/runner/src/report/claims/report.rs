@@ -289,8 +289,9 @@ fn write_method(out: &mut String, windows: Windows) -> std::fmt::Result {
          {SENSITIVITY_RATIO}; edge-of-stability baseline = last-window λ_max within \
          ±{eos:.0}% of 2/η. η·uᵀHu/‖u‖², the sharpness along the update u, is reported beside \
          η·λ_max. Each claim gives its margin: the seed whose statistic lies nearest the \
-         threshold, its value and its distance relative to the threshold (positive on the side \
-         where the test holds); within ±{near:.0}% the verdict sits \"on the threshold\".\n",
+         threshold, its value and its distance relative to the threshold (to a band's half-width), \
+         positive on the side where the test holds; within ±{near:.0}% the verdict sits \"on \
+         the threshold\".\n",
         lo = 2.0 * (1.0 - EDGE_BAND),
         hi = 2.0 * (1.0 + EDGE_BAND),
         tie = TIE_TOLERANCE * 100.0,
