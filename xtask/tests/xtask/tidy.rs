@@ -3,7 +3,8 @@
 //! experiment file, gallery report or script names a development session (a number after the
 //! word, or "this", "earlier", "later" and the like before it) or cites an issue tracker number
 //! (`#` and digits as a word). A measurement is dated by its date and commit, a design is
-//! explained by its reason.
+//! explained by its reason. And the README's Rust snippets are the code of the crates'
+//! examples, line for line, so that what a reader copies is what the tests compile.
 //!
 //! This file passes its own check: the planted examples in the unit tests below are assembled
 //! with `concat!`.
@@ -285,4 +286,73 @@ fn legitimate_text_passes() {
     for text in legitimate {
         assert_eq!(offence(text), None, "flagged: {text:?}");
     }
+}
+
+/// The ```` ```rust ```` blocks of a Markdown text, each as its lines.
+fn rust_blocks(markdown: &str) -> Vec<Vec<&str>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim()) {
+            (None, "```rust") => current = Some(Vec::new()),
+            (Some(_), "```") => blocks.extend(current.take()),
+            (Some(block), _) => block.push(line),
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// The lines of `block` (trimmed, non-empty) that no file in `sources` contains as a line.
+fn lines_missing_from<'a>(block: &[&'a str], sources: &[String]) -> Vec<&'a str> {
+    block
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+        .filter(|line| {
+            !sources
+                .iter()
+                .any(|source| source.lines().any(|l| l.trim() == *line))
+        })
+        .collect()
+}
+
+#[test]
+fn readme_snippets_are_the_examples_code() {
+    let root = repository_root();
+    let readme = fs::read_to_string(root.join("README.md")).expect("README.md");
+    let mut examples = Vec::new();
+    for krate in folders_in(&root.join("crates")) {
+        examples.extend(files_in(&krate.join("examples"), |name| {
+            name.ends_with(".rs")
+        }));
+    }
+    let sources: Vec<String> = examples
+        .iter()
+        .map(|path| fs::read_to_string(path).expect("an example"))
+        .collect();
+    let blocks = rust_blocks(&readme);
+    assert!(
+        blocks.len() >= 3 && sources.len() >= 3,
+        "expected the README's three snippets and the crates' examples ({} blocks, {} examples)",
+        blocks.len(),
+        sources.len()
+    );
+    for block in &blocks {
+        let missing = lines_missing_from(block, &sources);
+        assert!(
+            missing.is_empty(),
+            "README.md shows code that no crate example runs (copy it from the example, which \
+             the tests compile): {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn a_snippet_line_not_in_an_example_is_caught() {
+    let readme = "text\n```rust\nlet a = 1;\nlet b = 2;\n```\n```toml\nx = 1\n```\n";
+    let blocks = rust_blocks(readme);
+    assert_eq!(blocks, vec![vec!["let a = 1;", "let b = 2;"]]);
+    let sources = vec!["fn main() {\n    let a = 1;\n}\n".to_string()];
+    assert_eq!(lines_missing_from(&blocks[0], &sources), vec!["let b = 2;"]);
 }

@@ -146,7 +146,7 @@ fn linear_model_hvp_matches_closed_form_hessian() {
 /// 1e-4 relative of the f64 one. On this input Candle's own f32 convolutions and per-channel
 /// reductions (the layers before `convolution.rs` and `channels.rs`) were 9.0e-3 away on the
 /// CI machine (on another input 6.5e-6; an AVX-512 Xeon gave 1.3e-3 for a similar problem,
-/// README "CUDA"); the patch-matrix convolution and the channel-sum ops give 1.1e-6.
+/// docs/cuda.md); the patch-matrix convolution and the channel-sum ops give 1.1e-6.
 #[test]
 fn f32_gradient_of_a_batchnorm_resnet_is_close_to_f64() {
     let arch = Architecture::ResNet {

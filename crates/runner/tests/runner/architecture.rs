@@ -1,4 +1,4 @@
-//! The runner's modules import one way (see the README's "Architecture"): the run layer
+//! The runner's modules import one way (see the crate README's "Architecture"): the run layer
 //! (configs, the store, training) knows nothing of figures; figure files (`figure`) know runs;
 //! running a figure (`sweep`) knows both; the report (`report`: plots, claims, the runs table)
 //! knows all three; `reproduce` ties the sweep to the report. This test reads the sources and
