@@ -29,7 +29,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use flags::{DeviceArg, PrecisionArg, ScaleArg};
-use stepsharp_runner::{Interrupt, Interrupted, LockWait, Precision, SECOND_SIGNAL_EXIT, Scale};
+use stepsharp_runner::config::Precision;
+use stepsharp_runner::figure::Scale;
+use stepsharp_runner::interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
+use stepsharp_runner::lock::LockWait;
 
 /// Training allocates and frees tensor buffers of megabytes at every operation; glibc's malloc
 /// maps and unmaps each one, so a step spent about 30% of its time in page faults (profiled
@@ -123,8 +126,8 @@ impl Global {
         self.dtype.map(Precision::from)
     }
 
-    fn options(&self) -> stepsharp_runner::RunOptions {
-        stepsharp_runner::RunOptions {
+    fn options(&self) -> stepsharp_runner::train::RunOptions {
+        stepsharp_runner::train::RunOptions {
             results: self.results.clone(),
             data_dir: self.data.clone(),
             device: self.device.map(Into::into),

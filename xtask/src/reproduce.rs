@@ -5,10 +5,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
-use stepsharp_runner::{
-    EXPERIMENTS_DIR, FigureConfig, REPORT_FILES, RunOptions, figure_dir, figure_file, figure_names,
-    load_figure, reproduce,
+use stepsharp_runner::figure::{
+    EXPERIMENTS_DIR, FigureConfig, figure_file, figure_names, load_figure,
 };
+use stepsharp_runner::report::{REPORT_FILES, figure_dir};
+use stepsharp_runner::reproduce::reproduce;
+use stepsharp_runner::train::RunOptions;
 
 use crate::Global;
 use crate::progress::Bars;

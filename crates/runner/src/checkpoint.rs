@@ -23,8 +23,8 @@ use serde_json::{Map, Value};
 use stepsharp_data::BatcherState;
 use stepsharp_stepsize::RuleState;
 
-use crate::RunStatus;
 use crate::fsio::{self, StoreError};
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, RunDir};
 use crate::train::{Counters, Timers};
 

@@ -39,7 +39,7 @@ pub struct DensityLine {
 }
 
 /// The lines of the density taken at `step`.
-pub fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine> {
+pub(crate) fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine> {
     let grid = density
         .grid
         .iter()
@@ -71,7 +71,7 @@ pub fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine>
 }
 
 /// The file's text (header and one line per entry).
-pub fn density_csv(lines: &[DensityLine]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn density_csv(lines: &[DensityLine]) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for line in lines {
         writer.serialize(line)?;

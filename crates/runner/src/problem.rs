@@ -14,7 +14,7 @@ use stepsharp_models::{
 };
 use stepsharp_quadratic::Quadratic;
 
-use crate::{ModelSpec, QuadraticSpec, RunConfig};
+use crate::config::{ModelSpec, QuadraticSpec, RunConfig};
 
 /// The examples one loss evaluation runs over.
 #[derive(Clone)]

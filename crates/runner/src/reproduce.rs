@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
+use crate::config::Precision;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::report::{PrecisionCounterpart, write_report};
 use crate::sweep::{FigureEvent, FigureOutput, plan_figure, run_figure, simple_model_inputs};
-use crate::{Precision, RunOptions};
+use crate::train::RunOptions;
 
 /// Runs every missing run of a figure at `scale` (reusing completed ones), tunes constant
 /// stepsizes, then plots the figure and writes its claims report and table of runs into

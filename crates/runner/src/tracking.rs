@@ -13,8 +13,8 @@ use stepsharp_sharpness::{
     WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
 };
 
+use crate::config::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 use crate::problem::{Examples, Problem, RunningStatistics};
-use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 
 /// The stream names that seed the trace's and the density's probes from `seeds.probe`
 /// (`stepsharp_data::derive_seed`), so that they draw other numbers than the solver's start.

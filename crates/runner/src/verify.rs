@@ -10,8 +10,10 @@ use anyhow::Context;
 use crate::checkpoint;
 use crate::fsio::{StoreError, blake3_file};
 use crate::hash::RUN_ID_LEN;
+use crate::hash::run_hash;
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, list_runs};
-use crate::{RunStatus, read_trajectory, run_hash};
+use crate::trajectory::read_trajectory;
 
 /// A run that passed [`RunDir::verify`].
 #[derive(Clone, Debug, PartialEq)]

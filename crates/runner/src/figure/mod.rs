@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_quadratic::SimpleModelConfig;
 use toml::Table;
 
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 pub use runs::FigureRun;
 pub use slurm::SlurmResources;
@@ -136,7 +136,7 @@ pub struct FigureConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleSpec {
-    /// Run config shared by all runs (a partial [`RunConfig`](crate::RunConfig)).
+    /// Run config shared by all runs (a partial [`RunConfig`](crate::config::RunConfig)).
     #[serde(default)]
     pub base: Table,
     /// Rows or x-values (regimes, architectures, batch sizes). None = one unnamed group.

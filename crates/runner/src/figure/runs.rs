@@ -5,7 +5,7 @@
 use toml::{Table, Value};
 
 use super::{FigureConfig, GroupSpec, Regime, Scale, ScaleSpec, TuneSpec};
-use crate::{Seeds, ValidRunConfig};
+use crate::config::{Seeds, ValidRunConfig};
 
 /// One resolved run of a figure.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! Running a figure: every run of a scale obtained through one callback (computed here, looked
 //! up in the results folder, or asked of another executor), constant stepsizes tuned round by
-//! round on the way ([`tune`]), and what still has to run ([`plan`]).
+//! round on the way (`tune.rs`), and what still has to run (`plan.rs`, [`plan_figure`]).
 
 mod plan;
 mod simple_model;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{Progress, RunOptions, RunOutcome, execute_valid};
+use crate::train::{Progress, RunOptions, RunOutcome, execute_valid};
 
 pub use plan::{FigurePlan, MissingRun, plan_figure};
 pub use simple_model::{SimpleModelInputs, simple_model_inputs};
@@ -144,7 +144,7 @@ pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale, runs: &[FigureR
 }
 
 /// Runs every run of `figure` at `scale` in this process, one after another (reusing completed
-/// ones and resuming interrupted ones, see [`execute`](crate::execute)), tuning constant stepsizes on the way;
+/// ones and resuming interrupted ones, see [`execute`](crate::train::execute)), tuning constant stepsizes on the way;
 /// `events` hears of each run and each step. The outcome's `out_dir` is `out_dir`.
 pub fn run_figure(
     figure: &FigureConfig,

@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 
 use super::{FigureResult, resolve};
+use crate::config::RunConfig;
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{RunConfig, RunDir, RunOptions, lookup_valid};
+use crate::store::RunDir;
+use crate::train::{RunOptions, lookup_valid};
 
 /// A run a figure needs that has not ended (never started, in progress or interrupted).
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use stepsharp_quadratic::{ModelPoint, simulate};
 
 use super::FigureResult;
 use crate::figure::{FigureConfig, Scale, figure_file, load_figure};
-use crate::{RunOptions, execute_valid};
+use crate::train::{RunOptions, execute_valid};
 
 /// The simulated and the measured trajectories a figure draws beside its runs (both empty
 /// unless the figure has `[[simple_model]]` entries or `measured_from`).

@@ -9,7 +9,9 @@ use stepsharp_stepsize::{ConstantConfig, RuleConfig};
 
 use super::{FigureResult, RunOne};
 use crate::figure::{FigureRun, TuneRank, TuneSpec};
-use crate::{RunOutcome, RunStatus, stats};
+use crate::stats;
+use crate::status::RunStatus;
+use crate::train::RunOutcome;
 
 /// Grid-search record of a tuned series in one group.
 #[derive(Clone, Debug, Serialize)]

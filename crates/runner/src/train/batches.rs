@@ -6,8 +6,8 @@
 use candle_core::Device;
 use stepsharp_data::{BatchSize, Batcher, BatcherState, Dataset, Prepared};
 
+use crate::config::{LineSearchBatch, RunConfig};
 use crate::problem::Examples;
-use crate::{LineSearchBatch, RunConfig};
 
 /// Stream name of the training batches (`stepsharp_data::derive_seed`).
 const TRAIN_STREAM: &str = "train";

@@ -8,11 +8,13 @@ use stepsharp_data::{DataSource, Prepared};
 use super::RunOptions;
 use super::metadata::{new_metadata, record_status, resumed};
 use super::run::{Progress, Run};
+use crate::config::{ModelSpec, Periodic, RunConfig, ValidRunConfig};
 use crate::fsio::{self, StoreError, write_atomic};
+use crate::hash::run_hash;
 use crate::lock::{LockKind, LockWait, RunLock};
+use crate::status::RunStatus;
 use crate::store::{CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE};
 use crate::trajectory::{Row, read_trajectory};
-use crate::{ModelSpec, Periodic, RunConfig, RunStatus, ValidRunConfig, run_hash};
 
 /// The result of [`execute`].
 #[derive(Clone, Debug)]

@@ -3,17 +3,18 @@
 
 use stepsharp_data::Prepared;
 
+use crate::config::RunConfig;
 use crate::fsio;
 use crate::provenance::{Machine, host_name};
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
-use crate::{RunConfig, RunStatus};
 
 /// The candle release every result is computed with: the version of `candle-core` that
 /// `build.rs` reads from the lockfile the crate is built with (the workspace's `Cargo.lock`)
 /// or, without one, from the exact `=x.y.z` requirement of the crate's own manifest.
 ///
 /// ```
-/// let parts: Vec<&str> = stepsharp_runner::CANDLE_VERSION.split('.').collect();
+/// let parts: Vec<&str> = stepsharp_runner::train::CANDLE_VERSION.split('.').collect();
 /// assert_eq!(parts.len(), 3);
 /// assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()));
 /// ```

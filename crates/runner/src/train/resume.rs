@@ -5,10 +5,10 @@ use candle_core::Device;
 use stepsharp_direction::DirectionState;
 
 use super::run::Run;
-use crate::RunStatus;
 use crate::checkpoint::{self, Checkpoint, CheckpointState, CheckpointTensors, Loaded};
 use crate::density::{density_csv, read_density};
 use crate::fsio::write_atomic;
+use crate::status::RunStatus;
 use crate::store::{DENSITY_FILE, TRAJECTORY_FILE};
 use crate::trajectory::{read_trajectory, trajectory_csv};
 

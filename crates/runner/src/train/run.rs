@@ -9,13 +9,15 @@ use stepsharp_stepsize::Stepsize;
 use super::RunOptions;
 use super::batches::Batches;
 use super::counters::{Counters, Timers};
+use crate::config::{RunConfig, ValidRunConfig};
 use crate::density::DensityLine;
+use crate::faults;
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::problem::Problem;
+use crate::status::RunStatus;
 use crate::store::RunDir;
 use crate::tracking::Tracking;
 use crate::trajectory::Row;
-use crate::{RunConfig, RunStatus, ValidRunConfig, faults};
 
 /// What the loop reports after each step.
 #[derive(Clone, Debug)]

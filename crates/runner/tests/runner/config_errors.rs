@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use stepsharp_data::DataError;
 use stepsharp_models::ModelError;
-use stepsharp_runner::{ConfigError, RunConfig, load_figure};
+use stepsharp_runner::config::{ConfigError, RunConfig};
+use stepsharp_runner::figure::load_figure;
 use stepsharp_sharpness::SharpnessError;
 use stepsharp_stepsize::StepsizeError;
 

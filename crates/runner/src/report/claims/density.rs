@@ -5,9 +5,10 @@
 use std::fmt::Write;
 
 use super::fmt;
+use crate::density::{DensityLine, DensityLineKind, read_density};
 use crate::store::DENSITY_FILE;
 use crate::sweep::FigureResult;
-use crate::{DensityLine, DensityLineKind, Row, read_density};
+use crate::trajectory::Row;
 
 /// How many of the largest Ritz nodes the table lists.
 const TOP_NODES: usize = 3;

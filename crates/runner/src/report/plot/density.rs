@@ -6,9 +6,9 @@ use plotters::style::{BLACK, RGBColor};
 use super::curves::curve;
 use super::palette::Palette;
 use super::{Curve, Layout, Panel};
+use crate::density::{DensityLineKind, read_density};
 use crate::store::DENSITY_FILE;
 use crate::sweep::{FigureOutput, FigureResult};
-use crate::{DensityLineKind, read_density};
 
 /// The bottom of a log-scale density panel: smaller densities (the empty gaps between the
 /// bulk and the outliers, where the Gaussian kernels underflow) are not drawn. PyHessian plots

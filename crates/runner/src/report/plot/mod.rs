@@ -17,9 +17,9 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use super::{FIGURE_PNG, FIGURE_SVG};
-use crate::Row;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::sweep::{FigureOutput, SimpleModelInputs};
+use crate::trajectory::Row;
 
 /// Reads one metric of a trajectory row (None where not measured).
 type Metric = fn(&Row) -> Option<f64>;
