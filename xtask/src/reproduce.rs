@@ -123,7 +123,7 @@ pub(crate) fn load(name: &str) -> anyhow::Result<FigureConfig> {
         "no experiment `{name}`: {} does not exist (see `cargo xtask list`)",
         path.display()
     );
-    load_figure(&path)
+    Ok(load_figure(&path)?)
 }
 
 fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {

@@ -56,7 +56,8 @@ fn mixed_cpu_features(global: &Global) -> Vec<String> {
             dtype,
             ..global.options()
         };
-        let plan = crate::reproduce::load(&name).and_then(|f| plan_figure(&f, scale, &options));
+        let plan =
+            crate::reproduce::load(&name).and_then(|f| Ok(plan_figure(&f, scale, &options)?));
         match plan {
             Ok(plan) => {
                 let sets = plan.cpu_feature_sets();

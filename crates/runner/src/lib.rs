@@ -17,6 +17,8 @@
 //! - [`stats`]: robust statistics of a trajectory;
 //! - [`verify`]: a run folder checked again from its files;
 //! - [`hash`]: run identity;
+//! - [`error`]: the runner's [`error::Error`], a typed cause in the context of what was being
+//!   done;
 //! - [`lock`], [`interrupt`], [`faults`], [`provenance`]: one writer per run, Ctrl-C, fault
 //!   injection for the crash tests, and where a run was computed.
 #![warn(missing_docs)]
@@ -24,6 +26,7 @@
 mod checkpoint;
 pub mod config;
 pub mod density;
+pub mod error;
 pub mod faults;
 pub mod figure;
 mod fsio;

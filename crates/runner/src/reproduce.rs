@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::config::Precision;
+use crate::error::Result;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::report::{PrecisionCounterpart, write_report};
 use crate::sweep::{FigureEvent, FigureOutput, plan_figure, run_figure, simple_model_inputs};
@@ -23,7 +24,7 @@ pub fn reproduce(
     options: &RunOptions,
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
-) -> anyhow::Result<FigureOutput> {
+) -> Result<FigureOutput> {
     let output = run_figure(figure, scale, options, out_dir, events)?;
     let simple_model = simple_model_inputs(figure, options, scale)?;
     let counterpart = precision_counterpart(figure, scale, options, &output)?;
@@ -46,7 +47,7 @@ fn precision_counterpart(
     scale: Scale,
     options: &RunOptions,
     output: &FigureOutput,
-) -> anyhow::Result<Option<PrecisionCounterpart>> {
+) -> Result<Option<PrecisionCounterpart>> {
     if matches!(
         figure.kind,
         FigureKind::SimpleModel | FigureKind::SpectralDensity

@@ -5,8 +5,9 @@
 //! `sharpness.density`) is a variant holding that crate's error as its
 //! [`source`](std::error::Error::source), and its message names the field by its full path in
 //! the run config. A config read from TOML wraps such an error in [`ConfigError::In`], which
-//! names where it came from. Printed as a chain (`{:#}` of an `anyhow::Error`, or anyhow's
-//! `Caused by:` list), a bad Armijo constant in a figure reads:
+//! names where it came from. Printed as a chain (`{:#}` of the runner's
+//! [`Error`](crate::error::Error) or of an `anyhow::Error`, or anyhow's `Caused by:` list), a
+//! bad Armijo constant in a figure reads:
 //!
 //! ```text
 //! experiments/figure3.toml: scale `quick`: group `full batch`, series `armijo`:

@@ -10,9 +10,8 @@ mod runs_table;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use crate::config::Precision;
+use crate::error::{Context, Result};
 use crate::figure::{FigureConfig, Scale};
 use crate::store::{FIGURES_DIR, write_atomic};
 use crate::sweep::{FigureOutput, SimpleModelInputs};
@@ -96,7 +95,7 @@ pub fn write_report(
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
     counterpart: Option<&PrecisionCounterpart>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let out_dir = &output.out_dir;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the figure folder {}", out_dir.display()))?;

@@ -8,8 +8,7 @@ mod tune;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use crate::error::{Context, Result};
 use crate::figure::{FigureConfig, FigureRun, Scale};
 use crate::train::{Progress, RunOptions, RunOutcome, execute_valid};
 
@@ -70,7 +69,7 @@ pub(crate) struct Resolved {
 }
 
 /// Obtains the outcome of a run: `None` when it is not available (not run yet).
-pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> anyhow::Result<Option<FigureResult>> + 'r;
+pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> Result<Option<FigureResult>> + 'r;
 
 /// Resolves `runs` (of `figure` at `scale`, as [`FigureConfig::runs`] expands them) through
 /// `run_one`, tuning constant stepsizes round by round. A tuning round with a run `run_one`
@@ -81,7 +80,7 @@ pub(crate) fn resolve(
     scale: Scale,
     runs: Vec<FigureRun>,
     run_one: &mut RunOne,
-) -> anyhow::Result<Resolved> {
+) -> Result<Resolved> {
     let mut resolved = Resolved {
         results: Vec::new(),
         tunings: Vec::new(),
@@ -152,11 +151,11 @@ pub fn run_figure(
     options: &RunOptions,
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
-) -> anyhow::Result<FigureOutput> {
+) -> Result<FigureOutput> {
     let runs = figure.runs(scale)?;
     let mut total = expected_runs(figure, scale, &runs);
     let mut index = 0;
-    let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
+    let mut run_one = |run: FigureRun| -> Result<Option<FigureResult>> {
         total = total.max(index + 1);
         events(FigureEvent::RunStarted {
             index,

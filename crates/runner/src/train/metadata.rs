@@ -4,6 +4,7 @@
 use stepsharp_data::Prepared;
 
 use crate::config::RunConfig;
+use crate::error::Result;
 use crate::fsio;
 use crate::provenance::{Machine, host_name};
 use crate::status::RunStatus;
@@ -64,7 +65,7 @@ pub(super) fn record_status(
     status: &RunStatus,
     config: &RunConfig,
     dir: &RunDir,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     if status.is_final() {
         metadata.ended_unix = Some(unix_now());
         metadata.trajectory_blake3 = Some(fsio::blake3_file(&dir.file(TRAJECTORY_FILE))?);

@@ -11,6 +11,7 @@ use super::batches::Batches;
 use super::counters::{Counters, Timers};
 use crate::config::{RunConfig, ValidRunConfig};
 use crate::density::DensityLine;
+use crate::error::Result;
 use crate::faults;
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::problem::Problem;
@@ -63,7 +64,7 @@ impl<'a> Run<'a> {
         config: &'a ValidRunConfig,
         data: Option<stepsharp_data::Prepared>,
         dir: &'a RunDir,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self> {
         let device = config.device.open()?;
         let mut run = Self {
             problem: Problem::new(config, &device)?,
@@ -96,7 +97,7 @@ impl<'a> Run<'a> {
         &mut self,
         options: &RunOptions,
         progress: &mut dyn FnMut(&Progress),
-    ) -> anyhow::Result<RunStatus> {
+    ) -> Result<RunStatus> {
         if let Some(status) = self.ended.take() {
             return Ok(status);
         }
@@ -134,7 +135,7 @@ impl<'a> Run<'a> {
     }
 
     /// Writes a checkpoint and fails with [`Interrupted`] when `interrupt` was requested.
-    fn stop_if_interrupted(&self, interrupt: &Interrupt) -> anyhow::Result<()> {
+    fn stop_if_interrupted(&self, interrupt: &Interrupt) -> Result<()> {
         if !interrupt.is_requested() {
             return Ok(());
         }

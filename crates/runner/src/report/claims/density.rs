@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::fmt;
 use crate::density::{DensityLine, DensityLineKind, read_density};
+use crate::error::Result;
 use crate::store::DENSITY_FILE;
 use crate::sweep::FigureResult;
 use crate::trajectory::Row;
@@ -14,7 +15,7 @@ use crate::trajectory::Row;
 const TOP_NODES: usize = 3;
 
 /// The density section (headed `## Spectrum`): one line per run and step of `density.csv`.
-pub fn density_section(results: &[FigureResult]) -> anyhow::Result<String> {
+pub fn density_section(results: &[FigureResult]) -> Result<String> {
     let mut out = String::new();
     writeln!(
         out,

@@ -17,6 +17,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use super::{FIGURE_PNG, FIGURE_SVG};
+use crate::error::Result;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::sweep::{FigureOutput, SimpleModelInputs};
 use crate::trajectory::Row;
@@ -74,7 +75,7 @@ pub(super) fn plot_figure(
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
     scale: Scale,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let (rows, columns, panels) = match figure.kind {
         FigureKind::Interplay => panels::interplay_panels(output),
         FigureKind::LossCurves => panels::loss_curve_panels(output),
