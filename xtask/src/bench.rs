@@ -25,7 +25,8 @@ use crate::Global;
 use crate::flags::PrecisionArg;
 use reference::{Jax, Reference};
 use spec::{Model, Operation};
-use stepsharp_runner::{Precision, median};
+use stepsharp_runner::config::Precision;
+use stepsharp_runner::stats::median;
 use subject::{LANCZOS_STEPS, Subject};
 
 /// Arguments of `bench`.

@@ -1,7 +1,8 @@
 //! The command line's value enums and what each converts into (`--scale`, `--device`,
 //! `--dtype`, `bench --dtypes`).
 
-use stepsharp_runner::{DeviceKind, Precision, Scale};
+use stepsharp_runner::config::{DeviceKind, Precision};
+use stepsharp_runner::figure::Scale;
 
 /// `--scale`: the runner's [`Scale`].
 #[derive(clap::ValueEnum, Clone, Copy)]

@@ -33,7 +33,8 @@ use stepsharp_data::{Layout, NUM_CLASSES};
 use stepsharp_models::{
     Architecture, BatchNormMode, Gradient, Loss, Network, Objective, ResNetDepth, seeded_uniform,
 };
-use stepsharp_runner::{DeviceKind, median};
+use stepsharp_runner::config::DeviceKind;
+use stepsharp_runner::stats::median;
 use stepsharp_sharpness::{HessianOperator, LanczosConfig, LinearOperator, Vector, lanczos};
 
 use crate::Global;

@@ -3,7 +3,8 @@
 use clap::Args;
 use std::path::Path;
 
-use stepsharp_runner::{EXPERIMENTS_DIR, Scale, figure_names, list_runs};
+use stepsharp_runner::figure::{EXPERIMENTS_DIR, Scale, figure_names};
+use stepsharp_runner::store::list_runs;
 
 use crate::Global;
 

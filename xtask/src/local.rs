@@ -2,7 +2,7 @@
 //! missing runs as child processes of this binary (`xtask run <config>`), `N` at once, each
 //! with `--threads` (default: all cores) divided by `N` threads.
 //!
-//! Tuning grids are resolved round by round ([`stepsharp_runner::plan_figure`]), and the figure
+//! Tuning grids are resolved round by round ([`stepsharp_runner::sweep::plan_figure`]), and the figure
 //! is planned again whenever a child ends, so a run that waits for a grid (the other seeds at
 //! the best stepsize, a widened grid) starts as soon as that grid's round has ended while the
 //! other runs go on. Each child computes exactly what the sequential executor computes with
@@ -18,7 +18,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::ValueEnum;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use stepsharp_runner::{FigureConfig, MissingRun, plan_figure};
+use stepsharp_runner::figure::FigureConfig;
+use stepsharp_runner::sweep::{MissingRun, plan_figure};
 
 use crate::Global;
 

@@ -29,7 +29,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use flags::{DeviceArg, PrecisionArg, ScaleArg};
-use stepsharp_runner::{Interrupt, Interrupted, LockWait, Precision, SECOND_SIGNAL_EXIT, Scale};
+use stepsharp_runner::config::Precision;
+use stepsharp_runner::error::Error;
+use stepsharp_runner::figure::Scale;
+use stepsharp_runner::interrupt::{Interrupt, Interrupted, SECOND_SIGNAL_EXIT};
+use stepsharp_runner::lock::LockWait;
 
 /// Training allocates and frees tensor buffers of megabytes at every operation; glibc's malloc
 /// maps and unmaps each one, so a step spent about 30% of its time in page faults (profiled
@@ -123,8 +127,8 @@ impl Global {
         self.dtype.map(Precision::from)
     }
 
-    fn options(&self) -> stepsharp_runner::RunOptions {
-        stepsharp_runner::RunOptions {
+    fn options(&self) -> stepsharp_runner::train::RunOptions {
+        stepsharp_runner::train::RunOptions {
             results: self.results.clone(),
             data_dir: self.data.clone(),
             device: self.device.map(Into::into),
@@ -158,15 +162,21 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(command) => command.run(&cli.global),
         Command::GpuCheck(command) => command.run(&cli.global),
     };
-    if let Some(interrupted) = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.downcast_ref::<Interrupted>())
-    {
+    if let Some(interrupted) = result.as_ref().err().and_then(interrupted) {
         eprintln!("{interrupted}");
         std::process::exit(SECOND_SIGNAL_EXIT);
     }
     result
+}
+
+/// The [`Interrupted`] that stopped a run, wherever it is in `error`'s chain (the runner's
+/// [`Error`] holds it as its typed cause).
+fn interrupted(error: &anyhow::Error) -> Option<&Interrupted> {
+    error.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<Interrupted>()
+            .or_else(|| cause.downcast_ref::<Error>().and_then(Error::find))
+    })
 }
 
 #[cfg(test)]

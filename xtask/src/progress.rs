@@ -2,7 +2,8 @@
 //! where one line per finished run is printed instead).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use stepsharp_runner::{FigureEvent, Progress, RunOutcome};
+use stepsharp_runner::sweep::FigureEvent;
+use stepsharp_runner::train::{Progress, RunOutcome};
 
 /// Draws one bar per run.
 #[derive(Default)]

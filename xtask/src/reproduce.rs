@@ -5,10 +5,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use clap::Args;
-use stepsharp_runner::{
-    EXPERIMENTS_DIR, FigureConfig, REPORT_FILES, RunOptions, figure_dir, figure_file, figure_names,
-    load_figure, reproduce,
+use stepsharp_runner::figure::{
+    EXPERIMENTS_DIR, FigureConfig, figure_file, figure_names, load_figure,
 };
+use stepsharp_runner::report::{REPORT_FILES, figure_dir};
+use stepsharp_runner::reproduce::reproduce;
+use stepsharp_runner::train::RunOptions;
 
 use crate::Global;
 use crate::progress::Bars;
@@ -121,7 +123,7 @@ pub(crate) fn load(name: &str) -> anyhow::Result<FigureConfig> {
         "no experiment `{name}`: {} does not exist (see `cargo xtask list`)",
         path.display()
     );
-    load_figure(&path)
+    Ok(load_figure(&path)?)
 }
 
 fn expand(names: &[String]) -> anyhow::Result<Vec<String>> {

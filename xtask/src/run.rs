@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use stepsharp_runner::{FigureRun, ValidRunConfig, execute_valid, load_figure};
+use stepsharp_runner::config::ValidRunConfig;
+use stepsharp_runner::figure::{FigureRun, load_figure};
+use stepsharp_runner::train::execute_valid;
 
 use crate::Global;
 use crate::progress::Bars;
@@ -50,7 +52,7 @@ impl RunCommand {
             let label = self.config.display().to_string();
             vec![(label, ValidRunConfig::from_file(&self.config)?)]
         };
-        let options = stepsharp_runner::RunOptions {
+        let options = stepsharp_runner::train::RunOptions {
             force: self.force,
             stop_after: self.stop_after,
             ..global.options()
@@ -102,7 +104,7 @@ fn select(
 
 #[cfg(test)]
 mod tests {
-    use stepsharp_runner::{Scale, load_figure};
+    use stepsharp_runner::figure::{Scale, load_figure};
 
     use super::select;
 

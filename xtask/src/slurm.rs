@@ -8,7 +8,7 @@
 //! task waits, then reuses it), and a task stopped by SIGTERM (time limit, preemption)
 //! checkpoints after its current step; submitting again resumes it. Planning skips every run
 //! that has ended, so submitting again is idempotent; a tuning grid is submitted one round per
-//! invocation ([`stepsharp_runner::plan_figure`]).
+//! invocation ([`stepsharp_runner::sweep::plan_figure`]).
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -17,7 +17,9 @@ use std::process::Command;
 
 use anyhow::Context;
 use clap::Args;
-use stepsharp_runner::{FigureConfig, FigurePlan, SUBMISSIONS_DIR, SlurmResources, plan_figure};
+use stepsharp_runner::figure::{FigureConfig, SlurmResources};
+use stepsharp_runner::store::SUBMISSIONS_DIR;
+use stepsharp_runner::sweep::{FigurePlan, plan_figure};
 
 use crate::Global;
 use crate::local::forwarded_args;

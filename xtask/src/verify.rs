@@ -1,10 +1,13 @@
 //! `cargo xtask verify`: re-hash every cached run and check its files
-//! ([`stepsharp_runner::RunDir::verify`]), then warn about every plotted figure whose runs were
+//! ([`stepsharp_runner::store::RunDir::verify`]), then warn about every plotted figure whose runs were
 //! computed on CPUs with different kernel features (their trajectories are not bit-identical
 //! to a rerun on one machine).
 
 use clap::Args;
-use stepsharp_runner::{RunOptions, figure_dirs, plan_figure, verify_runs};
+use stepsharp_runner::report::figure_dirs;
+use stepsharp_runner::sweep::plan_figure;
+use stepsharp_runner::train::RunOptions;
+use stepsharp_runner::verify::verify_runs;
 
 use crate::Global;
 
@@ -53,7 +56,8 @@ fn mixed_cpu_features(global: &Global) -> Vec<String> {
             dtype,
             ..global.options()
         };
-        let plan = crate::reproduce::load(&name).and_then(|f| plan_figure(&f, scale, &options));
+        let plan =
+            crate::reproduce::load(&name).and_then(|f| Ok(plan_figure(&f, scale, &options)?));
         match plan {
             Ok(plan) => {
                 let sets = plan.cpu_feature_sets();

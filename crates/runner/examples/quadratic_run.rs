@@ -1,7 +1,8 @@
 //! Runs gradient descent with the Armijo rule on a quadratic with a known spectrum, with the
 //! sharpness measured by Lanczos every 5 steps, into a temporary results folder.
 
-use stepsharp_runner::{RunConfig, RunOptions, execute};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::train::{RunOptions, execute};
 
 fn main() -> anyhow::Result<()> {
     stepsharp_sharpness::enable_double_backward();

@@ -16,15 +16,15 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use stepsharp_data::BatcherState;
 use stepsharp_stepsize::RuleState;
 
-use crate::RunStatus;
+use crate::error::{Context, Result};
 use crate::fsio::{self, StoreError};
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, RunDir};
 use crate::train::{Counters, Timers};
 
@@ -153,7 +153,7 @@ pub fn save(
     state: &CheckpointState,
     tensors: &CheckpointTensors,
     status: &RunStatus,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let mut map: HashMap<String, Tensor> = HashMap::new();
     map.insert(PARAMETERS.into(), tensors.parameters.clone());
     for (name, tensor) in [
@@ -338,7 +338,7 @@ pub fn check_tensors(dir: &RunDir, manifest: &Manifest) -> Result<Option<String>
 }
 
 /// Reads the checkpoint, if the run has a trustworthy one.
-pub fn load(dir: &RunDir, device: &Device) -> anyhow::Result<Loaded> {
+pub fn load(dir: &RunDir, device: &Device) -> Result<Loaded> {
     let Some(manifest) = manifest(dir)? else {
         return Ok(Loaded::Nothing);
     };

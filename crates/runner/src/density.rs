@@ -9,9 +9,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use stepsharp_sharpness::SpectralDensity;
+
+use crate::error::{Context, Result};
 
 /// What a line of `density.csv` holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub struct DensityLine {
 }
 
 /// The lines of the density taken at `step`.
-pub fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine> {
+pub(crate) fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine> {
     let grid = density
         .grid
         .iter()
@@ -71,16 +72,18 @@ pub fn density_lines(step: usize, density: &SpectralDensity) -> Vec<DensityLine>
 }
 
 /// The file's text (header and one line per entry).
-pub fn density_csv(lines: &[DensityLine]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn density_csv(lines: &[DensityLine]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for line in lines {
         writer.serialize(line)?;
     }
-    Ok(writer.into_inner()?)
+    Ok(writer
+        .into_inner()
+        .map_err(csv::IntoInnerError::into_error)?)
 }
 
 /// Reads a `density.csv`.
-pub fn read_density(path: &Path) -> anyhow::Result<Vec<DensityLine>> {
+pub fn read_density(path: &Path) -> Result<Vec<DensityLine>> {
     let mut reader = csv::Reader::from_path(path)
         .with_context(|| format!("cannot open the density file {}", path.display()))?;
     reader

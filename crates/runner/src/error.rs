@@ -1,226 +1,291 @@
-//! Configuration errors: each names the file or the full field path at fault, and keeps the
-//! typed error of the crate that found it underneath.
+//! The runner's error: [`Error`], a typed cause (a config, store or lower-crate error, an
+//! interrupted run, a failed check) inside the context of what was being done.
 //!
-//! A value rejected by a lower crate (`stepsize`, `direction`, `model`, `data`, `sharpness.trace` and
-//! `sharpness.density`) is a variant holding that crate's error as its
-//! [`source`](std::error::Error::source), and its message names the field by its full path in
-//! the run config. A config read from TOML wraps such an error in [`ConfigError::In`], which
-//! names where it came from. Printed as a chain (`{:#}` of an `anyhow::Error`, or anyhow's
-//! `Caused by:` list), a bad Armijo constant in a figure reads:
+//! A function of the runner that trains, sweeps, reads results or writes a report returns
+//! [`Result`] (one that only reads a config or a store file returns its own [`ConfigError`] or
+//! [`StoreError`], which converts into [`Error`] with `?`). An error reads as a chain,
+//! outermost first: each [`Error::Context`] says what was being done, and the last link is the
+//! typed cause with its own sources. `{}` prints the outermost message; `{:#}` prints the whole
+//! chain joined by `": "`, as `anyhow` does (and an `anyhow::Error` made from an [`Error`] with
+//! `?` prints the same chain, `{:#}` or `Caused by:`):
 //!
 //! ```text
-//! experiments/figure3.toml: scale `quick`: group `full batch`, series `armijo`:
-//! invalid value for `stepsize.c` = 1.5: expected 0 < c < 1:
-//! invalid config: armijo.c = 1.5, expected 0 < c < 1
+//! run `full batch / armijo / seed 0`: interrupted: run 3f2a9c1e0b7d4e65 stopped after step 12
+//! with a checkpoint; run the same command again to resume it
 //! ```
 //!
-//! (file and scale from the figure loader, group and series from [`ConfigError::In`], then the
-//! runner's message and the stepsize crate's error.)
+//! The typed cause is found with [`Error::find`], wherever it sits in the chain: the
+//! [`Interrupted`] of a stopped run, the [`ConfigError`] of a bad config, or the error of a
+//! lower crate underneath one (every link of [`std::error::Error::source`] past a context is
+//! the typed error itself, so a walk over the sources that downcasts finds it too).
+//!
+//! ```
+//! use stepsharp_runner::config::ConfigError;
+//! use stepsharp_runner::figure::load_figure;
+//!
+//! let folder = tempfile::tempdir().unwrap();
+//! let path = folder.path().join("bad.toml");
+//! std::fs::write(&path, "title = \"bad\"\nkind = \"no such kind\"\n").unwrap();
+//! let error = load_figure(&path).unwrap_err();
+//! assert!(error.find::<ConfigError>().is_some(), "{error:#}");
+//! ```
 
-use std::fmt::Display;
+use std::error::Error as StdError;
+use std::fmt::{self, Display};
 
 use stepsharp_data::DataError;
 use stepsharp_direction::DirectionError;
 use stepsharp_models::ModelError;
+use stepsharp_quadratic::QuadraticError;
 use stepsharp_sharpness::SharpnessError;
 use stepsharp_stepsize::StepsizeError;
 
-/// A config that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The TOML text does not parse, or has unknown keys or wrong types.
-    #[error("{origin}: {message}")]
-    Parse {
-        /// The file (or other source) being read.
-        origin: String,
-        /// What the parser said: with line and column for text, with the key path (e.g.
-        /// ``in `training.batch_size` ``) for a table.
+use crate::config::ConfigError;
+use crate::interrupt::Interrupted;
+use crate::store::{StoreError, StoredConfigError};
+
+/// An error of the runner: a typed cause, with the context of what was being done.
+#[derive(Debug)]
+pub enum Error {
+    /// A config that cannot be used.
+    Config(ConfigError),
+    /// A file operation of the run store failed, or a run folder cannot be used.
+    Store(StoreError),
+    /// A run's stored config cannot be read back.
+    StoredConfig(StoredConfigError),
+    /// The run stopped on a Ctrl-C, after writing a checkpoint.
+    Interrupted(Interrupted),
+    /// The data crate failed (loading or batching CIFAR-10).
+    Data(DataError),
+    /// The models crate failed (building or evaluating a network).
+    Model(ModelError),
+    /// The sharpness crate failed (an eigen-solver or estimator).
+    Sharpness(SharpnessError),
+    /// The stepsize crate failed (a stepsize rule).
+    Stepsize(StepsizeError),
+    /// The direction crate failed (an update direction).
+    Direction(DirectionError),
+    /// The quadratic crate failed (a quadratic objective or the simple model).
+    Quadratic(QuadraticError),
+    /// A tensor operation failed.
+    Candle(candle_core::Error),
+    /// A file operation outside the run store failed.
+    Io(std::io::Error),
+    /// A CSV file (trajectory, density) cannot be read or written.
+    Csv(csv::Error),
+    /// A JSON value cannot be written.
+    Json(serde_json::Error),
+    /// A config cannot be written as TOML.
+    Toml(toml::ser::Error),
+    /// A report's text cannot be formatted.
+    Format(fmt::Error),
+    /// Drawing a figure failed.
+    Plot {
+        /// What the plotting library said.
         message: String,
     },
-    /// The config file holds no setting at all (a default run is never started by accident).
-    #[error("{origin}: the config file is empty (write at least one setting, e.g. `model`)")]
-    Empty {
-        /// The file.
-        origin: String,
-    },
-    /// A value is outside its allowed range.
-    #[error("invalid value for `{field}`{value}: expected {expected}")]
-    Invalid {
-        /// Dotted path of the field, e.g. `sharpness.tolerance`.
-        field: String,
-        /// The offending value, printed as ` = value` (empty when not a scalar).
-        value: String,
-        /// The allowed range, in words.
-        expected: String,
-    },
-    /// The `stepsize` table is invalid; the message names `stepsize.<field>`.
-    #[error("{}", nested("stepsize", .0))]
-    Stepsize(#[from] StepsizeError),
-    /// The `direction` table is invalid; the message names `direction.<field>`.
-    #[error("{}", nested("direction", .0))]
-    Direction(#[from] DirectionError),
-    /// The `data` table is invalid; the message names `data.<field>`.
-    #[error("{}", nested("data", .0))]
-    Data(#[from] DataError),
-    /// The `model` table is invalid; the message names `model.<field>`.
-    #[error("{}", nested("model", .0))]
-    Model(#[from] ModelError),
-    /// `sharpness.trace` or `sharpness.density` is invalid (the sharpness crate's estimator
-    /// rejected it); the message names the field.
-    #[error("{}", sharpness_message(field, source))]
-    Sharpness {
-        /// Dotted path of the field, e.g. `sharpness.density.lanczos_steps`.
-        field: String,
-        /// The sharpness crate's error.
-        source: SharpnessError,
-    },
-    /// The config read from `origin` has an invalid value; `error`, its source, says which.
-    #[error("{origin}")]
-    In {
-        /// The file, or a figure's group and series, the config came from.
-        origin: String,
-        /// What is wrong.
-        #[source]
-        error: Box<ConfigError>,
+    /// A failed check that has no error of a lower crate: the message says what is wrong.
+    Invalid(String),
+    /// `source` happened while doing what `context` says.
+    Context {
+        /// What was being done, e.g. ``run `armijo` ``.
+        context: String,
+        /// What went wrong.
+        source: Box<Error>,
     },
 }
 
-impl ConfigError {
-    /// An [`ConfigError::Invalid`] for `field` holding `value`.
-    pub fn invalid(field: &str, value: impl Display, expected: impl Display) -> Self {
-        let value = value.to_string();
-        ConfigError::Invalid {
-            field: field.to_string(),
-            value: if value.is_empty() {
-                value
-            } else {
-                format!(" = {value}")
-            },
-            expected: expected.to_string(),
-        }
-    }
+/// A result whose error is the runner's [`Error`] unless another one is named.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-    /// `error` in the config read from `origin` ([`ConfigError::In`]).
-    pub(crate) fn in_origin(origin: &str, error: ConfigError) -> Self {
-        ConfigError::In {
-            origin: origin.to_string(),
-            error: Box::new(error),
-        }
-    }
-
-    /// The full dotted path of the offending field, when one is known (e.g. `stepsize.eta`).
-    pub fn field(&self) -> Option<String> {
-        match self {
-            ConfigError::Parse { .. } | ConfigError::Empty { .. } => None,
-            ConfigError::Invalid { field, .. } | ConfigError::Sharpness { field, .. } => {
-                Some(field.clone())
+impl Error {
+    /// The first error of type `E` in the chain (this error's typed cause included), e.g. the
+    /// [`Interrupted`] of a stopped run or the lower crate's error under a [`ConfigError`].
+    pub fn find<E: StdError + 'static>(&self) -> Option<&E> {
+        let mut next = Some(self.as_link());
+        while let Some(error) = next {
+            if let Some(found) = error.downcast_ref::<E>() {
+                return Some(found);
             }
-            ConfigError::Stepsize(error) => nested_field("stepsize", error),
-            ConfigError::Direction(error) => nested_field("direction", error),
-            ConfigError::Data(error) => nested_field("data", error),
-            ConfigError::Model(error) => nested_field("model", error),
-            ConfigError::In { error, .. } => error.field(),
+            next = error.source();
         }
+        None
+    }
+
+    /// `self` in the context of `context` ([`Error::Context`]).
+    pub(crate) fn in_context(self, context: impl Display) -> Self {
+        Error::Context {
+            context: context.to_string(),
+            source: Box::new(self),
+        }
+    }
+
+    /// This error as a link of a source chain: the typed error itself (so that a downcast
+    /// along the chain finds it), or `self` when it holds none.
+    fn as_link(&self) -> &(dyn StdError + 'static) {
+        self.typed().unwrap_or(self)
     }
 }
 
-/// An error of a sub-crate whose invalid-config variant names a field relative to its own
-/// table.
-trait FieldError: Display {
-    /// The field path as the sub-crate names it (`constant.eta`, `train_subset.count`), the
-    /// value and the expected range, for an invalid-config error.
-    fn invalid_field(&self) -> Option<(String, String, String)>;
-    /// Whether the field path starts with the name of a variant (`constant.eta` for the
-    /// `stepsize` table, whose variant is chosen by `kind`) rather than a key of the table.
-    const VARIANT_PREFIXED: bool;
-}
-
-impl FieldError for StepsizeError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
+impl Display for Error {
+    /// The outermost message; with `{:#}`, the whole chain joined by `": "`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StepsizeError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.to_string(), expected.to_string())),
-            _ => None,
+            Error::Plot { message } => write!(f, "plotting failed: {message}")?,
+            Error::Invalid(message) => f.write_str(message)?,
+            Error::Context { context, .. } => f.write_str(context)?,
+            typed => write!(f, "{}", typed.as_link())?,
         }
+        if f.alternate() {
+            let mut next = self.source();
+            while let Some(source) = next {
+                write!(f, ": {source}")?;
+                next = source.source();
+            }
+        }
+        Ok(())
     }
-    const VARIANT_PREFIXED: bool = true;
 }
 
-impl FieldError for DirectionError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
+impl StdError for Error {
+    /// Past a [`Error::Context`], its source as a link ([`Error::find`]); past a typed cause,
+    /// that error's own source.
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            DirectionError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.to_string(), expected.to_string())),
-            _ => None,
+            Error::Context { source, .. } => Some(source.as_link()),
+            Error::Plot { .. } | Error::Invalid(_) => None,
+            typed => typed.as_link().source(),
         }
     }
-    const VARIANT_PREFIXED: bool = true;
 }
 
-impl FieldError for DataError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            DataError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.clone(), value.clone(), expected.clone())),
-            _ => None,
+/// For each variant holding a typed cause: `From`, so that `?` wraps the cause, and the
+/// cause as [`Error::typed`] returns it.
+macro_rules! typed_causes {
+    ($($variant:ident($error:ty)),* $(,)?) => {
+        $(impl From<$error> for Error {
+            fn from(error: $error) -> Self {
+                Error::$variant(error)
+            }
+        })*
+
+        impl Error {
+            /// The typed error this variant holds, when it holds one.
+            fn typed(&self) -> Option<&(dyn StdError + 'static)> {
+                match self {
+                    $(Error::$variant(error) => Some(error as &(dyn StdError + 'static)),)*
+                    Error::Plot { .. } | Error::Invalid(_) | Error::Context { .. } => None,
+                }
+            }
         }
-    }
-    const VARIANT_PREFIXED: bool = false;
-}
-
-impl FieldError for ModelError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            ModelError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.clone(), expected.to_string())),
-            _ => None,
-        }
-    }
-    const VARIANT_PREFIXED: bool = true;
-}
-
-/// `table.<field>`: the sub-crate's field path under the run config's `table`.
-fn nested_field<E: FieldError>(table: &str, error: &E) -> Option<String> {
-    let (field, ..) = error.invalid_field()?;
-    let key = match E::VARIANT_PREFIXED {
-        true => field.split_once('.').map_or(field.as_str(), |(_, key)| key),
-        false => field.as_str(),
     };
-    Some(format!("{table}.{key}"))
 }
 
-/// The message of a sub-crate error under `table`: `invalid value for `stepsize.eta` = -0.1:
-/// expected …`, or the sub-crate's own message prefixed with the table.
-fn nested<E: FieldError>(table: &str, error: &E) -> String {
-    match (nested_field(table, error), error.invalid_field()) {
-        (Some(field), Some((_, value, expected))) => invalid_value(&field, &value, &expected),
-        _ => format!("invalid `{table}`: {error}"),
+typed_causes!(
+    Config(ConfigError),
+    Store(StoreError),
+    StoredConfig(StoredConfigError),
+    Interrupted(Interrupted),
+    Data(DataError),
+    Model(ModelError),
+    Sharpness(SharpnessError),
+    Stepsize(StepsizeError),
+    Direction(DirectionError),
+    Quadratic(QuadraticError),
+    Candle(candle_core::Error),
+    Io(std::io::Error),
+    Csv(csv::Error),
+    Json(serde_json::Error),
+    Toml(toml::ser::Error),
+    Format(fmt::Error),
+);
+
+/// `.context(..)` and `.with_context(..)`: an error (of any type that converts into
+/// [`Error`]) in the context of what was being done, or a missing value as an
+/// [`Error::Invalid`] saying what is missing.
+pub(crate) trait Context<T> {
+    /// The error in the context `context`.
+    fn context(self, context: impl Display) -> Result<T>;
+    /// The error in the context `context()` (evaluated only on an error).
+    fn with_context<C: Display>(self, context: impl FnOnce() -> C) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context(self, context: impl Display) -> Result<T> {
+        self.map_err(|error| error.into().in_context(context))
+    }
+
+    fn with_context<C: Display>(self, context: impl FnOnce() -> C) -> Result<T> {
+        self.map_err(|error| error.into().in_context(context()))
     }
 }
 
-/// The message of [`ConfigError::Sharpness`].
-fn sharpness_message(field: &str, error: &SharpnessError) -> String {
-    match error {
-        SharpnessError::InvalidConfig {
-            value, expected, ..
-        } => invalid_value(field, value, expected),
-        other => format!("invalid `{field}`: {other}"),
+impl<T> Context<T> for Option<T> {
+    fn context(self, context: impl Display) -> Result<T> {
+        self.ok_or_else(|| Error::Invalid(context.to_string()))
+    }
+
+    fn with_context<C: Display>(self, context: impl FnOnce() -> C) -> Result<T> {
+        self.ok_or_else(|| Error::Invalid(context().to_string()))
     }
 }
 
-/// `invalid value for `field` = value: expected …`.
-fn invalid_value(field: &str, value: &str, expected: &str) -> String {
-    format!("invalid value for `{field}` = {value}: expected {expected}")
+/// Returns an [`Error::Invalid`] with the formatted message.
+macro_rules! bail {
+    ($($message:tt)+) => {
+        return Err($crate::error::Error::Invalid(format!($($message)+)))
+    };
+}
+
+/// Returns an [`Error::Invalid`] with the formatted message unless `condition` holds.
+macro_rules! ensure {
+    ($condition:expr, $($message:tt)+) => {
+        if !$condition {
+            $crate::error::bail!($($message)+);
+        }
+    };
+}
+
+pub(crate) use {bail, ensure};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interrupted() -> Error {
+        Error::from(Interrupted {
+            run_id: "0123".to_string(),
+            steps_done: 3,
+        })
+    }
+
+    #[test]
+    fn the_chain_prints_like_anyhow() {
+        let error = interrupted().in_context("run `a`").in_context("figure `f`");
+        assert_eq!(error.to_string(), "figure `f`");
+        let cause = interrupted().to_string();
+        assert_eq!(
+            format!("{error:#}"),
+            format!("figure `f`: run `a`: {cause}")
+        );
+        let anyhow = format!("{:#}", anyhow::Error::from(error));
+        assert_eq!(anyhow, format!("figure `f`: run `a`: {cause}"));
+    }
+
+    #[test]
+    fn a_typed_cause_is_found_at_the_top_and_under_contexts() {
+        assert_eq!(interrupted().find::<Interrupted>().unwrap().steps_done, 3);
+        let wrapped = interrupted().in_context("run `a`");
+        assert_eq!(wrapped.find::<Interrupted>().unwrap().steps_done, 3);
+        let source = wrapped.source().expect("a source");
+        assert!(source.downcast_ref::<Interrupted>().is_some());
+        assert!(Error::Invalid("no".into()).find::<Interrupted>().is_none());
+    }
+
+    #[test]
+    fn a_missing_value_is_an_invalid_error_with_no_source() {
+        let error = None::<u8>.context("gradient missing").unwrap_err();
+        assert!(matches!(&error, Error::Invalid(m) if m == "gradient missing"));
+        assert!(error.source().is_none());
+    }
 }

@@ -61,7 +61,7 @@ fn fault() -> Option<Fault> {
 }
 
 /// Marks a write point: aborts here if this is the one chosen by `abort-before-write`.
-pub fn write_point() {
+pub(crate) fn write_point() {
     static WRITES: AtomicUsize = AtomicUsize::new(0);
     let index = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
     if fault() == Some(Fault::AbortBeforeWrite(index)) {
@@ -70,7 +70,7 @@ pub fn write_point() {
 }
 
 /// Marks the end of step `step`: sends the chosen signals after that step.
-pub fn step_recorded(step: usize) {
+pub(crate) fn step_recorded(step: usize) {
     if let Some(Fault::SignalsAfterStep {
         step: at,
         signals,

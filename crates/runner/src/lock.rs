@@ -13,7 +13,7 @@ use crate::fsio::StoreError;
 use crate::store::{RunDir, unix_now};
 
 /// Extension of lock files: `results/<run id>.lock`.
-pub const LOCK_EXTENSION: &str = "lock";
+pub(crate) const LOCK_EXTENSION: &str = "lock";
 
 /// What to do when another process holds a run's lock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum LockWait {
 
 /// Whether the lock excludes every other process or only writers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockKind {
+pub(crate) enum LockKind {
     /// One writer, no reader.
     Exclusive,
     /// Any number of readers, no writer.
@@ -36,7 +36,7 @@ pub enum LockKind {
 
 /// A held lock on one run; released when dropped.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
 }
 

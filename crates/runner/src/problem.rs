@@ -4,7 +4,6 @@
 //! can do lives on its own type (the models crate's [`Objective`], [`QuadraticProblem`]);
 //! [`Problem`] matches once and delegates.
 
-use anyhow::Context;
 use candle_core::{DType, Device, Tensor, Var};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -14,7 +13,8 @@ use stepsharp_models::{
 };
 use stepsharp_quadratic::Quadratic;
 
-use crate::{ModelSpec, QuadraticSpec, RunConfig};
+use crate::config::{ModelSpec, QuadraticSpec, RunConfig};
+use crate::error::{Context, Result};
 
 /// The examples one loss evaluation runs over.
 #[derive(Clone)]
@@ -35,13 +35,13 @@ impl Examples {
     }
 
     /// The examples at `indices`.
-    pub fn select(dataset: &Dataset, indices: &[u32]) -> anyhow::Result<Self> {
+    pub fn select(dataset: &Dataset, indices: &[u32]) -> Result<Self> {
         let (inputs, labels) = dataset.select(indices)?;
         Ok(Self { inputs, labels })
     }
 
     /// No examples (what a quadratic, which has no data, is "evaluated on").
-    pub fn none(device: &Device) -> anyhow::Result<Self> {
+    pub fn none(device: &Device) -> Result<Self> {
         let empty = Tensor::zeros(0, DType::U32, device)?;
         Ok(Self {
             inputs: empty.clone(),
@@ -113,7 +113,7 @@ pub struct QuadraticProblem {
 impl Problem {
     /// The objective of `config`'s `model`: a network initialized from `seeds.init`, or a
     /// quadratic ([`QuadraticProblem::new`]), in `config.dtype` on `device`.
-    pub fn new(config: &RunConfig, device: &Device) -> anyhow::Result<Self> {
+    pub fn new(config: &RunConfig, device: &Device) -> Result<Self> {
         let dtype = config.dtype.dtype();
         Ok(match &config.model {
             ModelSpec::Network(architecture) => Problem::Network(Objective::new(
@@ -136,7 +136,7 @@ impl Problem {
     }
 
     /// A copy of the parameters as one flat vector.
-    pub fn flat_parameters(&self) -> anyhow::Result<Tensor> {
+    pub fn flat_parameters(&self) -> Result<Tensor> {
         Ok(match self {
             Problem::Network(objective) => objective.network().flat_parameters()?,
             Problem::Quadratic(quadratic) => quadratic.w.as_tensor().copy()?,
@@ -144,7 +144,7 @@ impl Problem {
     }
 
     /// Sets the parameters from a flat vector.
-    pub fn set_flat_parameters(&self, flat: &Tensor) -> anyhow::Result<()> {
+    pub fn set_flat_parameters(&self, flat: &Tensor) -> Result<()> {
         match self {
             Problem::Network(objective) => objective.network().set_flat_parameters(flat)?,
             Problem::Quadratic(quadratic) => quadratic.w.set(flat)?,
@@ -162,7 +162,7 @@ impl Problem {
         examples: &Examples,
         gradient: Gradient,
         statistics: RunningStatistics,
-    ) -> anyhow::Result<Measurement> {
+    ) -> Result<Measurement> {
         match self {
             Problem::Network(objective) => {
                 let evaluation = objective.evaluate(
@@ -185,7 +185,7 @@ impl Problem {
 
     /// Loss on `examples` as scalar tensors with live graphs (one per chunk, summing to the
     /// loss), for the exact Hessian operator. BatchNorm uses batch statistics without update.
-    pub fn chunk_losses(&self, examples: &Examples) -> anyhow::Result<Vec<Tensor>> {
+    pub fn chunk_losses(&self, examples: &Examples) -> Result<Vec<Tensor>> {
         (0..self.chunk_count(examples))
             .map(|index| self.chunk_loss(examples, index))
             .collect()
@@ -200,7 +200,7 @@ impl Problem {
     }
 
     /// Chunk `index` of [`Problem::chunk_losses`] alone, so that one graph at a time is alive.
-    pub fn chunk_loss(&self, examples: &Examples, index: usize) -> anyhow::Result<Tensor> {
+    pub fn chunk_loss(&self, examples: &Examples, index: usize) -> Result<Tensor> {
         match self {
             Problem::Network(objective) => Ok(objective.chunk_loss(
                 &examples.inputs,
@@ -215,7 +215,7 @@ impl Problem {
     /// For an MLP: its forward and backward passes on `examples`, kept for exact
     /// Hessian-vector products by the R-operator ([`MlpCurvature`], no autograd graph); `None`
     /// for other problems, whose products go through [`Problem::chunk_losses`].
-    pub fn mlp_curvature(&self, examples: &Examples) -> anyhow::Result<Option<MlpCurvature<'_>>> {
+    pub fn mlp_curvature(&self, examples: &Examples) -> Result<Option<MlpCurvature<'_>>> {
         match self {
             Problem::Network(objective)
                 if matches!(objective.network().architecture(), Architecture::Mlp { .. }) =>
@@ -229,7 +229,7 @@ impl Problem {
     }
 
     /// Test loss and accuracy with BatchNorm running statistics (NaN for a quadratic).
-    pub fn test(&self, examples: &Examples) -> anyhow::Result<(f64, f64)> {
+    pub fn test(&self, examples: &Examples) -> Result<(f64, f64)> {
         match self {
             Problem::Network(objective) => {
                 let evaluation = objective.evaluate(
@@ -245,7 +245,7 @@ impl Problem {
     }
 
     /// Non-trainable state to checkpoint (BatchNorm running statistics).
-    pub fn buffers(&self) -> anyhow::Result<Vec<(String, Tensor)>> {
+    pub fn buffers(&self) -> Result<Vec<(String, Tensor)>> {
         match self {
             Problem::Network(objective) => Ok(objective.network().buffers()?),
             Problem::Quadratic(_) => Ok(Vec::new()),
@@ -253,7 +253,7 @@ impl Problem {
     }
 
     /// Restores [`Problem::buffers`].
-    pub fn set_buffers(&self, buffers: &[(String, Tensor)]) -> anyhow::Result<()> {
+    pub fn set_buffers(&self, buffers: &[(String, Tensor)]) -> Result<()> {
         if let Problem::Network(objective) = self {
             objective.network().set_buffers(buffers)?;
         }
@@ -265,7 +265,7 @@ impl QuadraticProblem {
     /// A quadratic with the given spectrum (`H = QΛQᵀ`, `Q` seeded by `spec.seed`; see
     /// [`Quadratic::with_spectrum`]) and `w* = 0`, started at a standard-normal point drawn
     /// with seed `spec.seed + 1`.
-    pub fn new(spec: &QuadraticSpec, dtype: DType, device: &Device) -> anyhow::Result<Self> {
+    pub fn new(spec: &QuadraticSpec, dtype: DType, device: &Device) -> Result<Self> {
         let quadratic = Quadratic::with_spectrum(&spec.spectrum, spec.seed)
             .context("building the quadratic objective")?;
         let n = quadratic.dim();
@@ -283,14 +283,14 @@ impl QuadraticProblem {
     }
 
     /// `f(w)` as a scalar tensor with a live graph.
-    fn loss(&self) -> anyhow::Result<Tensor> {
+    fn loss(&self) -> Result<Tensor> {
         let d = self.w.as_tensor().sub(&self.w_star)?.unsqueeze(1)?;
         let hd = self.hessian.matmul(&d)?;
         Ok((d.t()?.matmul(&hd)?.squeeze(0)?.squeeze(0)? * 0.5)?)
     }
 
     /// [`Problem::measure`] of the quadratic: one forward pass, the gradient by backward.
-    fn measure(&self, gradient: Gradient) -> anyhow::Result<Measurement> {
+    fn measure(&self, gradient: Gradient) -> Result<Measurement> {
         let value = self.loss()?;
         let gradient = match gradient {
             Gradient::Compute => {

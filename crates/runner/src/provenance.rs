@@ -71,7 +71,7 @@ impl SlurmJob {
 }
 
 /// The host name (`/etc/hostname`, else `$HOSTNAME`), or `unknown`.
-pub fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))

@@ -4,10 +4,12 @@
 
 use std::path::Path;
 
+use crate::config::Precision;
+use crate::error::Result;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::report::{PrecisionCounterpart, write_report};
 use crate::sweep::{FigureEvent, FigureOutput, plan_figure, run_figure, simple_model_inputs};
-use crate::{Precision, RunOptions};
+use crate::train::RunOptions;
 
 /// Runs every missing run of a figure at `scale` (reusing completed ones), tunes constant
 /// stepsizes, then plots the figure and writes its claims report and table of runs into
@@ -22,7 +24,7 @@ pub fn reproduce(
     options: &RunOptions,
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
-) -> anyhow::Result<FigureOutput> {
+) -> Result<FigureOutput> {
     let output = run_figure(figure, scale, options, out_dir, events)?;
     let simple_model = simple_model_inputs(figure, options, scale)?;
     let counterpart = precision_counterpart(figure, scale, options, &output)?;
@@ -45,7 +47,7 @@ fn precision_counterpart(
     scale: Scale,
     options: &RunOptions,
     output: &FigureOutput,
-) -> anyhow::Result<Option<PrecisionCounterpart>> {
+) -> Result<Option<PrecisionCounterpart>> {
     if matches!(
         figure.kind,
         FigureKind::SimpleModel | FigureKind::SpectralDensity

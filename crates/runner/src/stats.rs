@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Row, RunStatus};
+use crate::status::RunStatus;
+use crate::trajectory::Row;
 
 /// Default fraction of a trajectory in a window (first or last 10% of steps or measurements).
 pub const TAIL_FRACTION: f64 = 0.1;
@@ -19,14 +20,14 @@ pub const TAIL_FRACTION: f64 = 0.1;
 pub const LATE_FRACTION: f64 = 1.0 / 3.0;
 
 /// Arithmetic mean; None for no values.
-pub fn mean(values: &[f64]) -> Option<f64> {
+pub(crate) fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
 /// Median (the mean of the two middle values for an even count); None for no values.
 ///
 /// ```
-/// use stepsharp_runner::median;
+/// use stepsharp_runner::stats::median;
 /// assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
 /// assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
 /// assert_eq!(median(&[]), None);
@@ -46,12 +47,12 @@ pub fn median(values: &[f64]) -> Option<f64> {
 }
 
 /// The last `⌈fraction·n⌉` values (at least one of a non-empty slice).
-pub fn tail<T>(values: &[T], fraction: f64) -> &[T] {
+pub(crate) fn tail<T>(values: &[T], fraction: f64) -> &[T] {
     &values[values.len() - window_len(values.len(), fraction)..]
 }
 
 /// The first `⌈fraction·n⌉` values (at least one of a non-empty slice).
-pub fn head<T>(values: &[T], fraction: f64) -> &[T] {
+pub(crate) fn head<T>(values: &[T], fraction: f64) -> &[T] {
     &values[..window_len(values.len(), fraction)]
 }
 

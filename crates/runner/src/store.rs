@@ -1,16 +1,19 @@
 //! The on-disk layout of results: `results/<run id>/` with the resolved config, metadata,
 //! trajectory and checkpoint, and the lock `results/<run id>.lock` beside it. Every file is
-//! written atomically ([`crate::fsio`]), so a crash never leaves a half-written file that is
+//! written atomically ([`write_atomic`]), so a crash never leaves a half-written file that is
 //! taken as complete.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fsio::{StoreError, read_text, write_atomic};
+use crate::config::{ConfigError, RunConfig};
+use crate::fsio::read_text;
 use crate::hash::RUN_ID_LEN;
 use crate::provenance::Machine;
-use crate::{ConfigError, RunConfig, RunStatus};
+use crate::status::RunStatus;
+
+pub use crate::fsio::{RESULT_FILE_MODE, StoreError, write_atomic};
 
 /// Provenance of a run, stored as `metadata.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,15 +66,15 @@ pub struct Metadata {
 }
 
 /// File names inside a run folder.
-pub const CONFIG_FILE: &str = "config.toml";
+pub(crate) const CONFIG_FILE: &str = "config.toml";
 /// Metadata file name.
-pub const METADATA_FILE: &str = "metadata.json";
+pub(crate) const METADATA_FILE: &str = "metadata.json";
 /// Trajectory file name.
-pub const TRAJECTORY_FILE: &str = "trajectory.csv";
+pub(crate) const TRAJECTORY_FILE: &str = "trajectory.csv";
 /// Spectral densities file name (runs with `sharpness.density`).
-pub const DENSITY_FILE: &str = "density.csv";
+pub(crate) const DENSITY_FILE: &str = "density.csv";
 /// Checkpoint manifest file name (its rename into place commits a checkpoint).
-pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+pub(crate) const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// The folder of figures under the results folder (not a run).
 pub const FIGURES_DIR: &str = "figures";
 /// The folder of cluster submissions (scripts, configs, logs) under the results folder (not a
@@ -153,7 +156,7 @@ fn read_metadata(path: &Path) -> Result<Metadata, StoreError> {
 }
 
 /// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

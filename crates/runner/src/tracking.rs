@@ -13,8 +13,9 @@ use stepsharp_sharpness::{
     WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
 };
 
+use crate::config::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
+use crate::error::{Error, Result};
 use crate::problem::{Examples, Problem, RunningStatistics};
-use crate::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
 
 /// The stream names that seed the trace's and the density's probes from `seeds.probe`
 /// (`stepsharp_data::derive_seed`), so that they draw other numbers than the solver's start.
@@ -121,7 +122,7 @@ pub struct Tracking {
 
 impl Tracking {
     /// The tracking of `config`'s `sharpness` table, with no previous measurement.
-    pub fn new(config: &RunConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &RunConfig) -> Result<Self> {
         let sharpness = &config.sharpness;
         let probe = config.seeds.probe;
         let solver = match sharpness.method {
@@ -193,7 +194,7 @@ impl Tracking {
         preconditioner: Option<&Tensor>,
         step: u64,
         due: Due,
-    ) -> anyhow::Result<SharpnessReading> {
+    ) -> Result<SharpnessReading> {
         let targets = Targets {
             direction,
             preconditioner,
@@ -249,7 +250,7 @@ impl Tracking {
         targets: &Targets,
         eval_loss: f64,
         passes: (u64, u64),
-    ) -> anyhow::Result<SharpnessReading>
+    ) -> Result<SharpnessReading>
     where
         O: LinearOperator<Vector = Tensor>,
     {
@@ -270,7 +271,9 @@ impl Tracking {
                     let spectrum = solver.solve(&mut scaled, step)?;
                     hvps += spectrum.hvps;
                     let top = spectrum.eigenpairs.first().ok_or_else(|| {
-                        anyhow::anyhow!("the preconditioned eigen-solver returned no eigenpair")
+                        Error::Invalid(
+                            "the preconditioned eigen-solver returned no eigenpair".into(),
+                        )
                     })?;
                     Some(PreconditionedReading {
                         value: top.value,
@@ -284,7 +287,7 @@ impl Tracking {
             let top = spectrum
                 .eigenpairs
                 .first()
-                .ok_or_else(|| anyhow::anyhow!("the eigen-solver returned no eigenpair"))?;
+                .ok_or_else(|| Error::Invalid("the eigen-solver returned no eigenpair".into()))?;
             Some(SpectrumReading {
                 top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
                 residual: top.residual,
@@ -328,11 +331,7 @@ struct Targets<'a> {
 }
 
 /// `uᵀHu` on `examples` (CDAT's curvature oracle): one exact HVP.
-pub fn curvature_along(
-    problem: &Problem,
-    examples: &Examples,
-    direction: &Tensor,
-) -> anyhow::Result<f64> {
+pub fn curvature_along(problem: &Problem, examples: &Examples, direction: &Tensor) -> Result<f64> {
     let params = problem.parameters();
     let form = match problem.mlp_curvature(examples)? {
         Some(curvature) => directional_curvature(

@@ -9,9 +9,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use stepsharp_direction::NonDescentAction;
+
+use crate::error::{Context, Result};
 
 /// One optimizer step `t`: quantities at `w_t` and the step `η_t` taken from it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -114,7 +115,7 @@ impl Row {
 }
 
 /// Reads a trajectory CSV.
-pub fn read_trajectory(path: &Path) -> anyhow::Result<Vec<Row>> {
+pub fn read_trajectory(path: &Path) -> Result<Vec<Row>> {
     let mut reader = csv::Reader::from_path(path)
         .with_context(|| format!("cannot open trajectory {}", path.display()))?;
     reader
@@ -125,16 +126,20 @@ pub fn read_trajectory(path: &Path) -> anyhow::Result<Vec<Row>> {
 }
 
 /// The trajectory as CSV text (header and one line per row).
-pub fn trajectory_csv(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
+pub fn trajectory_csv(rows: &[Row]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         writer.serialize(row)?;
     }
     if rows.is_empty() {
         writer.serialize(Row::default())?;
-        let text = writer.into_inner()?;
+        let text = writer
+            .into_inner()
+            .map_err(csv::IntoInnerError::into_error)?;
         let header_end = text.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
         return Ok(text[..header_end].to_vec());
     }
-    Ok(writer.into_inner()?)
+    Ok(writer
+        .into_inner()
+        .map_err(csv::IntoInnerError::into_error)?)
 }

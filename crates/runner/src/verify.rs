@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-
 use crate::checkpoint;
+use crate::error::{Context, Result, bail, ensure};
 use crate::fsio::{StoreError, blake3_file};
 use crate::hash::RUN_ID_LEN;
+use crate::hash::run_hash;
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, list_runs};
-use crate::{RunStatus, read_trajectory, run_hash};
+use crate::trajectory::read_trajectory;
 
 /// A run that passed [`RunDir::verify`].
 #[derive(Clone, Debug, PartialEq)]
@@ -27,7 +28,7 @@ pub const NO_CONTENT_HASH: &str = "no content hash recorded (written by an older
 
 impl RunDir {
     /// Checks the run's files against its metadata; `Err` describes the first problem.
-    pub fn verify(&self) -> anyhow::Result<Verified> {
+    pub fn verify(&self) -> Result<Verified> {
         let metadata = self.metadata()?.context("metadata.json is missing")?;
         self.verify_identity(&metadata)?;
         let mut notes = Vec::new();
@@ -46,14 +47,14 @@ impl RunDir {
                 self.file(CHECKPOINT_FILE).display()
             )
         })?;
-        anyhow::ensure!(
+        ensure!(
             manifest.state.rows <= rows,
             "the checkpoint covers {} rows but {} has {rows}",
             manifest.state.rows,
             trajectory.display(),
         );
         if let Some(reason) = checkpoint::check_tensors(self, &manifest)? {
-            anyhow::bail!("checkpoint: {reason}");
+            bail!("checkpoint: {reason}");
         }
         if metadata.status.is_final() && !self.verify_content_hashes(&metadata)? {
             notes.push(NO_CONTENT_HASH.to_string());
@@ -69,14 +70,14 @@ impl RunDir {
 
     /// The trajectory has one row per step, and as many rows as the status says; returns how
     /// many it has.
-    fn verify_trajectory(&self, metadata: &Metadata) -> anyhow::Result<usize> {
+    fn verify_trajectory(&self, metadata: &Metadata) -> Result<usize> {
         let trajectory = self.file(TRAJECTORY_FILE);
         let rows = read_trajectory(&trajectory)?;
         for (i, row) in rows.iter().enumerate() {
-            anyhow::ensure!(row.step == i, "trajectory row {i} has step {}", row.step);
+            ensure!(row.step == i, "trajectory row {i} has step {}", row.step);
         }
         if let Some(expected) = metadata.status.rows() {
-            anyhow::ensure!(
+            ensure!(
                 rows.len() == expected,
                 "{} but {} has {} rows",
                 metadata.status.describe(),
@@ -89,7 +90,7 @@ impl RunDir {
 
     /// The trajectory, the checkpoint and the density file (if any) still have the blake3
     /// recorded when the run ended; false when no hash was recorded (an older version).
-    fn verify_content_hashes(&self, metadata: &Metadata) -> anyhow::Result<bool> {
+    fn verify_content_hashes(&self, metadata: &Metadata) -> Result<bool> {
         let (Some(trajectory_hash), Some(checkpoint_hash)) =
             (&metadata.trajectory_blake3, &metadata.checkpoint_blake3)
         else {
@@ -104,16 +105,16 @@ impl RunDir {
     }
 
     /// The stored config hashes to the metadata's hash, whose start is the folder name.
-    fn verify_identity(&self, metadata: &Metadata) -> anyhow::Result<()> {
+    fn verify_identity(&self, metadata: &Metadata) -> Result<()> {
         let config = self.config()?;
         let hash = run_hash(&config, &metadata.data_fingerprint);
-        anyhow::ensure!(
+        ensure!(
             hash == metadata.hash,
             "stored config hashes to {hash}, metadata says {}",
             metadata.hash
         );
         let name = self.path.file_name().unwrap_or_default().to_string_lossy();
-        anyhow::ensure!(
+        ensure!(
             name == hash[..RUN_ID_LEN],
             "folder name {name} does not match hash {hash}"
         );
@@ -122,9 +123,9 @@ impl RunDir {
 }
 
 /// Whether `path` still has the blake3 `expected`.
-fn same_blake3(path: &Path, expected: &str) -> anyhow::Result<()> {
+fn same_blake3(path: &Path, expected: &str) -> Result<()> {
     let found = blake3_file(path)?;
-    anyhow::ensure!(
+    ensure!(
         found == expected,
         "{} was changed after the run ended: blake3 {found}, recorded {expected}",
         path.display()
@@ -133,7 +134,7 @@ fn same_blake3(path: &Path, expected: &str) -> anyhow::Result<()> {
 }
 
 /// Verifies every run under `results` (a missing results folder is an error).
-pub fn verify_runs(results: &Path) -> Result<Vec<(RunDir, anyhow::Result<Verified>)>, StoreError> {
+pub fn verify_runs(results: &Path) -> Result<Vec<(RunDir, Result<Verified>)>, StoreError> {
     Ok(list_runs(results)?
         .into_iter()
         .map(|(dir, _)| {

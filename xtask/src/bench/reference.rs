@@ -9,7 +9,7 @@ use anyhow::{Context, bail, ensure};
 use candle_core::{DType, Device, Tensor};
 use stepsharp_data::{DataConfig, Layout, NUM_CLASSES, Subset};
 use stepsharp_models::{Network, seeded_uniform};
-use stepsharp_runner::Precision;
+use stepsharp_runner::config::Precision;
 
 use super::spec::{Model, Operation, SEED};
 use crate::fixture::synthetic_examples;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use crate::common;
-use stepsharp_runner::{FAULT_VAR, Row, read_trajectory};
+use stepsharp_runner::faults::FAULT_VAR;
+use stepsharp_runner::trajectory::{Row, read_trajectory};
 
 /// A tiny mini-batch MLP run: 6 steps, a checkpoint every 2, a sharpness reading every 3.
 const CONFIG: &str = r#"

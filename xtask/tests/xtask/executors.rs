@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common::{self, assert_contains_all};
-use stepsharp_runner::{RunConfig, list_runs, read_trajectory, run_hash};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::hash::run_hash;
+use stepsharp_runner::store::list_runs;
+use stepsharp_runner::trajectory::read_trajectory;
 
 /// The figure file, shared with `slurm.sh`.
 const TINY: &str = include_str!("../tiny.toml");
@@ -51,8 +54,8 @@ impl Scratch {
     }
 
     /// Run id → trajectory without its wall-time columns, for every run under `results`.
-    fn trajectories(&self, results: &str) -> Vec<(String, Vec<stepsharp_runner::Row>)> {
-        let mut runs: Vec<(String, Vec<stepsharp_runner::Row>)> =
+    fn trajectories(&self, results: &str) -> Vec<(String, Vec<stepsharp_runner::trajectory::Row>)> {
+        let mut runs: Vec<(String, Vec<stepsharp_runner::trajectory::Row>)> =
             std::fs::read_dir(self.root.join(results))
                 .unwrap()
                 .map(|e| e.unwrap().path())
@@ -171,7 +174,7 @@ fn the_default_executor_resolves_tuning_grids_as_the_sequential_one_does() {
         sequential.len()
     );
     let default = scratch.trajectories("default");
-    let ids = |runs: &[(String, Vec<stepsharp_runner::Row>)]| {
+    let ids = |runs: &[(String, Vec<stepsharp_runner::trajectory::Row>)]| {
         runs.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()
     };
     assert_eq!(ids(&default), ids(&sequential));

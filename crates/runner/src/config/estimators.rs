@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_sharpness::{DensityConfig, SharpnessError, TraceConfig};
 
 use super::{Periodic, positive};
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// `sharpness.trace`: when and how the Hessian trace is estimated ([`TraceConfig`], with the
 /// probes seeded from `seeds.probe`).

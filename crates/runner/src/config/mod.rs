@@ -3,7 +3,7 @@
 //! A [`RunConfig`] is written in TOML (usually as part of a figure file under `experiments/`),
 //! every field has a documented default, unknown keys are rejected, and [`RunConfig::validate`]
 //! names the offending field path. The fully resolved config (defaults filled in) is what the
-//! run hash is computed from (see [`crate::run_hash`]). A [`ValidRunConfig`] is one that has
+//! run hash is computed from (see [`crate::hash::run_hash`]). A [`ValidRunConfig`] is one that has
 //! been validated, carrying the stepsize rule built from it.
 //!
 //! One file per table: [`model`](ModelSpec), [`training`](TrainingConfig),
@@ -13,6 +13,7 @@
 //! `stepsize` are the data and stepsize crates' own config types.
 
 mod device;
+mod error;
 mod estimators;
 mod model;
 mod parse;
@@ -29,6 +30,7 @@ use stepsharp_models::{Architecture, Loss};
 use stepsharp_stepsize::{RuleConfig, Stepsize};
 
 pub use device::{DeviceKind, Precision};
+pub use error::ConfigError;
 pub use estimators::{DensityOptions, TraceOptions};
 pub use model::{ModelSpec, QuadraticKind, QuadraticSpec};
 pub use periodic::Periodic;
@@ -37,8 +39,6 @@ pub use sharpness::{GraphMemory, SharpnessConfig, SharpnessMethod};
 pub use stepsharp_sharpness::WarmStart;
 pub use training::{LineSearchBatch, TrainingConfig};
 pub use valid::ValidRunConfig;
-
-use crate::ConfigError;
 
 /// One training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ impl RunConfig {
     /// field path. [`ValidRunConfig::new`] runs the same checks once and keeps the result.
     ///
     /// ```
-    /// # use stepsharp_runner::RunConfig;
+    /// # use stepsharp_runner::config::RunConfig;
     /// let mut config = RunConfig::default();
     /// assert!(config.validate().is_ok());
     /// config.training.max_steps = 0;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_data::BatchSize;
 use stepsharp_models::Architecture;
 
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// What a run trains.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{RunConfig, ValidRunConfig};
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 impl ValidRunConfig {
     /// Parses and validates a run config from TOML text; `origin` (a file name, …) heads every
@@ -13,7 +13,7 @@ impl ValidRunConfig {
     /// [`ConfigError::In`] around an invalid value.
     ///
     /// ```
-    /// # use stepsharp_runner::ValidRunConfig;
+    /// # use stepsharp_runner::config::ValidRunConfig;
     /// let config = ValidRunConfig::from_toml("training = { max_steps = 20 }", "run.toml").unwrap();
     /// assert_eq!(config.training.max_steps, 20);
     /// let error = ValidRunConfig::from_toml("stepsize = { kind = \"armijo\", c = 2.0 }", "run.toml")
@@ -32,7 +32,7 @@ impl ValidRunConfig {
     /// text; `origin` heads every error as in [`ValidRunConfig::from_toml`].
     ///
     /// ```
-    /// # use stepsharp_runner::ValidRunConfig;
+    /// # use stepsharp_runner::config::ValidRunConfig;
     /// let table: toml::Table = toml::from_str("training = { max_steps = 20 }").unwrap();
     /// let config = ValidRunConfig::from_table(table, "group `a`, series `b`").unwrap();
     /// assert_eq!(config.training.max_steps, 20);

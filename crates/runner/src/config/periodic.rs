@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::positive;
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// A periodic schedule in steps that knows the run's length: never, or at step 0, every `n`
 /// steps and the last step. Written `"never"` or `{ every = n }`. (The sharpness crate's

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_sharpness::WarmStart;
 
 use super::{DensityOptions, Periodic, TraceOptions, positive};
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// Which eigen-solver measures λ_max.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

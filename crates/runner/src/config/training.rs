@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use stepsharp_data::{BatchSize, DataConfig, Subset};
 
 use super::{Periodic, positive};
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// Regime, length and stop conditions of training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use serde::Serialize;
 use stepsharp_stepsize::{RuleConfig, Stepsize};
 
 use super::{DeviceKind, Precision, RunConfig, Seeds};
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// A [`RunConfig`] that passed [`RunConfig::validate`], with the stepsize rule built from it.
 ///
@@ -19,7 +19,7 @@ use crate::ConfigError;
 /// (and checking) it again.
 ///
 /// ```
-/// # use stepsharp_runner::{RunConfig, ValidRunConfig};
+/// # use stepsharp_runner::config::{RunConfig, ValidRunConfig};
 /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
 /// assert_eq!(config.training.max_steps, 100);
 /// assert_eq!(config.rule().config(), &config.stepsize);
@@ -50,7 +50,7 @@ impl ValidRunConfig {
     /// The same config with other `seeds` (seeds have no invalid values).
     ///
     /// ```
-    /// # use stepsharp_runner::{RunConfig, Seeds, ValidRunConfig};
+    /// # use stepsharp_runner::config::{RunConfig, Seeds, ValidRunConfig};
     /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
     /// let seeds = Seeds { init: 3, data_order: 3, probe: 3 };
     /// assert_eq!(config.with_seeds(seeds.clone()).seeds, seeds);
@@ -64,7 +64,7 @@ impl ValidRunConfig {
     /// when it is, [`DeviceKind::open`]).
     ///
     /// ```
-    /// # use stepsharp_runner::{DeviceKind, RunConfig, ValidRunConfig};
+    /// # use stepsharp_runner::config::{DeviceKind, RunConfig, ValidRunConfig};
     /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
     /// assert_eq!(config.with_device(DeviceKind::Cuda).device, DeviceKind::Cuda);
     /// ```
@@ -76,7 +76,7 @@ impl ValidRunConfig {
     /// The same config in another floating-point precision (every precision is valid).
     ///
     /// ```
-    /// # use stepsharp_runner::{Precision, RunConfig, ValidRunConfig};
+    /// # use stepsharp_runner::config::{Precision, RunConfig, ValidRunConfig};
     /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
     /// assert_eq!(config.with_dtype(Precision::F64).dtype, Precision::F64);
     /// ```
@@ -89,7 +89,7 @@ impl ValidRunConfig {
     /// check reads `stepsize`, so the rest stays valid).
     ///
     /// ```
-    /// # use stepsharp_runner::{RunConfig, ValidRunConfig};
+    /// # use stepsharp_runner::config::{RunConfig, ValidRunConfig};
     /// # use stepsharp_stepsize::{ConstantConfig, RuleConfig};
     /// let config = ValidRunConfig::new(RunConfig::default()).unwrap();
     /// let constant = RuleConfig::Constant(ConstantConfig { eta: 0.1 });

@@ -34,12 +34,12 @@ mod slurm;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use stepsharp_quadratic::SimpleModelConfig;
 use toml::Table;
 
-use crate::ConfigError;
+use crate::config::ConfigError;
+use crate::error::{Context, Result};
 
 pub use runs::FigureRun;
 pub use slurm::SlurmResources;
@@ -53,7 +53,7 @@ pub fn figure_file(experiments: &Path, name: &str) -> PathBuf {
 }
 
 /// The names of the figure files in `experiments` (every `<name>.toml`), sorted.
-pub fn figure_names(experiments: &Path) -> anyhow::Result<Vec<String>> {
+pub fn figure_names(experiments: &Path) -> Result<Vec<String>> {
     let entries = std::fs::read_dir(experiments)
         .with_context(|| format!("cannot list the figure files in {}", experiments.display()))?;
     let mut names: Vec<String> = entries
@@ -136,7 +136,7 @@ pub struct FigureConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleSpec {
-    /// Run config shared by all runs (a partial [`RunConfig`](crate::RunConfig)).
+    /// Run config shared by all runs (a partial [`RunConfig`](crate::config::RunConfig)).
     #[serde(default)]
     pub base: Table,
     /// Rows or x-values (regimes, architectures, batch sizes). None = one unnamed group.
@@ -279,7 +279,7 @@ pub struct SimpleModelSeries {
 }
 
 /// Reads and checks a figure file.
-pub fn load_figure(path: &Path) -> anyhow::Result<FigureConfig> {
+pub fn load_figure(path: &Path) -> Result<FigureConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read figure config {}", path.display()))?;
     let mut figure: FigureConfig = toml::from_str(&text).map_err(|error| ConfigError::Parse {

@@ -5,7 +5,8 @@
 use toml::{Table, Value};
 
 use super::{FigureConfig, GroupSpec, Regime, Scale, ScaleSpec, TuneSpec};
-use crate::{Seeds, ValidRunConfig};
+use crate::config::{Seeds, ValidRunConfig};
+use crate::error::Result;
 
 /// One resolved run of a figure.
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ impl FigureRun {
 
 impl FigureConfig {
     /// The runs of `scale` (a tuned series appears with its grid anchor η0 as stepsize).
-    pub fn runs(&self, scale: Scale) -> anyhow::Result<Vec<FigureRun>> {
+    pub fn runs(&self, scale: Scale) -> Result<Vec<FigureRun>> {
         let spec = self.scale(scale);
         let unnamed = [GroupSpec {
             label: String::new(),

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Scale;
-use crate::ConfigError;
+use crate::config::ConfigError;
 
 /// What one run asks SLURM for (`sbatch` options of each array task).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! What a reader sees of a figure, written into its folder: the plot ([`FIGURE_PNG`],
 //! [`FIGURE_SVG`]), the claims report ([`CLAIMS_FILE`]: the paper's claims judged on the runs'
-//! robust statistics, see [`claims`]) and the table of runs ([`RUNS_FILE`]). Everything here
+//! robust statistics, see [`crate::claims`]) and the table of runs ([`RUNS_FILE`]). Everything here
 //! is a function of the runs' outcomes and the figure file: nothing is read from a path of its
 //! own, and nothing is computed that a run would compute.
 
@@ -10,11 +10,11 @@ mod runs_table;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use crate::config::Precision;
+use crate::error::{Context, Result};
 use crate::figure::{FigureConfig, Scale};
+use crate::store::{FIGURES_DIR, write_atomic};
 use crate::sweep::{FigureOutput, SimpleModelInputs};
-use crate::{FIGURES_DIR, Precision, write_atomic};
 
 /// The same figure's runs in the other floating-point precision: a cross-check of its verdicts.
 pub struct PrecisionCounterpart {
@@ -95,7 +95,7 @@ pub fn write_report(
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
     counterpart: Option<&PrecisionCounterpart>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let out_dir = &output.out_dir;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the figure folder {}", out_dir.display()))?;

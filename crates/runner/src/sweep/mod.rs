@@ -1,6 +1,6 @@
 //! Running a figure: every run of a scale obtained through one callback (computed here, looked
 //! up in the results folder, or asked of another executor), constant stepsizes tuned round by
-//! round on the way ([`tune`]), and what still has to run ([`plan`]).
+//! round on the way (`tune.rs`), and what still has to run (`plan.rs`, [`plan_figure`]).
 
 mod plan;
 mod simple_model;
@@ -8,10 +8,9 @@ mod tune;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use crate::error::{Context, Result};
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{Progress, RunOptions, RunOutcome, execute_valid};
+use crate::train::{Progress, RunOptions, RunOutcome, execute_valid};
 
 pub use plan::{FigurePlan, MissingRun, plan_figure};
 pub use simple_model::{SimpleModelInputs, simple_model_inputs};
@@ -70,7 +69,7 @@ pub(crate) struct Resolved {
 }
 
 /// Obtains the outcome of a run: `None` when it is not available (not run yet).
-pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> anyhow::Result<Option<FigureResult>> + 'r;
+pub(crate) type RunOne<'r> = dyn FnMut(FigureRun) -> Result<Option<FigureResult>> + 'r;
 
 /// Resolves `runs` (of `figure` at `scale`, as [`FigureConfig::runs`] expands them) through
 /// `run_one`, tuning constant stepsizes round by round. A tuning round with a run `run_one`
@@ -81,7 +80,7 @@ pub(crate) fn resolve(
     scale: Scale,
     runs: Vec<FigureRun>,
     run_one: &mut RunOne,
-) -> anyhow::Result<Resolved> {
+) -> Result<Resolved> {
     let mut resolved = Resolved {
         results: Vec::new(),
         tunings: Vec::new(),
@@ -144,7 +143,7 @@ pub(crate) fn expected_runs(figure: &FigureConfig, scale: Scale, runs: &[FigureR
 }
 
 /// Runs every run of `figure` at `scale` in this process, one after another (reusing completed
-/// ones and resuming interrupted ones, see [`execute`](crate::execute)), tuning constant stepsizes on the way;
+/// ones and resuming interrupted ones, see [`execute`](crate::train::execute)), tuning constant stepsizes on the way;
 /// `events` hears of each run and each step. The outcome's `out_dir` is `out_dir`.
 pub fn run_figure(
     figure: &FigureConfig,
@@ -152,11 +151,11 @@ pub fn run_figure(
     options: &RunOptions,
     out_dir: &Path,
     events: &mut dyn FnMut(FigureEvent),
-) -> anyhow::Result<FigureOutput> {
+) -> Result<FigureOutput> {
     let runs = figure.runs(scale)?;
     let mut total = expected_runs(figure, scale, &runs);
     let mut index = 0;
-    let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
+    let mut run_one = |run: FigureRun| -> Result<Option<FigureResult>> {
         total = total.max(index + 1);
         events(FigureEvent::RunStarted {
             index,

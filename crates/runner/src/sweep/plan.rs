@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
-
 use super::{FigureResult, resolve};
+use crate::config::RunConfig;
+use crate::error::{Context, Result};
 use crate::figure::{FigureConfig, FigureRun, Scale};
-use crate::{RunConfig, RunDir, RunOptions, lookup_valid};
+use crate::store::RunDir;
+use crate::train::{RunOptions, lookup_valid};
 
 /// A run a figure needs that has not ended (never started, in progress or interrupted).
 #[derive(Clone, Debug)]
@@ -65,9 +66,9 @@ pub fn plan_figure(
     figure: &FigureConfig,
     scale: Scale,
     options: &RunOptions,
-) -> anyhow::Result<FigurePlan> {
+) -> Result<FigurePlan> {
     let mut plan = FigurePlan::default();
-    let mut run_one = |run: FigureRun| -> anyhow::Result<Option<FigureResult>> {
+    let mut run_one = |run: FigureRun| -> Result<Option<FigureResult>> {
         let found =
             lookup_valid(&run.config, options).with_context(|| format!("run `{}`", run.label()))?;
         match found.outcome {

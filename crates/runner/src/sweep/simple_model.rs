@@ -2,13 +2,13 @@
 //! simulated η–λ trajectories and the measured full-batch runs of the figure named in
 //! `measured_from`, read from the results folder.
 
-use anyhow::Context;
 use stepsharp_data::BatchSize;
 use stepsharp_quadratic::{ModelPoint, simulate};
 
 use super::FigureResult;
+use crate::error::{Context, Error, Result};
 use crate::figure::{FigureConfig, Scale, figure_file, load_figure};
-use crate::{RunOptions, execute_valid};
+use crate::train::{RunOptions, execute_valid};
 
 /// The simulated and the measured trajectories a figure draws beside its runs (both empty
 /// unless the figure has `[[simple_model]]` entries or `measured_from`).
@@ -26,12 +26,12 @@ pub fn simple_model_inputs(
     figure: &FigureConfig,
     options: &RunOptions,
     scale: Scale,
-) -> anyhow::Result<SimpleModelInputs> {
+) -> Result<SimpleModelInputs> {
     let simulated = figure
         .simple_model
         .iter()
         .map(|series| Ok((series.label.clone(), simulate(&series.model, series.steps)?)))
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_>>()?;
     Ok(SimpleModelInputs {
         simulated,
         measured: measured_runs(figure, options, scale)?,
@@ -44,7 +44,7 @@ fn measured_runs(
     figure: &FigureConfig,
     options: &RunOptions,
     scale: Scale,
-) -> anyhow::Result<Vec<FigureResult>> {
+) -> Result<Vec<FigureResult>> {
     let Some(name) = &figure.measured_from else {
         return Ok(Vec::new());
     };
@@ -62,10 +62,10 @@ fn measured_runs(
             continue;
         }
         let outcome = execute_valid(&run.config, &cached, &mut |_| {}).map_err(|error| {
-            anyhow::anyhow!(
+            Error::Invalid(format!(
                 "run `{}` of {name} is missing ({error}): run `cargo xtask reproduce {name}` first",
                 run.label()
-            )
+            ))
         })?;
         measured.push(FigureResult { run, outcome });
     }

@@ -3,13 +3,15 @@
 //! [`TuneRank::score`], and the grid is widened by one exponent beyond an edge that holds the
 //! best candidate, until the best is interior or `max_widenings` is spent.
 
-use anyhow::Context;
 use serde::Serialize;
 use stepsharp_stepsize::{ConstantConfig, RuleConfig};
 
 use super::{FigureResult, RunOne};
+use crate::error::{Context, Result};
 use crate::figure::{FigureRun, TuneRank, TuneSpec};
-use crate::{RunOutcome, RunStatus, stats};
+use crate::stats;
+use crate::status::RunStatus;
+use crate::train::RunOutcome;
 
 /// Grid-search record of a tuned series in one group.
 #[derive(Clone, Debug, Serialize)]
@@ -64,7 +66,7 @@ pub(super) fn tune_constant(
     template: &FigureRun,
     tune: &TuneSpec,
     run_one: &mut RunOne,
-) -> anyhow::Result<Option<(FigureResult, Tuning)>> {
+) -> Result<Option<(FigureResult, Tuning)>> {
     let mut exponents = tune.exponents.clone();
     exponents.sort_unstable();
     exponents.dedup();
@@ -98,7 +100,7 @@ fn run_round(
     exponents: &[i32],
     tried: &mut Vec<Candidate>,
     run_one: &mut RunOne,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let mut complete = true;
     for &exponent in exponents {
         if tried.iter().any(|c| c.exponent == exponent) {

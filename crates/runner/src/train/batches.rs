@@ -6,8 +6,9 @@
 use candle_core::Device;
 use stepsharp_data::{BatchSize, Batcher, BatcherState, Dataset, Prepared};
 
+use crate::config::{LineSearchBatch, RunConfig};
+use crate::error::Result;
 use crate::problem::Examples;
-use crate::{LineSearchBatch, RunConfig};
 
 /// Stream name of the training batches (`stepsharp_data::derive_seed`).
 const TRAIN_STREAM: &str = "train";
@@ -28,11 +29,7 @@ pub(super) struct Batches {
 
 impl Batches {
     /// The batches of `config` over `data`, every stream at its start.
-    pub(super) fn new(
-        config: &RunConfig,
-        data: Option<Prepared>,
-        device: &Device,
-    ) -> anyhow::Result<Self> {
+    pub(super) fn new(config: &RunConfig, data: Option<Prepared>, device: &Device) -> Result<Self> {
         let Some(prepared) = &data else {
             return Ok(Self {
                 data,
@@ -73,7 +70,7 @@ impl Batches {
 
     /// The next training batch and its epoch: in full batch the whole training set (epoch
     /// 0), for a quadratic no examples.
-    pub(super) fn next_training(&mut self) -> anyhow::Result<(Examples, u64)> {
+    pub(super) fn next_training(&mut self) -> Result<(Examples, u64)> {
         match (&self.data, self.train_stream.as_mut()) {
             (Some(data), Some(stream)) => draw(data, stream),
             (Some(data), None) => Ok((Examples::all(&data.train), 0)),
@@ -83,7 +80,7 @@ impl Batches {
 
     /// The next batch of the independent line-search stream, or `None` when line-search
     /// trials evaluate the step's own batch.
-    pub(super) fn next_line_search(&mut self) -> anyhow::Result<Option<Examples>> {
+    pub(super) fn next_line_search(&mut self) -> Result<Option<Examples>> {
         match (&self.data, self.line_search_stream.as_mut()) {
             (Some(data), Some(stream)) => Ok(Some(draw(data, stream)?.0)),
             _ => Ok(None),
@@ -104,7 +101,7 @@ impl Batches {
         config: &RunConfig,
         train: Option<BatcherState>,
         line_search: Option<BatcherState>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let Some(data) = &self.data else {
             return Ok(());
         };
@@ -121,7 +118,7 @@ impl Batches {
 }
 
 /// The next batch of `stream` over `data`'s training set, and its epoch.
-fn draw(data: &Prepared, stream: &mut Batcher) -> anyhow::Result<(Examples, u64)> {
+fn draw(data: &Prepared, stream: &mut Batcher) -> Result<(Examples, u64)> {
     let batch = stream.next_batch();
     Ok((Examples::select(&data.train, &batch.indices)?, batch.epoch))
 }
@@ -133,7 +130,7 @@ fn make_batcher(
     n: usize,
     stream: &str,
     saved: Option<BatcherState>,
-) -> anyhow::Result<Batcher> {
+) -> Result<Batcher> {
     let training = &config.training;
     let seed = stepsharp_data::derive_seed(config.seeds.data_order, stream);
     Ok(match saved {

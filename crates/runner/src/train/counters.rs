@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Row;
 use crate::tracking::SharpnessReading;
+use crate::trajectory::Row;
 
 /// Work done so far, counted per chunk of examples (`training.chunk_size`): the trajectory's
 /// `forward_passes`, `backward_passes` and `hvps` columns.

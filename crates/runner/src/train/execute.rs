@@ -2,17 +2,19 @@
 //! lock) and looking one up without computing ([`lookup`]); the data and the hash that name
 //! its folder.
 
-use anyhow::Context;
 use stepsharp_data::{DataSource, Prepared};
 
 use super::RunOptions;
 use super::metadata::{new_metadata, record_status, resumed};
 use super::run::{Progress, Run};
+use crate::config::{ModelSpec, Periodic, RunConfig, ValidRunConfig};
+use crate::error::{Context, Result, ensure};
 use crate::fsio::{self, StoreError, write_atomic};
+use crate::hash::run_hash;
 use crate::lock::{LockKind, LockWait, RunLock};
+use crate::status::RunStatus;
 use crate::store::{CONFIG_FILE, Metadata, RunDir, TRAJECTORY_FILE};
 use crate::trajectory::{Row, read_trajectory};
-use crate::{ModelSpec, Periodic, RunConfig, RunStatus, ValidRunConfig, run_hash};
 
 /// The result of [`execute`].
 #[derive(Clone, Debug)]
@@ -28,7 +30,7 @@ pub struct RunOutcome {
 }
 
 /// The data a network run trains on, and its fingerprint; a quadratic has none.
-pub fn prepare_data(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Option<Prepared>> {
+pub fn prepare_data(config: &RunConfig, options: &RunOptions) -> Result<Option<Prepared>> {
     if matches!(config.model, ModelSpec::Quadratic(_)) {
         return Ok(None);
     }
@@ -56,7 +58,7 @@ pub fn execute(
     config: &RunConfig,
     options: &RunOptions,
     progress: &mut dyn FnMut(&Progress),
-) -> anyhow::Result<RunOutcome> {
+) -> Result<RunOutcome> {
     execute_valid(&ValidRunConfig::new(config.clone())?, options, progress)
 }
 
@@ -69,7 +71,7 @@ pub fn execute_valid(
     config: &ValidRunConfig,
     options: &RunOptions,
     progress: &mut dyn FnMut(&Progress),
-) -> anyhow::Result<RunOutcome> {
+) -> Result<RunOutcome> {
     let config = &options.resolve(config);
     stepsharp_sharpness::ensure_exact_second_derivatives()
         .context("exact Hessian-vector products are unavailable")?;
@@ -83,7 +85,7 @@ pub fn execute_valid(
     {
         return Ok(outcome);
     }
-    anyhow::ensure!(
+    ensure!(
         !options.reuse_only,
         "run {} has not completed (status: {}); run `cargo xtask reproduce` first",
         dir.id(),
@@ -122,7 +124,7 @@ fn open_folder(
     dir: &RunDir,
     data: Option<&Prepared>,
     existing: Option<Metadata>,
-) -> anyhow::Result<Metadata> {
+) -> Result<Metadata> {
     if options.force && dir.path.exists() {
         std::fs::remove_dir_all(&dir.path)
             .map_err(StoreError::io("clear the run folder (--force)", &dir.path))?;
@@ -151,13 +153,13 @@ pub struct Lookup {
 }
 
 /// Validates `config` ([`ValidRunConfig::new`]) and looks it up with [`lookup_valid`].
-pub fn lookup(config: &RunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
+pub fn lookup(config: &RunConfig, options: &RunOptions) -> Result<Lookup> {
     lookup_valid(&ValidRunConfig::new(config.clone())?, options)
 }
 
 /// Finds the run of `config` under the results folder without computing anything: its folder
 /// and, if it has ended, its outcome. A run in progress or never started has no outcome.
-pub fn lookup_valid(config: &ValidRunConfig, options: &RunOptions) -> anyhow::Result<Lookup> {
+pub fn lookup_valid(config: &ValidRunConfig, options: &RunOptions) -> Result<Lookup> {
     let config = options.resolve(config).into_config();
     let data = prepare_data(&config, options)?;
     let dir = RunDir::new(&options.results, &hash_of(&config, data.as_ref()));
@@ -170,7 +172,7 @@ pub fn lookup_valid(config: &ValidRunConfig, options: &RunOptions) -> anyhow::Re
 }
 
 /// The outcome of the run in `dir` if it has ended, read with its shared lock held.
-fn ended(dir: &RunDir, wait: LockWait) -> anyhow::Result<Option<RunOutcome>> {
+fn ended(dir: &RunDir, wait: LockWait) -> Result<Option<RunOutcome>> {
     if !dir.metadata()?.is_some_and(|m| m.status.is_final()) {
         return Ok(None);
     }
@@ -183,7 +185,7 @@ fn ended(dir: &RunDir, wait: LockWait) -> anyhow::Result<Option<RunOutcome>> {
 }
 
 /// The outcome of the run in `dir`, which ended with `status` (read with its lock held).
-fn reused(dir: RunDir, status: RunStatus) -> anyhow::Result<RunOutcome> {
+fn reused(dir: RunDir, status: RunStatus) -> Result<RunOutcome> {
     Ok(RunOutcome {
         rows: read_trajectory(&dir.file(TRAJECTORY_FILE))?,
         status,

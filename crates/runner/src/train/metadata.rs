@@ -3,17 +3,19 @@
 
 use stepsharp_data::Prepared;
 
+use crate::config::RunConfig;
+use crate::error::Result;
 use crate::fsio;
 use crate::provenance::{Machine, host_name};
+use crate::status::RunStatus;
 use crate::store::{CHECKPOINT_FILE, DENSITY_FILE, Metadata, RunDir, TRAJECTORY_FILE, unix_now};
-use crate::{RunConfig, RunStatus};
 
 /// The candle release every result is computed with: the version of `candle-core` that
 /// `build.rs` reads from the lockfile the crate is built with (the workspace's `Cargo.lock`)
 /// or, without one, from the exact `=x.y.z` requirement of the crate's own manifest.
 ///
 /// ```
-/// let parts: Vec<&str> = stepsharp_runner::CANDLE_VERSION.split('.').collect();
+/// let parts: Vec<&str> = stepsharp_runner::train::CANDLE_VERSION.split('.').collect();
 /// assert_eq!(parts.len(), 3);
 /// assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()));
 /// ```
@@ -63,7 +65,7 @@ pub(super) fn record_status(
     status: &RunStatus,
     config: &RunConfig,
     dir: &RunDir,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     if status.is_final() {
         metadata.ended_unix = Some(unix_now());
         metadata.trajectory_blake3 = Some(fsio::blake3_file(&dir.file(TRAJECTORY_FILE))?);

@@ -1,4 +1,4 @@
-//! The training loop: one run of a [`RunConfig`](crate::RunConfig) into `results/<id>/`,
+//! The training loop: one run of a [`RunConfig`](crate::config::RunConfig) into `results/<id>/`,
 //! reused when complete, resumed from its checkpoint when interrupted.
 //!
 //! - `execute`: [`execute`] and [`lookup`], the run's data and hash;
@@ -9,7 +9,7 @@
 //! - `batches`: the examples it draws (training, line-search and evaluation sets);
 //! - `step`: one step, in phases (direction, measure, stepsize, update, record);
 //! - `oracle`: the stepsize rule's oracles over the parameters;
-//! - `counters`: passes, HVPs and wall time so far ([`Counters`], [`Timers`]).
+//! - `counters`: passes, HVPs and wall time so far (`Counters`, `Timers`).
 
 mod batches;
 mod counters;

@@ -1,11 +1,11 @@
-//! [`RunOptions`]: where and how [`execute`](crate::execute) runs a config (none of these
+//! [`RunOptions`]: where and how [`execute`](crate::train::execute) runs a config (none of these
 //! enter the run id, except a device or precision override, which changes the config).
 
 use std::path::PathBuf;
 
+use crate::config::{DeviceKind, Precision, ValidRunConfig};
 use crate::interrupt::Interrupt;
 use crate::lock::LockWait;
-use crate::{DeviceKind, Precision, ValidRunConfig};
 
 /// Where and how to run.
 #[derive(Clone, Debug)]
@@ -29,7 +29,7 @@ pub struct RunOptions {
     /// What to do when another process holds a run's lock. Default: refuse at once.
     pub lock_wait: LockWait,
     /// Checked after every step: when requested, the run writes a checkpoint and stops with
-    /// [`Interrupted`](crate::Interrupted). Default: never requested.
+    /// [`Interrupted`](crate::interrupt::Interrupted). Default: never requested.
     pub interrupt: Interrupt,
 }
 

@@ -5,6 +5,7 @@ use candle_core::Tensor;
 use stepsharp_models::{Gradient, LineLoss, LineOrigin, Objective};
 use stepsharp_stepsize::Oracle;
 
+use crate::error::{Error, Result};
 use crate::problem::{Examples, Problem, RunningStatistics};
 use crate::tracking::curvature_along;
 
@@ -53,7 +54,7 @@ pub(super) struct ParameterOracle<'a> {
     curvature_batch: &'a Examples,
     moved: bool,
     cost: OracleCost,
-    error: Option<anyhow::Error>,
+    error: Option<Error>,
 }
 
 impl<'a> ParameterOracle<'a> {
@@ -82,14 +83,14 @@ impl<'a> ParameterOracle<'a> {
     }
 
     /// What the evaluations cost, or the first error one of them hit.
-    pub(super) fn finish(self) -> anyhow::Result<OracleCost> {
+    pub(super) fn finish(self) -> Result<OracleCost> {
         match self.error {
             Some(error) => Err(error),
             None => Ok(self.cost),
         }
     }
 
-    fn try_loss_at(&mut self, eta: f64) -> anyhow::Result<f64> {
+    fn try_loss_at(&mut self, eta: f64) -> Result<f64> {
         match &mut self.trials {
             Trials::Line {
                 objective,
@@ -116,7 +117,7 @@ impl<'a> ParameterOracle<'a> {
         }
     }
 
-    fn try_curvature(&mut self) -> anyhow::Result<f64> {
+    fn try_curvature(&mut self) -> Result<f64> {
         if self.moved {
             self.problem.set_flat_parameters(self.w0)?;
             self.moved = false;

@@ -5,10 +5,11 @@ use candle_core::Device;
 use stepsharp_direction::DirectionState;
 
 use super::run::Run;
-use crate::RunStatus;
 use crate::checkpoint::{self, Checkpoint, CheckpointState, CheckpointTensors, Loaded};
 use crate::density::{density_csv, read_density};
+use crate::error::{Result, ensure};
 use crate::fsio::write_atomic;
+use crate::status::RunStatus;
 use crate::store::{DENSITY_FILE, TRAJECTORY_FILE};
 use crate::trajectory::{read_trajectory, trajectory_csv};
 
@@ -16,7 +17,7 @@ impl Run<'_> {
     /// Restores the last checkpoint, if any, and the trajectory rows (and density lines) it
     /// covers. A checkpoint that cannot be trusted is skipped with a warning: the run starts
     /// again from step 0.
-    pub(super) fn resume(&mut self, device: &Device) -> anyhow::Result<()> {
+    pub(super) fn resume(&mut self, device: &Device) -> Result<()> {
         match checkpoint::load(self.dir, device)? {
             Loaded::Nothing => Ok(()),
             Loaded::Refused { reason } => {
@@ -34,7 +35,7 @@ impl Run<'_> {
     /// Continues from `checkpoint`: parameters, BatchNorm statistics, warm starts, rule state,
     /// the direction's state, batch streams, counters and timers, then the files up to its
     /// step.
-    fn restore(&mut self, checkpoint: Checkpoint) -> anyhow::Result<()> {
+    fn restore(&mut self, checkpoint: Checkpoint) -> Result<()> {
         let (state, tensors) = (checkpoint.state, checkpoint.tensors);
         self.ended = Some(checkpoint.status).filter(RunStatus::is_final);
         self.problem.set_flat_parameters(&tensors.parameters)?;
@@ -59,10 +60,10 @@ impl Run<'_> {
 
     /// Reads back the first `rows` trajectory rows and the density lines of the steps before
     /// `next_step` (later ones were written after the checkpoint and are discarded).
-    fn restore_files(&mut self, rows: usize, next_step: usize) -> anyhow::Result<()> {
+    fn restore_files(&mut self, rows: usize, next_step: usize) -> Result<()> {
         let trajectory = self.dir.file(TRAJECTORY_FILE);
         let mut saved = read_trajectory(&trajectory)?;
-        anyhow::ensure!(
+        ensure!(
             saved.len() >= rows,
             "{} has {} rows but its checkpoint needs {rows}",
             trajectory.display(),
@@ -81,7 +82,7 @@ impl Run<'_> {
 
     /// Writes the trajectory (and the density file), then commits a checkpoint recording
     /// `status`.
-    pub(super) fn save(&self, status: &RunStatus) -> anyhow::Result<()> {
+    pub(super) fn save(&self, status: &RunStatus) -> Result<()> {
         write_atomic(
             &self.dir.file(TRAJECTORY_FILE),
             &trajectory_csv(&self.rows)?,

@@ -9,13 +9,16 @@ use stepsharp_stepsize::Stepsize;
 use super::RunOptions;
 use super::batches::Batches;
 use super::counters::{Counters, Timers};
+use crate::config::{RunConfig, ValidRunConfig};
 use crate::density::DensityLine;
+use crate::error::Result;
+use crate::faults;
 use crate::interrupt::{Interrupt, Interrupted};
 use crate::problem::Problem;
+use crate::status::RunStatus;
 use crate::store::RunDir;
 use crate::tracking::Tracking;
 use crate::trajectory::Row;
-use crate::{RunConfig, RunStatus, ValidRunConfig, faults};
 
 /// What the loop reports after each step.
 #[derive(Clone, Debug)]
@@ -61,7 +64,7 @@ impl<'a> Run<'a> {
         config: &'a ValidRunConfig,
         data: Option<stepsharp_data::Prepared>,
         dir: &'a RunDir,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self> {
         let device = config.device.open()?;
         let mut run = Self {
             problem: Problem::new(config, &device)?,
@@ -94,7 +97,7 @@ impl<'a> Run<'a> {
         &mut self,
         options: &RunOptions,
         progress: &mut dyn FnMut(&Progress),
-    ) -> anyhow::Result<RunStatus> {
+    ) -> Result<RunStatus> {
         if let Some(status) = self.ended.take() {
             return Ok(status);
         }
@@ -132,7 +135,7 @@ impl<'a> Run<'a> {
     }
 
     /// Writes a checkpoint and fails with [`Interrupted`] when `interrupt` was requested.
-    fn stop_if_interrupted(&self, interrupt: &Interrupt) -> anyhow::Result<()> {
+    fn stop_if_interrupted(&self, interrupt: &Interrupt) -> Result<()> {
         if !interrupt.is_requested() {
             return Ok(());
         }

@@ -17,7 +17,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use candle_core::{DType, Tensor};
 use stepsharp_direction::{DirectionConfig, NonDescentAction, RelevantSharpness};
 use stepsharp_models::{Gradient, LineOrigin};
@@ -26,6 +25,7 @@ use stepsharp_stepsize::{StepContext, StepRecord};
 use super::oracle::{ParameterOracle, Trials};
 use super::run::Run;
 use crate::density::density_lines;
+use crate::error::{Context, Result};
 use crate::problem::{Examples, Problem, RunningStatistics};
 use crate::tracking::{Due, SharpnessReading};
 use crate::trajectory::Row;
@@ -72,7 +72,7 @@ impl Descent {
 
 impl Run<'_> {
     /// Step `next_step`; returns its row (with `eta` NaN when the loss already diverged).
-    pub(super) fn step(&mut self) -> anyhow::Result<Row> {
+    pub(super) fn step(&mut self) -> Result<Row> {
         let started = Instant::now();
         let descent = self.propose()?;
         let mut row = descent.row(self.next_step);
@@ -95,7 +95,7 @@ impl Run<'_> {
     /// Phase 1, direction: the next batch, `w_t`, `f(w_t)`, `g_t` with BatchNorm statistics
     /// updated, and the direction's update `u_t` (its state advances). One backward pass per
     /// forward pass (chunk).
-    fn propose(&mut self) -> anyhow::Result<Descent> {
+    fn propose(&mut self) -> Result<Descent> {
         let (batch, epoch) = self.batches.next_training()?;
         let w = self.problem.flat_parameters()?;
         let measured =
@@ -132,11 +132,7 @@ impl Run<'_> {
 
     /// Phase 2, measure: the sharpness estimates due at this step (returned) and the test
     /// metrics (written into `row`), timed as tracking.
-    fn measure(
-        &mut self,
-        descent: &Descent,
-        row: &mut Row,
-    ) -> anyhow::Result<Option<SharpnessReading>> {
+    fn measure(&mut self, descent: &Descent, row: &mut Row) -> Result<Option<SharpnessReading>> {
         let started = Instant::now();
         let t = self.next_step;
         let due = Due::at(&self.config.sharpness, t, self.config.training.max_steps);
@@ -165,7 +161,7 @@ impl Run<'_> {
     }
 
     /// Test loss and accuracy into `row`, when `training.test` fires at this step.
-    fn test(&mut self, row: &mut Row) -> anyhow::Result<()> {
+    fn test(&mut self, row: &mut Row) -> Result<()> {
         let training = &self.config.training;
         if !training.test.fires(self.next_step, training.max_steps) {
             return Ok(());
@@ -182,7 +178,7 @@ impl Run<'_> {
     /// Phase 3, stepsize: the rule's `η_t` and its record. Trials on the step's own batch
     /// reuse its gradient evaluation (an MLP's first layer); an oracle error is reported
     /// before the rule's.
-    fn choose_stepsize(&mut self, descent: &Descent) -> anyhow::Result<StepRecord> {
+    fn choose_stepsize(&mut self, descent: &Descent) -> Result<StepRecord> {
         let t = self.next_step;
         let trial_batch = self.batches.next_line_search()?;
         let context = StepContext {
@@ -212,7 +208,7 @@ impl Run<'_> {
     }
 
     /// Phase 4, update: `w_{t+1} = w_t + η_t·u_t`.
-    fn update(&self, descent: &Descent, eta: f64) -> anyhow::Result<()> {
+    fn update(&self, descent: &Descent, eta: f64) -> Result<()> {
         let w_next = (&descent.w + (&descent.update * eta)?)?;
         self.problem.set_flat_parameters(&w_next)
     }
@@ -224,7 +220,7 @@ impl Run<'_> {
         row: &mut Row,
         record: StepRecord,
         reading: Option<SharpnessReading>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         row.eta = record.eta;
         row.trials = record.trials;
         row.failed = record.failed;
@@ -281,6 +277,6 @@ impl Run<'_> {
     }
 }
 
-fn to_f64(scalar: &Tensor) -> anyhow::Result<f64> {
+fn to_f64(scalar: &Tensor) -> Result<f64> {
     Ok(scalar.to_dtype(DType::F64)?.to_scalar::<f64>()?)
 }

@@ -7,7 +7,7 @@ mod dependency_version;
 use std::path::{Path, PathBuf};
 
 use dependency_version::{locked_versions, lockfile_above, pinned_version};
-use stepsharp_runner::CANDLE_VERSION;
+use stepsharp_runner::train::CANDLE_VERSION;
 
 /// The workspace root: the folder of the lockfile the build script reads.
 fn workspace_root() -> PathBuf {

@@ -3,10 +3,13 @@
 
 use stepsharp_direction::DirectionConfig;
 use stepsharp_models::Loss;
-use stepsharp_runner::{
-    Claim, ClaimRun, ClaimVerdict, EdgeClass, FigureKind, Regime, Row, RunStats, RunStatus,
-    SeedTally, Windows, figure_claims, simple_model_claims,
+use stepsharp_runner::claims::{
+    Claim, ClaimRun, ClaimVerdict, EdgeClass, SeedTally, figure_claims, simple_model_claims,
 };
+use stepsharp_runner::figure::{FigureKind, Regime};
+use stepsharp_runner::stats::{RunStats, Windows};
+use stepsharp_runner::status::RunStatus;
+use stepsharp_runner::trajectory::Row;
 use stepsharp_stepsize::{ConstantConfig, RuleConfig};
 
 /// Statistics of a run that trained and was measured enough.

@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use stepsharp_runner::{RunConfig, RunOptions};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::train::RunOptions;
 
 /// Writes a synthetic CIFAR-10 folder (5 × 20 training records, 10 test records) into `dir`.
 pub fn fixture(dir: &Path) -> PathBuf {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use stepsharp_data::DataError;
 use stepsharp_models::ModelError;
-use stepsharp_runner::{ConfigError, RunConfig, load_figure};
+use stepsharp_runner::config::{ConfigError, RunConfig};
+use stepsharp_runner::figure::load_figure;
 use stepsharp_sharpness::SharpnessError;
 use stepsharp_stepsize::StepsizeError;
 
@@ -174,12 +175,12 @@ set = { stepsize = { kind = "armijo", c = 1.5 } }
         path.display()
     );
     assert!(printed.starts_with(&expected), "{printed}");
-    let config_error = error.downcast_ref::<ConfigError>().expect("a ConfigError");
+    assert_eq!(printed, self::printed(&error));
+    let config_error = error.find::<ConfigError>().expect("a ConfigError");
     assert_eq!(config_error.field().as_deref(), Some("stepsize.c"));
+    assert!(error.find::<StepsizeError>().is_some(), "{error:?}");
     assert!(
-        error
-            .chain()
-            .any(|e| e.downcast_ref::<StepsizeError>().is_some()),
+        find_in_chain::<StepsizeError>(&error).is_some(),
         "{error:?}"
     );
 }

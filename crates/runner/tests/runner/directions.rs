@@ -5,7 +5,10 @@
 use crate::common;
 
 use stepsharp_direction::NonDescentAction;
-use stepsharp_runner::{Row, RunConfig, RunOptions, RunStatus, execute};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::status::RunStatus;
+use stepsharp_runner::train::{RunOptions, execute};
+use stepsharp_runner::trajectory::Row;
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
     rows.iter().map(Row::without_timing).collect()

@@ -4,14 +4,17 @@
 
 use crate::common;
 
-use stepsharp_runner::{DensityLineKind, Row, RunOptions, RunStatus, execute, read_density};
+use stepsharp_runner::density::{DensityLineKind, read_density};
+use stepsharp_runner::status::RunStatus;
+use stepsharp_runner::train::{RunOptions, execute};
+use stepsharp_runner::trajectory::Row;
 
 /// The quadratic's eigenvalues (`common::tiny_quadratic`).
 const SPECTRUM: [f64; 5] = [10.0, 3.0, 1.0, 0.5, 0.1];
 
 /// The tiny quadratic (20 steps, λ_max every 5) with the trace every 10 steps and the density
 /// at steps 0 and 7 (5 Lanczos steps: the whole spectrum).
-fn config() -> stepsharp_runner::RunConfig {
+fn config() -> stepsharp_runner::config::RunConfig {
     let mut config = common::tiny_quadratic("stepsize = { kind = \"constant\", eta = 0.15 }");
     config.training.checkpoint_every = 3;
     config.sharpness.trace = Some(toml::from_str("every = 10\nmax_probes = 40").unwrap());
@@ -164,12 +167,12 @@ label = "armijo"
 "#,
     )
     .unwrap();
-    let figure = stepsharp_runner::load_figure(&figure_path).unwrap();
+    let figure = stepsharp_runner::figure::load_figure(&figure_path).unwrap();
     let out = dir.path().join("out");
-    let output = stepsharp_runner::reproduce(
+    let output = stepsharp_runner::reproduce::reproduce(
         &figure,
         "spectrum",
-        stepsharp_runner::Scale::Quick,
+        stepsharp_runner::figure::Scale::Quick,
         &options(dir.path()),
         &out,
         &mut |_| {},

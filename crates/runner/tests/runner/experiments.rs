@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use stepsharp_runner::{
-    EXPERIMENTS_DIR, FigureConfig, FigureKind, Precision, RunOptions, Scale, figure_dir,
-    figure_dirs, figure_file, figure_names, load_figure, simple_model_inputs,
+use stepsharp_runner::config::Precision;
+use stepsharp_runner::figure::{
+    EXPERIMENTS_DIR, FigureConfig, FigureKind, Scale, figure_file, figure_names, load_figure,
 };
+use stepsharp_runner::report::{figure_dir, figure_dirs};
+use stepsharp_runner::sweep::simple_model_inputs;
+use stepsharp_runner::train::RunOptions;
 
 fn experiments_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,7 @@
 //! Run identity: the hash depends on what determines a run and on nothing else.
 
-use stepsharp_runner::{RunConfig, canonical_json, run_hash};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::hash::{canonical_json, run_hash};
 
 fn parse(text: &str) -> RunConfig {
     RunConfig::from_toml(text, "test").expect("valid config")

@@ -2,9 +2,12 @@
 
 use crate::common;
 
-use stepsharp_runner::{
-    GraphMemory, Row, RunConfig, RunOptions, RunStatus, Scale, execute, load_figure, reproduce,
-};
+use stepsharp_runner::config::{GraphMemory, RunConfig};
+use stepsharp_runner::figure::{Scale, load_figure};
+use stepsharp_runner::reproduce::reproduce;
+use stepsharp_runner::status::RunStatus;
+use stepsharp_runner::train::{RunOptions, execute};
+use stepsharp_runner::trajectory::Row;
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
     rows.iter().map(Row::without_timing).collect()
@@ -55,7 +58,8 @@ fn an_interrupted_run_resumes_bit_for_bit() {
         ("mini-batch", {
             let mut config = common::tiny_mlp("stepsize = { kind = \"polyak\" }");
             config.training.batch_size = stepsharp_data::BatchSize::Size(16);
-            config.training.line_search_batch = stepsharp_runner::LineSearchBatch::Independent;
+            config.training.line_search_batch =
+                stepsharp_runner::config::LineSearchBatch::Independent;
             config
         }),
     ] {
@@ -242,7 +246,7 @@ set = { stepsize = { kind = "polyak" } }
         .collect();
     let median = format!(
         "{:.4}",
-        stepsharp_runner::RunStats::of(
+        stepsharp_runner::stats::RunStats::of(
             &armijo.outcome.rows,
             &armijo.outcome.status,
             true,
@@ -361,7 +365,9 @@ tune = { eta0 = 0.0125, exponents = [-1, 0, 1], max_widenings = 4, rank = { last
 
 /// Reproduces a figure without data (quadratic runs) into a temp folder: results in
 /// `results/`, figure files in `out/`.
-fn reproduce_quadratic_figure(text: &str) -> (tempfile::TempDir, stepsharp_runner::FigureOutput) {
+fn reproduce_quadratic_figure(
+    text: &str,
+) -> (tempfile::TempDir, stepsharp_runner::sweep::FigureOutput) {
     let dir = tempfile::tempdir().unwrap();
     let figure_path = dir.path().join("figure.toml");
     std::fs::write(&figure_path, text).unwrap();

@@ -10,7 +10,9 @@
 use crate::common;
 
 use stepsharp_direction::{AdamConfig, DirectionConfig, MomentumConfig};
-use stepsharp_runner::{RunConfig, RunOptions, execute, run_hash};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::hash::run_hash;
+use stepsharp_runner::train::{RunOptions, execute};
 use stepsharp_stepsize::{ArmijoConfig, CdatConfig, PolyakConfig, RuleConfig};
 
 /// Significant digits kept per metric: loss, η, λ_max and η·λ_max.
@@ -79,7 +81,7 @@ fn render(config: &RunConfig, options: &RunOptions) -> String {
 fn mlp_config(rule: &RuleConfig) -> RunConfig {
     let mut config = common::tiny_mlp("");
     config.training.max_steps = 20;
-    config.sharpness.measure = stepsharp_runner::Periodic::Every(5);
+    config.sharpness.measure = stepsharp_runner::config::Periodic::Every(5);
     config.stepsize = rule.clone();
     config
 }

@@ -9,9 +9,13 @@ use std::sync::mpsc;
 
 use serde_json::{Value, json};
 
-use stepsharp_runner::{
-    Machine, NO_CONTENT_HASH, Row, RunConfig, RunDir, RunOptions, RunStatus, execute, verify_runs,
-};
+use stepsharp_runner::config::RunConfig;
+use stepsharp_runner::provenance::Machine;
+use stepsharp_runner::status::RunStatus;
+use stepsharp_runner::store::RunDir;
+use stepsharp_runner::train::{RunOptions, execute};
+use stepsharp_runner::trajectory::Row;
+use stepsharp_runner::verify::{NO_CONTENT_HASH, verify_runs};
 
 fn without_timing(rows: &[Row]) -> Vec<Row> {
     rows.iter().map(Row::without_timing).collect()
@@ -363,7 +367,7 @@ fn every_result_file_has_the_same_permission_mode() {
         let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
         assert_eq!(
             mode,
-            stepsharp_runner::RESULT_FILE_MODE,
+            stepsharp_runner::store::RESULT_FILE_MODE,
             "{:?}",
             entry.file_name()
         );

@@ -1,7 +1,9 @@
 //! `ValidRunConfig`: the validated form of a run config reads, hashes and deserializes like
 //! the plain one, and its readers agree with each other.
 
-use stepsharp_runner::{RunConfig, Scale, ValidRunConfig, canonical_json, load_figure, run_hash};
+use stepsharp_runner::config::{RunConfig, ValidRunConfig};
+use stepsharp_runner::figure::{Scale, load_figure};
+use stepsharp_runner::hash::{canonical_json, run_hash};
 
 fn experiments_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")

@@ -1,6 +1,6 @@
 //! Config errors name the field path (or the unknown key) and the allowed range.
 
-use stepsharp_runner::RunConfig;
+use stepsharp_runner::config::RunConfig;
 
 /// The error of `text` as printed: its whole chain, as anyhow's `{:#}` writes it.
 #[track_caller]

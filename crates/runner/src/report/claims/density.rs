@@ -5,15 +5,17 @@
 use std::fmt::Write;
 
 use super::fmt;
+use crate::density::{DensityLine, DensityLineKind, read_density};
+use crate::error::Result;
 use crate::store::DENSITY_FILE;
 use crate::sweep::FigureResult;
-use crate::{DensityLine, DensityLineKind, Row, read_density};
+use crate::trajectory::Row;
 
 /// How many of the largest Ritz nodes the table lists.
 const TOP_NODES: usize = 3;
 
 /// The density section (headed `## Spectrum`): one line per run and step of `density.csv`.
-pub fn density_section(results: &[FigureResult]) -> anyhow::Result<String> {
+pub fn density_section(results: &[FigureResult]) -> Result<String> {
     let mut out = String::new();
     writeln!(
         out,

@@ -4,7 +4,7 @@
 //! the threshold it was judged by. The Markdown report is rendered from this list
 //! ([`crate::report`], `report.rs` here); nothing here formats a page.
 //!
-//! Every verdict rests on the robust statistics of [`crate::RunStats`] (window medians, never a
+//! Every verdict rests on the robust statistics of [`crate::stats::RunStats`] (window medians, never a
 //! single iterate) and is taken per seed: a claim holds when it holds in at least
 //! [`SEED_AGREEMENT`] of the seeds, does not hold when it fails in that many, and is
 //! inconclusive otherwise or when the compared runs did not train. Thresholds are the named

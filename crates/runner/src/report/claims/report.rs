@@ -9,6 +9,7 @@ use super::{
     FAR_BEYOND, GROWTH_THRESHOLD, NEAR_THRESHOLD, SEED_AGREEMENT, SENSITIVITY_RATIO,
     SOME_SHARPENING, TIE_TOLERANCE, UNTRAINED_FRACTION, fmt,
 };
+use crate::error::Result;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::report::PrecisionCounterpart;
 use crate::stats::Windows;
@@ -43,7 +44,7 @@ pub(crate) fn claims_report(
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
     counterpart: Option<&PrecisionCounterpart>,
-) -> anyhow::Result<Reports> {
+) -> Result<Reports> {
     let windows = figure.scale(scale).claims;
     let runs = claim_runs(output, windows);
     let cross_check = counterpart.map(|c| CrossCheck {

@@ -7,7 +7,7 @@ use stepsharp_models::Loss;
 use stepsharp_stepsize::RuleConfig;
 
 use super::{EdgeClass, UNTRAINED_FRACTION};
-use crate::ModelSpec;
+use crate::config::ModelSpec;
 use crate::figure::Regime;
 use crate::stats::{RunStats, Windows};
 use crate::sweep::{FigureOutput, FigureResult};

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::palette::Palette;
 use super::{Curve, Metric};
-use crate::RunStatus;
 use crate::stats::median;
+use crate::status::RunStatus;
 use crate::sweep::{FigureOutput, FigureResult};
 
 /// The distinct values of `key` over the figure's runs, in first-appearance order.

@@ -6,9 +6,10 @@ use plotters::style::{BLACK, RGBColor};
 use super::curves::curve;
 use super::palette::Palette;
 use super::{Curve, Layout, Panel};
+use crate::density::{DensityLineKind, read_density};
+use crate::error::Result;
 use crate::store::DENSITY_FILE;
 use crate::sweep::{FigureOutput, FigureResult};
-use crate::{DensityLineKind, read_density};
 
 /// The bottom of a log-scale density panel: smaller densities (the empty gaps between the
 /// bulk and the outliers, where the Gaussian kernels underflow) are not drawn. PyHessian plots
@@ -19,7 +20,7 @@ const DENSITY_FLOOR: f64 = 1e-7;
 /// (log scale, down to [`DENSITY_FLOOR`]; its grid points are drawn as dots, which keeps the
 /// narrow peaks of outliers visible) with a dashed vertical line at `2/η_t` at those steps
 /// (one line for a constant η).
-fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
+fn density_panel(result: &FigureResult) -> Result<Panel> {
     let path = result.outcome.dir.file(DENSITY_FILE);
     let lines = read_density(&path)?;
     let steps: Vec<usize> = lines.iter().fold(Vec::new(), |mut steps, line| {
@@ -79,7 +80,7 @@ fn density_panel(result: &FigureResult) -> anyhow::Result<Panel> {
 }
 
 /// Per run (a row): its [`density_panel`], and λ_max against steps with `2/η_t` dashed.
-pub(super) fn density_panels(output: &FigureOutput) -> anyhow::Result<Layout> {
+pub(super) fn density_panels(output: &FigureOutput) -> Result<Layout> {
     let palette = Palette::of_runs(output.results.iter());
     let mut panels = Vec::new();
     for result in &output.results {

@@ -11,6 +11,8 @@ use plotters::prelude::*;
 use super::axes::{log_ticks, log_ticks_every_digit, tick_label};
 use super::{Curve, Panel};
 
+use crate::error::{Error, Result};
+
 /// Curves with more points than this are drawn as dots (see [`draw_line`]).
 const DENSE_POINTS: usize = 400;
 
@@ -24,7 +26,7 @@ pub(super) fn render<DB: DrawingBackend>(
     rows: usize,
     columns: usize,
     panels: &[Panel],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
     let body = root.titled(title, ("sans-serif", 22)).map_err(plot_error)?;
     for (area, panel) in body
@@ -38,8 +40,11 @@ pub(super) fn render<DB: DrawingBackend>(
     Ok(())
 }
 
-fn plot_error(error: impl std::fmt::Debug) -> anyhow::Error {
-    anyhow::anyhow!("plotting failed: {error:?}")
+/// A plotters error as an [`Error::Plot`].
+fn plot_error(error: impl std::fmt::Debug) -> Error {
+    Error::Plot {
+        message: format!("{error:?}"),
+    }
 }
 
 /// The x range and the y range of a panel's curves and reference lines (points ≤ 0 left out on
@@ -64,10 +69,7 @@ fn bounds(panel: &Panel) -> (Range<f64>, Range<f64>) {
     (x_min..x_max, y_min..y_max)
 }
 
-fn draw_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    panel: &Panel,
-) -> anyhow::Result<()> {
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) -> Result<()> {
     let (x, y) = bounds(panel);
     let mut chart = ChartBuilder::on(area);
     chart
@@ -101,7 +103,7 @@ fn draw_contents<'a, DB, Y>(
     mut chart: Chart<'a, DB, Y>,
     panel: &Panel,
     x_range: Range<f64>,
-) -> anyhow::Result<()>
+) -> Result<()>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -153,11 +155,7 @@ where
 }
 
 /// The shaded min–max band of a curve over seeds (nothing for one seed).
-fn draw_band<'a, DB, Y>(
-    chart: &mut Chart<'a, DB, Y>,
-    curve: &Curve,
-    log_y: bool,
-) -> anyhow::Result<()>
+fn draw_band<'a, DB, Y>(chart: &mut Chart<'a, DB, Y>, curve: &Curve, log_y: bool) -> Result<()>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -186,11 +184,7 @@ where
 
 /// A curve's points, with its legend entry: dashed, as markers on a faint line (sparse
 /// measurements), as dots (more than [`DENSE_POINTS`]) or as a line.
-fn draw_line<'a, DB, Y>(
-    chart: &mut Chart<'a, DB, Y>,
-    curve: &Curve,
-    log_y: bool,
-) -> anyhow::Result<()>
+fn draw_line<'a, DB, Y>(chart: &mut Chart<'a, DB, Y>, curve: &Curve, log_y: bool) -> Result<()>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,

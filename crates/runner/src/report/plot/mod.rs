@@ -17,9 +17,10 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 use super::{FIGURE_PNG, FIGURE_SVG};
-use crate::Row;
+use crate::error::Result;
 use crate::figure::{FigureConfig, FigureKind, Scale};
 use crate::sweep::{FigureOutput, SimpleModelInputs};
+use crate::trajectory::Row;
 
 /// Reads one metric of a trajectory row (None where not measured).
 type Metric = fn(&Row) -> Option<f64>;
@@ -74,7 +75,7 @@ pub(super) fn plot_figure(
     output: &FigureOutput,
     simple_model: &SimpleModelInputs,
     scale: Scale,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let (rows, columns, panels) = match figure.kind {
         FigureKind::Interplay => panels::interplay_panels(output),
         FigureKind::LossCurves => panels::loss_curve_panels(output),

@@ -8,9 +8,9 @@ use stepsharp_stepsize::RuleConfig;
 use super::curves::{by_series, curve, groups, loss_metric, series_labels};
 use super::palette::Palette;
 use super::{Curve, Layout, Metric, Panel};
-use crate::Row;
 use crate::stats::median;
 use crate::sweep::{FigureOutput, FigureResult};
+use crate::trajectory::Row;
 
 /// Figure kind `interplay`: a row per group (regime), columns loss, η, λ_max and η·λ_max
 /// with a line at 2 (a log axis, so that the edge stays readable beside runs far beyond it).
