@@ -44,9 +44,50 @@ use crate::config::ConfigError;
 use crate::interrupt::Interrupted;
 use crate::store::{StoreError, StoredConfigError};
 
-/// An error of the runner: a typed cause, with the context of what was being done.
-#[derive(Debug)]
-pub enum Error {
+/// The runner's [`Error`] from the list of its typed causes: the enum (those variants, then
+/// `Plot`, `Invalid` and `Context`), `From` for each cause, so that `?` wraps it, and
+/// `Error::typed`, which returns it.
+macro_rules! error_with_typed_causes {
+    ($($(#[$doc:meta])* $variant:ident($error:ty),)*) => {
+        /// An error of the runner: a typed cause, with the context of what was being done.
+        #[derive(Debug)]
+        pub enum Error {
+            $($(#[$doc])* $variant($error),)*
+            /// Drawing a figure failed.
+            Plot {
+                /// What the plotting library said.
+                message: String,
+            },
+            /// A failed check that has no error of a lower crate: the message says what is wrong.
+            Invalid(String),
+            /// `source` happened while doing what `context` says.
+            Context {
+                /// What was being done, e.g. ``run `armijo` ``.
+                context: String,
+                /// What went wrong.
+                source: Box<Error>,
+            },
+        }
+
+        $(impl From<$error> for Error {
+            fn from(error: $error) -> Self {
+                Error::$variant(error)
+            }
+        })*
+
+        impl Error {
+            /// The typed error this variant holds, when it holds one.
+            fn typed(&self) -> Option<&(dyn StdError + 'static)> {
+                match self {
+                    $(Error::$variant(error) => Some(error as &(dyn StdError + 'static)),)*
+                    Error::Plot { .. } | Error::Invalid(_) | Error::Context { .. } => None,
+                }
+            }
+        }
+    };
+}
+
+error_with_typed_causes!(
     /// A config that cannot be used.
     Config(ConfigError),
     /// A file operation of the run store failed, or a run folder cannot be used.
@@ -79,21 +120,7 @@ pub enum Error {
     Toml(toml::ser::Error),
     /// A report's text cannot be formatted.
     Format(fmt::Error),
-    /// Drawing a figure failed.
-    Plot {
-        /// What the plotting library said.
-        message: String,
-    },
-    /// A failed check that has no error of a lower crate: the message says what is wrong.
-    Invalid(String),
-    /// `source` happened while doing what `context` says.
-    Context {
-        /// What was being done, e.g. ``run `armijo` ``.
-        context: String,
-        /// What went wrong.
-        source: Box<Error>,
-    },
-}
+);
 
 /// A result whose error is the runner's [`Error`] unless another one is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -158,47 +185,6 @@ impl StdError for Error {
         }
     }
 }
-
-/// For each variant holding a typed cause: `From`, so that `?` wraps the cause, and the
-/// cause as [`Error::typed`] returns it.
-macro_rules! typed_causes {
-    ($($variant:ident($error:ty)),* $(,)?) => {
-        $(impl From<$error> for Error {
-            fn from(error: $error) -> Self {
-                Error::$variant(error)
-            }
-        })*
-
-        impl Error {
-            /// The typed error this variant holds, when it holds one.
-            fn typed(&self) -> Option<&(dyn StdError + 'static)> {
-                match self {
-                    $(Error::$variant(error) => Some(error as &(dyn StdError + 'static)),)*
-                    Error::Plot { .. } | Error::Invalid(_) | Error::Context { .. } => None,
-                }
-            }
-        }
-    };
-}
-
-typed_causes!(
-    Config(ConfigError),
-    Store(StoreError),
-    StoredConfig(StoredConfigError),
-    Interrupted(Interrupted),
-    Data(DataError),
-    Model(ModelError),
-    Sharpness(SharpnessError),
-    Stepsize(StepsizeError),
-    Direction(DirectionError),
-    Quadratic(QuadraticError),
-    Candle(candle_core::Error),
-    Io(std::io::Error),
-    Csv(csv::Error),
-    Json(serde_json::Error),
-    Toml(toml::ser::Error),
-    Format(fmt::Error),
-);
 
 /// `.context(..)` and `.with_context(..)`: an error (of any type that converts into
 /// [`Error`]) in the context of what was being done, or a missing value as an
