@@ -9,7 +9,7 @@
 
 use candle_core::{DType, Storage, Tensor, WithDType};
 
-use crate::vector::AdamStepConstants;
+use crate::vector::{AdamStepConstants, adam_step_by_parts};
 use crate::{DirectionError, DirectionVector};
 
 impl From<candle_core::Error> for DirectionError {
@@ -68,19 +68,7 @@ impl DirectionVector for Tensor {
         };
         match fused {
             Some(outputs) => Ok(outputs),
-            None => {
-                let AdamStepConstants {
-                    beta1,
-                    beta2,
-                    c1,
-                    c2,
-                    eps,
-                } = constants;
-                let m = m.combined(beta1, self, 1.0 - beta1)?;
-                let v = v.combined_with_square(beta2, self, 1.0 - beta2)?;
-                let update = m.adam_update(&v, c1, c2, eps)?;
-                Ok((m, v, update))
-            }
+            None => adam_step_by_parts(self, m, v, constants),
         }
     }
 

@@ -46,17 +46,7 @@ pub trait DirectionVector: Clone {
         v: &Self,
         constants: AdamStepConstants,
     ) -> Result<(Self, Self, Self), DirectionError> {
-        let AdamStepConstants {
-            beta1,
-            beta2,
-            c1,
-            c2,
-            eps,
-        } = constants;
-        let m = m.combined(beta1, self, 1.0 - beta1)?;
-        let v = v.combined_with_square(beta2, self, 1.0 - beta2)?;
-        let update = m.adam_update(&v, c1, c2, eps)?;
-        Ok((m, v, update))
+        adam_step_by_parts(self, m, v, constants)
     }
     /// `(√(v/c₂) + ε)^{−1/2}` element-wise with `v = self`: the diagonal of `P^{−1/2}` for
     /// Adam's preconditioner `P = diag(√v̂ + ε)`.
@@ -114,4 +104,27 @@ fn check_len(a: &[f64], b: &[f64]) -> Result<(), DirectionError> {
             b.len()
         )))
     }
+}
+
+/// Adam's step `(m', v', u)` for the gradient `g` by the separate operations
+/// [`combined`](DirectionVector::combined), [`combined_with_square`](DirectionVector::combined_with_square)
+/// and [`adam_update`](DirectionVector::adam_update): the default of
+/// [`DirectionVector::adam_step`], and the fallback of an implementation that fuses it.
+pub(crate) fn adam_step_by_parts<V: DirectionVector>(
+    g: &V,
+    m: &V,
+    v: &V,
+    constants: AdamStepConstants,
+) -> Result<(V, V, V), DirectionError> {
+    let AdamStepConstants {
+        beta1,
+        beta2,
+        c1,
+        c2,
+        eps,
+    } = constants;
+    let m = m.combined(beta1, g, 1.0 - beta1)?;
+    let v = v.combined_with_square(beta2, g, 1.0 - beta2)?;
+    let update = m.adam_update(&v, c1, c2, eps)?;
+    Ok((m, v, update))
 }
