@@ -68,19 +68,27 @@ fn canonical_form_sorts_keys_and_is_stable() {
     assert_eq!(text, canonical_json(&parse(BASE)));
 }
 
-#[test]
-fn runs_without_trace_or_density_keep_their_ids() {
-    // The id of this config as written by the version before `sharpness.trace` and
-    // `sharpness.density` existed (commit ac10784, `xtask run` of this text).
-    let old = parse(
+/// A config whose id was written by the version before `sharpness.trace`,
+/// `sharpness.density` and `direction` existed (commit ac10784, `xtask run` of this text):
+/// [`PINNED_ID`].
+fn pinned() -> RunConfig {
+    parse(
         r#"
 model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
 training = { max_steps = 2 }
 stepsize = { kind = "constant", eta = 0.1 }
 dtype = "f64"
 "#,
-    );
-    assert_eq!(&run_hash(&old, "no data")[..16], "74a7ce67e97e405d");
+    )
+}
+
+/// The id of [`pinned`], as that version wrote it.
+const PINNED_ID: &str = "74a7ce67e97e405d";
+
+#[test]
+fn runs_without_trace_or_density_keep_their_ids() {
+    let old = pinned();
+    assert_eq!(&run_hash(&old, "no data")[..16], PINNED_ID);
     let text = canonical_json(&old);
     assert!(
         !text.contains("trace") && !text.contains("density"),
@@ -93,18 +101,9 @@ dtype = "f64"
 
 #[test]
 fn runs_without_a_direction_keep_their_ids() {
-    // The pinned config of `runs_without_trace_or_density_keep_their_ids`: its id predates the
-    // `direction` table too.
-    let old = parse(
-        r#"
-model = { kind = "quadratic", spectrum = [10.0, 3.0, 1.0, 0.5, 0.1], seed = 3 }
-training = { max_steps = 2 }
-stepsize = { kind = "constant", eta = 0.1 }
-dtype = "f64"
-"#,
-    );
+    let old = pinned();
     assert!(!canonical_json(&old).contains("direction"));
-    assert_eq!(&run_hash(&old, "no data")[..16], "74a7ce67e97e405d");
+    assert_eq!(&run_hash(&old, "no data")[..16], PINNED_ID);
     // An explicit table, even gradient descent's, is another run.
     let mut explicit = old.clone();
     explicit.direction = Some(stepsharp_direction::DirectionConfig::GradientDescent);
