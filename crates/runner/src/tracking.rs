@@ -1,19 +1,20 @@
-//! Sharpness tracking: λ_max (top-k) of the training-loss Hessian on a fixed evaluation set by
-//! exact Hessian-vector products, with Ritz residuals, warm starts across measurements
-//! ([`WarmStartedSolver`], shared with the public `SharpnessTracker`), for a preconditioned
-//! direction (Adam) the preconditioned sharpness λ_max(P⁻¹H) on `P^{−1/2}HP^{−1/2}`
-//! ([`DiagonallyScaled`], its own warm start), the directional sharpness along the update,
-//! and on their own schedules the Hutchinson trace and the spectral density.
+//! Sharpness tracking: the estimates of the training-loss Hessian on a fixed evaluation set
+//! by exact Hessian-vector products — λ_max (top-k) with Ritz residuals and warm starts across
+//! measurements, the directional sharpness along the update, for a preconditioned direction
+//! (Adam) λ_max(P⁻¹H) on `P^{−1/2}HP^{−1/2}`, and on their own schedules the Hutchinson trace
+//! and the spectral density — taken by the public [`SharpnessMeter`] (the measuring part of
+//! `stepsharp_sharpness::SharpnessTracker`) on the operator this module builds for the
+//! problem: the MLP's R-operator, a Hessian over kept graphs, or one that recomputes them.
 
 use candle_core::Tensor;
 use stepsharp_models::Gradient;
 use stepsharp_sharpness::{
-    DensityConfig, DiagonallyScaled, EigenSolver, HessianOperator, LanczosConfig, LinearOperator,
-    PowerConfig, ProductOperator, RecomputingHessian, SpectralDensity, TraceConfig, TraceEstimate,
-    WarmStartedSolver, directional_curvature, hutchinson_trace, spectral_density,
+    Due, EigenSolver, Estimates, HessianOperator, LanczosConfig, LinearOperator, Measurement,
+    PowerConfig, ProductOperator, RecomputingHessian, SharpnessMeter, TrackerConfig,
+    directional_curvature,
 };
 
-use crate::config::{GraphMemory, RunConfig, SharpnessConfig, SharpnessMethod};
+use crate::config::{GraphMemory, RunConfig, SharpnessMethod};
 use crate::error::{Error, Result};
 use crate::problem::{Examples, Problem, RunningStatistics};
 
@@ -25,82 +26,14 @@ const DENSITY_STREAM: &str = "density";
 /// See [`TRACE_STREAM`]: the start vector of the preconditioned solver.
 const PRECONDITIONED_STREAM: &str = "preconditioned";
 
-/// Which estimates are due at a step.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Due {
-    /// λ_max (top-k) and the directional sharpness (`sharpness.measure`).
-    pub spectrum: bool,
-    /// The trace (`sharpness.trace`).
-    pub trace: bool,
-    /// The spectral density (`sharpness.density`).
-    pub density: bool,
-}
-
-impl Due {
-    /// The estimates `config` schedules at `step` of a run of `max_steps` steps.
-    pub fn at(config: &SharpnessConfig, step: usize, max_steps: usize) -> Self {
-        Self {
-            spectrum: config.measure.fires(step, max_steps),
-            trace: config
-                .trace
-                .as_ref()
-                .is_some_and(|t| t.fires(step, max_steps)),
-            density: config
-                .density
-                .as_ref()
-                .is_some_and(|d| d.fires(step, max_steps)),
-        }
-    }
-
-    /// Whether anything is due.
-    pub fn any(self) -> bool {
-        self.spectrum || self.trace || self.density
-    }
-}
-
-/// λ_max and what comes with it, at one measured step.
-#[derive(Clone, Debug)]
-pub struct SpectrumReading {
-    /// Top-k eigenvalues, descending.
-    pub top_k: Vec<f64>,
-    /// Ritz residual of the top eigenpair.
-    pub residual: f64,
-    /// Whether the solver met its tolerance.
-    pub converged: bool,
-    /// HVPs of the eigen-solver.
-    pub hvps: u64,
-    /// `uᵀHu/‖u‖²` along the update direction `u`.
-    pub directional: f64,
-    /// λ_max(P⁻¹H), for a preconditioned direction.
-    pub preconditioned: Option<PreconditionedReading>,
-}
-
-/// The preconditioned sharpness λ_max(P⁻¹H) at one measured step.
-#[derive(Clone, Debug)]
-pub struct PreconditionedReading {
-    /// The top eigenvalue of `P^{−1/2}HP^{−1/2}`.
-    pub value: f64,
-    /// Its Ritz residual.
-    pub residual: f64,
-    /// Whether the solver met its tolerance.
-    pub converged: bool,
-    /// HVPs it took.
-    pub hvps: u64,
-}
-
 /// The estimates taken at `w_t` on the evaluation set.
 #[derive(Clone, Debug)]
 pub struct SharpnessReading {
     /// Loss on the evaluation set.
     pub eval_loss: f64,
-    /// λ_max (top-k) and the directional sharpness, when due.
-    pub spectrum: Option<SpectrumReading>,
-    /// The trace, when due.
-    pub trace: Option<TraceEstimate>,
-    /// The spectral density, when due.
-    pub density: Option<SpectralDensity>,
-    /// HVPs used (solver, directional, trace and density).
-    pub hvps: u64,
+    /// The due estimates (the spectrum always with the directional sharpness along the
+    /// update), each with its products.
+    pub estimates: Estimates,
     /// Forward passes used to build the graphs (and, when recomputing, to evaluate the loss).
     pub forward_passes: u64,
     /// Backward passes used to build gradient graphs (once per chunk, or once per chunk and
@@ -108,16 +41,12 @@ pub struct SharpnessReading {
     pub backward_passes: u64,
 }
 
-/// Measures the evaluation-set Hessian repeatedly, carrying the solver's warm start between
-/// measurements. Measurement at step `t` seeds the solver with `seeds.probe + t`, the trace
-/// and the density with their derived seeds plus `t`.
+/// Measures the evaluation-set Hessian repeatedly, carrying the solvers' warm starts between
+/// measurements. Measurement at step `t` seeds the solver with `seeds.probe + t`, the
+/// preconditioned solver, the trace and the density with their derived seeds plus `t`.
 pub struct Tracking {
     graphs: GraphMemory,
-    solver: WarmStartedSolver<Tensor>,
-    /// The solver of λ_max(P⁻¹H), for a preconditioned direction.
-    preconditioned: Option<WarmStartedSolver<Tensor>>,
-    trace: Option<TraceConfig>,
-    density: Option<DensityConfig>,
+    meter: SharpnessMeter<Tensor>,
 }
 
 impl Tracking {
@@ -139,17 +68,13 @@ impl Tracking {
             }),
         };
         let derived = |stream| stepsharp_data::derive_seed(probe, stream);
-        let preconditioned = match config.direction().is_preconditioned() {
-            true => Some(WarmStartedSolver::new(
-                solver.clone().with_seed(derived(PRECONDITIONED_STREAM)),
-                sharpness.warm_start,
-            )?),
-            false => None,
-        };
-        Ok(Self {
-            graphs: sharpness.graphs,
-            solver: WarmStartedSolver::new(solver, sharpness.warm_start)?,
-            preconditioned,
+        let preconditioned = config
+            .direction()
+            .is_preconditioned()
+            .then(|| solver.clone().with_seed(derived(PRECONDITIONED_STREAM)));
+        let tracker = TrackerConfig {
+            solver,
+            warm_start: sharpness.warm_start,
             trace: sharpness
                 .trace
                 .as_ref()
@@ -158,29 +83,33 @@ impl Tracking {
                 .density
                 .as_ref()
                 .map(|d| d.estimator(derived(DENSITY_STREAM))),
+            preconditioned,
+            ..TrackerConfig::default()
+        };
+        Ok(Self {
+            graphs: sharpness.graphs,
+            meter: SharpnessMeter::new(&tracker)?,
         })
     }
 
     /// The top eigenvector of the last measurement (saved with checkpoints).
     pub fn warm_start(&self) -> Option<&Tensor> {
-        self.solver.warm_start()
+        self.meter.warm_start()
     }
 
     /// Restores a saved warm start.
     pub fn set_warm_start(&mut self, warm_start: Option<Tensor>) {
-        self.solver.set_warm_start(warm_start);
+        self.meter.set_warm_start(warm_start);
     }
 
     /// The top eigenvector of the last preconditioned measurement (saved with checkpoints).
     pub fn preconditioned_warm_start(&self) -> Option<&Tensor> {
-        self.preconditioned.as_ref()?.warm_start()
+        self.meter.preconditioned_warm_start()
     }
 
     /// Restores a saved preconditioned warm start (ignored without a preconditioned solver).
     pub fn set_preconditioned_warm_start(&mut self, warm_start: Option<Tensor>) {
-        if let Some(solver) = &mut self.preconditioned {
-            solver.set_warm_start(warm_start);
-        }
+        self.meter.set_preconditioned_warm_start(warm_start);
     }
 
     /// Takes the `due` estimates at the problem's current parameters on `examples`, with
@@ -195,11 +124,11 @@ impl Tracking {
         step: u64,
         due: Due,
     ) -> Result<SharpnessReading> {
-        let targets = Targets {
-            direction,
-            preconditioner,
-            step,
+        let measurement = Measurement {
+            index: step,
             due,
+            direction: Some(direction),
+            preconditioner,
         };
         let params = problem.parameters();
         if let Some(curvature) = problem.mlp_curvature(examples)? {
@@ -207,7 +136,7 @@ impl Tracking {
             let chunks = problem.chunk_count(examples) as u64;
             return self.estimate(
                 &mut ProductOperator::new(&params, |v| curvature.hessian_vector_product(v))?,
-                &targets,
+                &measurement,
                 curvature.loss(),
                 (chunks, chunks),
             );
@@ -221,7 +150,7 @@ impl Tracking {
                     .sum::<Result<f64, _>>()?;
                 let mut operator = HessianOperator::new(&params, &losses)?;
                 let chunks = losses.len() as u64;
-                self.estimate(&mut operator, &targets, eval_loss, (chunks, chunks))
+                self.estimate(&mut operator, &measurement, eval_loss, (chunks, chunks))
             }
             GraphMemory::Recompute => {
                 let evaluation =
@@ -233,7 +162,7 @@ impl Tracking {
                             .map_err(|e| candle_core::Error::msg(format!("{e:#}")))
                     })?;
                 let mut reading =
-                    self.estimate(&mut operator, &targets, evaluation.loss, (0, 0))?;
+                    self.estimate(&mut operator, &measurement, evaluation.loss, (0, 0))?;
                 let rebuilt = operator.forward_passes() as u64;
                 reading.forward_passes = evaluation.forward_passes + rebuilt;
                 reading.backward_passes = rebuilt;
@@ -242,92 +171,34 @@ impl Tracking {
         }
     }
 
-    /// The due estimates on one operator (each reports the HVPs it used); `passes` are the
-    /// forward and backward passes that built it.
+    /// The due estimates on one operator; `passes` are the forward and backward passes that
+    /// built it.
     fn estimate<O>(
         &mut self,
         operator: &mut O,
-        targets: &Targets,
+        measurement: &Measurement<'_, Tensor>,
         eval_loss: f64,
         passes: (u64, u64),
     ) -> Result<SharpnessReading>
     where
         O: LinearOperator<Vector = Tensor>,
     {
-        let Targets {
-            direction,
-            preconditioner,
-            step,
-            due,
-        } = *targets;
-        let mut hvps = 0;
-        let spectrum = if due.spectrum {
-            let spectrum = self.solver.solve(operator, step)?;
-            let directional = directional_curvature(operator, direction)?;
-            hvps += spectrum.hvps + directional.hvps;
-            let preconditioned = match (preconditioner, &mut self.preconditioned) {
-                (Some(diagonal), Some(solver)) => {
-                    let mut scaled = DiagonallyScaled::new(operator, diagonal.clone())?;
-                    let spectrum = solver.solve(&mut scaled, step)?;
-                    hvps += spectrum.hvps;
-                    let top = spectrum.eigenpairs.first().ok_or_else(|| {
-                        Error::Invalid(
-                            "the preconditioned eigen-solver returned no eigenpair".into(),
-                        )
-                    })?;
-                    Some(PreconditionedReading {
-                        value: top.value,
-                        residual: top.residual,
-                        converged: spectrum.converged,
-                        hvps: spectrum.hvps as u64,
-                    })
-                }
-                _ => None,
-            };
-            let top = spectrum
-                .eigenpairs
-                .first()
-                .ok_or_else(|| Error::Invalid("the eigen-solver returned no eigenpair".into()))?;
-            Some(SpectrumReading {
-                top_k: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
-                residual: top.residual,
-                converged: spectrum.converged,
-                hvps: spectrum.hvps as u64,
-                directional: directional.normalized,
-                preconditioned,
-            })
-        } else {
-            None
-        };
-        let trace = match self.trace.as_ref().filter(|_| due.trace) {
-            Some(config) => Some(hutchinson_trace(operator, &config.for_measurement(step))?),
-            None => None,
-        };
-        let density = match self.density.as_ref().filter(|_| due.density) {
-            Some(config) => Some(spectral_density(operator, &config.for_measurement(step))?),
-            None => None,
-        };
-        hvps += trace.as_ref().map_or(0, |t| t.hvps) + density.as_ref().map_or(0, |d| d.hvps);
+        let estimates = self.meter.measure(operator, measurement)?;
+        if let Some(spectrum) = &estimates.spectrum {
+            let solvers = std::iter::once(&spectrum.hessian).chain(&spectrum.preconditioned);
+            if solvers.into_iter().any(|s| s.eigenvalues.is_empty()) {
+                return Err(Error::Invalid(
+                    "an eigen-solver returned no eigenpair".into(),
+                ));
+            }
+        }
         Ok(SharpnessReading {
             eval_loss,
-            spectrum,
-            trace,
-            density,
-            hvps: hvps as u64,
+            estimates,
             forward_passes: passes.0,
             backward_passes: passes.1,
         })
     }
-}
-
-/// What one measurement estimates: along which update, with which preconditioner, at which
-/// step, and which estimates are due.
-#[derive(Clone, Copy)]
-struct Targets<'a> {
-    direction: &'a Tensor,
-    preconditioner: Option<&'a Tensor>,
-    step: u64,
-    due: Due,
 }
 
 /// `uᵀHu` on `examples` (CDAT's curvature oracle): one exact HVP.

@@ -17,8 +17,10 @@
 //!   Lanczos quadrature.
 //! - [`SharpnessTracker`]: all of the above on a schedule, from a loss closure over your own
 //!   `Var`s, with the warm start carried between measurements ([`EigenSolver`] picks Lanczos
-//!   or power iteration). [`WarmStartedSolver`] is its Candle-free core (the solver and the
-//!   warm start across measurements), for loops that build their own operators.
+//!   or power iteration). [`SharpnessMeter`] is its Candle-free measuring part, for loops that
+//!   build their own operator and decide when to measure (this project's training loop): the
+//!   warm-started solver ([`WarmStartedSolver`]), the directional and the preconditioned
+//!   sharpness, the trace and the density, seeded per measurement.
 //!
 //! Features: `candle` (default) holds everything that needs Candle (the `Tensor` vector,
 //! the Hessian operators, the double-backward guard). Without it the solvers, the trace and
@@ -39,6 +41,7 @@ mod gradient_graph;
 #[cfg(feature = "candle")]
 mod hessian;
 mod lanczos;
+mod meter;
 mod operator;
 #[cfg(feature = "candle")]
 mod parameter_space;
@@ -73,6 +76,9 @@ pub use finite_difference::FiniteDifferenceHvp;
 #[cfg(feature = "candle")]
 pub use hessian::HessianOperator;
 pub use lanczos::{LanczosConfig, lanczos};
+pub use meter::{
+    Due, Estimates, Measurement, SharpnessMeter, SolverEstimate, SpectrumEstimate, TrackerConfig,
+};
 pub use operator::{LinearOperator, Vector};
 pub use power::{PowerConfig, power_iteration};
 #[cfg(feature = "candle")]
@@ -85,4 +91,4 @@ pub use solver::{EigenSolver, WarmStart, WarmStartedSolver};
 pub use spectrum::{Eigenpair, Spectrum, residual};
 pub use trace::{TraceConfig, TraceEstimate, hutchinson_trace};
 #[cfg(feature = "candle")]
-pub use tracker::{SharpnessRecord, SharpnessTracker, TrackerConfig};
+pub use tracker::{SharpnessRecord, SharpnessTracker};

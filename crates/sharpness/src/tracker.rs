@@ -4,42 +4,9 @@ use candle_core::{DType, Tensor, Var};
 
 use crate::parameter_space::ParameterSpace;
 use crate::{
-    DensityConfig, EigenSolver, HessianOperator, Schedule, SharpnessError, SpectralDensity,
-    TraceConfig, TraceEstimate, WarmStart, WarmStartedSolver, hutchinson_trace, spectral_density,
+    HessianOperator, Measurement, Schedule, SharpnessError, SharpnessMeter, SpectralDensity,
+    TraceEstimate, TrackerConfig,
 };
-
-/// Settings of a [`SharpnessTracker`].
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TrackerConfig {
-    /// When to measure. Default: every 10 steps ([`Schedule::default`]).
-    pub schedule: Schedule,
-    /// The eigen-solver; measurement `i` (from 0) uses its seed plus `i`. Default: Lanczos,
-    /// `k = 1`, tolerance 1e-3 ([`EigenSolver::default`]).
-    pub solver: EigenSolver,
-    /// Where each solve starts. Default: the previous top eigenvector.
-    pub warm_start: WarmStart,
-    /// Also estimate the trace at every measurement (its seed plus `i` as for the solver).
-    /// Default: none.
-    pub trace: Option<TraceConfig>,
-    /// Also estimate the spectral density at every measurement (its seed plus `i`).
-    /// Default: none.
-    pub density: Option<DensityConfig>,
-}
-
-impl TrackerConfig {
-    /// Checks the schedule and every configured estimator.
-    pub fn validate(&self) -> Result<(), SharpnessError> {
-        self.schedule.validate()?;
-        self.solver.validate()?;
-        if let Some(trace) = &self.trace {
-            trace.validate()?;
-        }
-        if let Some(density) = &self.density {
-            density.validate()?;
-        }
-        Ok(())
-    }
-}
 
 /// One measurement of a [`SharpnessTracker`].
 #[derive(Clone, Debug)]
@@ -70,7 +37,9 @@ impl SharpnessRecord {
 }
 
 /// Measures the sharpness of a training loss on a schedule, from exact Hessian-vector
-/// products ([`HessianOperator`]), carrying the warm start between measurements.
+/// products ([`HessianOperator`]), carrying the warm start between measurements: a
+/// [`SharpnessMeter`] with a loss closure and a schedule (the meter alone serves loops that
+/// build their own operator, as this project's training loop does).
 ///
 /// Built from the model's variables and a closure that evaluates the loss on them (a fresh
 /// graph per call); call [`SharpnessTracker::step`] once per training step, before the
@@ -104,9 +73,7 @@ pub struct SharpnessTracker<F> {
     params: Vec<Var>,
     loss: F,
     schedule: Schedule,
-    solver: WarmStartedSolver<Tensor>,
-    trace: Option<TraceConfig>,
-    density: Option<DensityConfig>,
+    meter: SharpnessMeter<Tensor>,
     measurements: u64,
 }
 
@@ -122,10 +89,8 @@ where
         Ok(Self {
             params: params.to_vec(),
             loss,
+            meter: SharpnessMeter::new(&config)?,
             schedule: config.schedule,
-            solver: WarmStartedSolver::new(config.solver, config.warm_start)?,
-            trace: config.trace,
-            density: config.density,
             measurements: 0,
         })
     }
@@ -146,43 +111,33 @@ where
         let mut hessian = HessianOperator::new(&self.params, &[loss])?;
         let index = self.measurements;
         self.measurements += 1;
-        let spectrum = self.solver.solve(&mut hessian, index)?;
-        let trace = match &self.trace {
-            Some(config) => Some(hutchinson_trace(
-                &mut hessian,
-                &config.for_measurement(index),
-            )?),
-            None => None,
-        };
-        let density = match &self.density {
-            Some(config) => Some(spectral_density(
-                &mut hessian,
-                &config.for_measurement(index),
-            )?),
-            None => None,
-        };
+        let estimates = self.meter.measure(&mut hessian, &Measurement::all(index))?;
+        let spectrum = estimates
+            .spectrum
+            .expect("a measurement of every estimate has a spectrum")
+            .hessian;
         Ok(SharpnessRecord {
             step,
             loss: loss_value,
-            eigenvalues: spectrum.eigenpairs.iter().map(|p| p.value).collect(),
-            residuals: spectrum.eigenpairs.iter().map(|p| p.residual).collect(),
+            eigenvalues: spectrum.eigenvalues,
+            residuals: spectrum.residuals,
             converged: spectrum.converged,
-            trace,
-            density,
-            hvps: hessian.hvps(),
+            trace: estimates.trace,
+            density: estimates.density,
+            hvps: estimates.hvps,
         })
     }
 
     /// The top eigenvector of the last measurement (the next warm start), flat in parameter
     /// order; save it with a checkpoint to resume bit for bit.
     pub fn warm_start(&self) -> Option<&Tensor> {
-        self.solver.warm_start()
+        self.meter.warm_start()
     }
 
     /// Restores a saved warm start and the number of measurements already taken (which
     /// decides the next seeds).
     pub fn resume(&mut self, warm_start: Option<Tensor>, measurements: u64) {
-        self.solver.set_warm_start(warm_start);
+        self.meter.set_warm_start(warm_start);
         self.measurements = measurements;
     }
 }

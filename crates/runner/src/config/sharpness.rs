@@ -2,7 +2,7 @@
 //! training-loss Hessian is measured.
 
 use serde::{Deserialize, Serialize};
-use stepsharp_sharpness::WarmStart;
+use stepsharp_sharpness::{Due, WarmStart};
 
 use super::{DensityOptions, Periodic, TraceOptions, positive};
 use crate::config::ConfigError;
@@ -105,6 +105,22 @@ impl Default for SharpnessConfig {
 }
 
 impl SharpnessConfig {
+    /// The estimates this table schedules at `step` of a run of `max_steps` steps: λ_max
+    /// (with the directional sharpness) by `measure`, the trace and the density by theirs.
+    pub fn due(&self, step: usize, max_steps: usize) -> Due {
+        Due {
+            spectrum: self.measure.fires(step, max_steps),
+            trace: self
+                .trace
+                .as_ref()
+                .is_some_and(|t| t.fires(step, max_steps)),
+            density: self
+                .density
+                .as_ref()
+                .is_some_and(|d| d.fires(step, max_steps)),
+        }
+    }
+
     /// Checks the `sharpness` table of a run of `max_steps` steps: the solver's settings here,
     /// the trace's and the density's in [`TraceOptions`] and [`DensityOptions`].
     pub(super) fn validate(&self, max_steps: usize) -> Result<(), ConfigError> {

@@ -27,7 +27,7 @@ use super::run::Run;
 use crate::density::density_lines;
 use crate::error::{Context, Result};
 use crate::problem::{Examples, Problem, RunningStatistics};
-use crate::tracking::{Due, SharpnessReading};
+use crate::tracking::SharpnessReading;
 use crate::trajectory::Row;
 
 /// The gradient evaluation that starts step `t`, at `w_t`.
@@ -135,7 +135,7 @@ impl Run<'_> {
     fn measure(&mut self, descent: &Descent, row: &mut Row) -> Result<Option<SharpnessReading>> {
         let started = Instant::now();
         let t = self.next_step;
-        let due = Due::at(&self.config.sharpness, t, self.config.training.max_steps);
+        let due = self.config.sharpness.due(t, self.config.training.max_steps);
         let reading = if due.any() {
             let eval = self.batches.eval();
             let preconditioner = match due.spectrum {
@@ -235,21 +235,27 @@ impl Run<'_> {
     /// Writes the estimates of step `row.step` into its row (and the density's lines).
     fn record_reading(&mut self, row: &mut Row, reading: SharpnessReading) {
         row.eval_loss = Some(reading.eval_loss);
-        if let Some(spectrum) = reading.spectrum {
-            let lambda = spectrum.top_k[0];
+        let estimates = reading.estimates;
+        if let Some(spectrum) = estimates.spectrum {
+            let hessian = &spectrum.hessian;
+            let lambda = hessian.eigenvalues[0];
             row.lambda_max = Some(lambda);
-            let top_k: Vec<String> = spectrum.top_k.iter().map(|v| format!("{v:e}")).collect();
+            let top_k: Vec<String> = hessian
+                .eigenvalues
+                .iter()
+                .map(|v| format!("{v:e}"))
+                .collect();
             row.top_k = Some(top_k.join(";"));
-            row.residual = Some(spectrum.residual);
-            row.converged = Some(spectrum.converged);
+            row.residual = Some(hessian.residuals[0]);
+            row.converged = Some(hessian.converged);
             row.eta_lambda = Some(row.eta * lambda);
-            row.directional = Some(spectrum.directional);
-            row.lambda_hvps = Some(spectrum.hvps);
+            row.directional = spectrum.directional.as_ref().map(|d| d.normalized);
+            row.lambda_hvps = Some(hessian.hvps as u64);
             if let Some(preconditioned) = &spectrum.preconditioned {
-                row.preconditioned_lambda_max = Some(preconditioned.value);
-                row.preconditioned_residual = Some(preconditioned.residual);
+                row.preconditioned_lambda_max = Some(preconditioned.eigenvalues[0]);
+                row.preconditioned_residual = Some(preconditioned.residuals[0]);
                 row.preconditioned_converged = Some(preconditioned.converged);
-                row.preconditioned_hvps = Some(preconditioned.hvps);
+                row.preconditioned_hvps = Some(preconditioned.hvps as u64);
             }
             let relevant = match self.direction.config().relevant_sharpness() {
                 RelevantSharpness::Hessian => Some(lambda),
@@ -259,12 +265,12 @@ impl Run<'_> {
             row.edge_ratio =
                 relevant.map(|lambda| row.eta * lambda / self.direction.stability_limit());
         }
-        if let Some(trace) = reading.trace {
+        if let Some(trace) = estimates.trace {
             row.trace = Some(trace.value);
             row.trace_standard_error = Some(trace.standard_error);
             row.trace_hvps = Some(trace.hvps as u64);
         }
-        if let Some(density) = reading.density {
+        if let Some(density) = estimates.density {
             row.density_hvps = Some(density.hvps as u64);
             self.densities.extend(density_lines(row.step, &density));
         }

@@ -1,5 +1,6 @@
 //! The crate's integration tests, in one binary: the solvers on dense matrices with a known
-//! spectrum first (Lanczos, power iteration, warm starts, Hutchinson's trace, the SLQ density),
+//! spectrum first (Lanczos, power iteration, warm starts, Hutchinson's trace, the SLQ density,
+//! the meter that takes them measurement after measurement),
 //! then, with the `candle` feature, tensors as vectors, exact Hessian-vector products and
 //! spectra of a tiny MLP against dense Hessians, and the tracker.
 //!
@@ -10,6 +11,7 @@
 mod common;
 mod density;
 mod lanczos;
+mod meter;
 #[cfg(feature = "candle")]
 mod mlp_hvp;
 #[cfg(feature = "candle")]
