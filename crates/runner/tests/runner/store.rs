@@ -232,7 +232,20 @@ fn a_loss_diverging_to_inf_is_stored_reused_and_verified() {
         results: dir.path().join("results"),
         ..Default::default()
     };
-    let config = common::tiny_quadratic("stepsize = { kind = \"constant\", eta = 1e200 }");
+    // H = 10·I: every term of the loss ½·dᵀHd is positive, so its overflow is +inf whatever
+    // the order in which the matrix kernel sums the terms (terms of both signs that overflow to
+    // ±inf sum to NaN in some kernels, e.g. gemm's AVX-512 ones, and to inf in others).
+    let config = RunConfig::from_toml(
+        r#"
+model = { kind = "quadratic", spectrum = [10.0, 10.0, 10.0], seed = 3 }
+training = { max_steps = 20 }
+sharpness = { measure = { every = 5 }, max_iterations = 3, tolerance = 1e-8 }
+stepsize = { kind = "constant", eta = 1e200 }
+dtype = "f64"
+"#,
+        "isotropic quadratic",
+    )
+    .unwrap();
     let outcome = execute(&config, &options, &mut |_| {}).unwrap();
     let RunStatus::Diverged { step, loss } = outcome.status else {
         panic!("expected divergence, got {:?}", outcome.status);
