@@ -136,61 +136,30 @@ trait FieldError: Display {
     const VARIANT_PREFIXED: bool;
 }
 
-impl FieldError for StepsizeError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            StepsizeError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.to_string(), expected.to_string())),
-            _ => None,
+/// [`FieldError`] for a sub-crate error whose `InvalidConfig { field, value, expected }`
+/// variant holds printable fields (the crates store them as `&str` or `String`).
+macro_rules! field_error {
+    ($error:ident, variant_prefixed: $prefixed:literal) => {
+        impl FieldError for $error {
+            fn invalid_field(&self) -> Option<(String, String, String)> {
+                match self {
+                    $error::InvalidConfig {
+                        field,
+                        value,
+                        expected,
+                    } => Some((field.to_string(), value.to_string(), expected.to_string())),
+                    _ => None,
+                }
+            }
+            const VARIANT_PREFIXED: bool = $prefixed;
         }
-    }
-    const VARIANT_PREFIXED: bool = true;
+    };
 }
 
-impl FieldError for DirectionError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            DirectionError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.to_string(), expected.to_string())),
-            _ => None,
-        }
-    }
-    const VARIANT_PREFIXED: bool = true;
-}
-
-impl FieldError for DataError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            DataError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.clone(), value.clone(), expected.clone())),
-            _ => None,
-        }
-    }
-    const VARIANT_PREFIXED: bool = false;
-}
-
-impl FieldError for ModelError {
-    fn invalid_field(&self) -> Option<(String, String, String)> {
-        match self {
-            ModelError::InvalidConfig {
-                field,
-                value,
-                expected,
-            } => Some((field.to_string(), value.clone(), expected.to_string())),
-            _ => None,
-        }
-    }
-    const VARIANT_PREFIXED: bool = true;
-}
+field_error!(StepsizeError, variant_prefixed: true);
+field_error!(DirectionError, variant_prefixed: true);
+field_error!(DataError, variant_prefixed: false);
+field_error!(ModelError, variant_prefixed: true);
 
 /// `table.<field>`: the sub-crate's field path under the run config's `table`.
 fn nested_field<E: FieldError>(table: &str, error: &E) -> Option<String> {
