@@ -166,8 +166,15 @@ pub struct Estimates {
     pub trace: Option<TraceEstimate>,
     /// The spectral density, when due and configured.
     pub density: Option<SpectralDensity>,
+}
+
+impl Estimates {
     /// Products of the whole measurement (solvers, direction, trace and density).
-    pub hvps: usize,
+    pub fn hvps(&self) -> usize {
+        self.spectrum.as_ref().map_or(0, SpectrumEstimate::hvps)
+            + self.trace.as_ref().map_or(0, |t| t.hvps)
+            + self.density.as_ref().map_or(0, |d| d.hvps)
+    }
 }
 
 /// Measures a changing operator (a loss Hessian along training) one measurement after
@@ -253,14 +260,10 @@ impl<V: Vector> SharpnessMeter<V> {
             Some(config) => Some(spectral_density(operator, &config.for_measurement(index))?),
             None => None,
         };
-        let hvps = spectrum.as_ref().map_or(0, SpectrumEstimate::hvps)
-            + trace.as_ref().map_or(0, |t| t.hvps)
-            + density.as_ref().map_or(0, |d| d.hvps);
         Ok(Estimates {
             spectrum,
             trace,
             density,
-            hvps,
         })
     }
 

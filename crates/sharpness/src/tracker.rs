@@ -112,6 +112,7 @@ where
         let index = self.measurements;
         self.measurements += 1;
         let estimates = self.meter.measure(&mut hessian, &Measurement::all(index))?;
+        let hvps = estimates.hvps();
         let spectrum = estimates
             .spectrum
             .expect("a measurement of every estimate has a spectrum")
@@ -124,7 +125,7 @@ where
             converged: spectrum.converged,
             trace: estimates.trace,
             density: estimates.density,
-            hvps: estimates.hvps,
+            hvps,
         })
     }
 

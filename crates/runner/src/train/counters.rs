@@ -28,7 +28,7 @@ impl Counters {
     pub fn add_reading(&mut self, reading: &SharpnessReading) {
         self.forward_passes += reading.forward_passes;
         self.backward_passes += reading.backward_passes;
-        self.hvps += reading.estimates.hvps as u64;
+        self.hvps += reading.estimates.hvps() as u64;
     }
 
     /// Writes the totals into `row`'s counter columns.
