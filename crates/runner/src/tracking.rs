@@ -9,7 +9,7 @@
 use candle_core::Tensor;
 use stepsharp_models::Gradient;
 use stepsharp_sharpness::{
-    Due, EigenSolver, Estimates, HessianOperator, LanczosConfig, LinearOperator, Measurement,
+    EigenSolver, Estimates, HessianOperator, LanczosConfig, LinearOperator, Measurement,
     PowerConfig, ProductOperator, RecomputingHessian, SharpnessMeter, TrackerConfig,
     directional_curvature,
 };
@@ -112,31 +112,21 @@ impl Tracking {
         self.meter.set_preconditioned_warm_start(warm_start);
     }
 
-    /// Takes the `due` estimates at the problem's current parameters on `examples`, with
-    /// `direction` the update, at training step `step`; with `preconditioner` (the diagonal of
-    /// `P^{−1/2}`) also the preconditioned sharpness.
+    /// Takes `measurement`'s due estimates at the problem's current parameters on `examples`
+    /// (its index is the training step; its direction, the update, is always given).
     pub fn measure(
         &mut self,
         problem: &Problem,
         examples: &Examples,
-        direction: &Tensor,
-        preconditioner: Option<&Tensor>,
-        step: u64,
-        due: Due,
+        measurement: &Measurement<'_, Tensor>,
     ) -> Result<SharpnessReading> {
-        let measurement = Measurement {
-            index: step,
-            due,
-            direction: Some(direction),
-            preconditioner,
-        };
         let params = problem.parameters();
         if let Some(curvature) = problem.mlp_curvature(examples)? {
             // The R-operator keeps no graph: the same for both graph-memory policies.
             let chunks = problem.chunk_count(examples) as u64;
             return self.estimate(
                 &mut ProductOperator::new(&params, |v| curvature.hessian_vector_product(v))?,
-                &measurement,
+                measurement,
                 curvature.loss(),
                 (chunks, chunks),
             );
@@ -150,7 +140,7 @@ impl Tracking {
                     .sum::<Result<f64, _>>()?;
                 let mut operator = HessianOperator::new(&params, &losses)?;
                 let chunks = losses.len() as u64;
-                self.estimate(&mut operator, &measurement, eval_loss, (chunks, chunks))
+                self.estimate(&mut operator, measurement, eval_loss, (chunks, chunks))
             }
             GraphMemory::Recompute => {
                 let evaluation =
@@ -162,7 +152,7 @@ impl Tracking {
                             .map_err(|e| candle_core::Error::msg(format!("{e:#}")))
                     })?;
                 let mut reading =
-                    self.estimate(&mut operator, &measurement, evaluation.loss, (0, 0))?;
+                    self.estimate(&mut operator, measurement, evaluation.loss, (0, 0))?;
                 let rebuilt = operator.forward_passes() as u64;
                 reading.forward_passes = evaluation.forward_passes + rebuilt;
                 reading.backward_passes = rebuilt;
@@ -185,8 +175,8 @@ impl Tracking {
     {
         let estimates = self.meter.measure(operator, measurement)?;
         if let Some(spectrum) = &estimates.spectrum {
-            let solvers = std::iter::once(&spectrum.hessian).chain(&spectrum.preconditioned);
-            if solvers.into_iter().any(|s| s.eigenvalues.is_empty()) {
+            let mut solvers = std::iter::once(&spectrum.hessian).chain(&spectrum.preconditioned);
+            if solvers.any(|s| s.eigenvalues.is_empty()) {
                 return Err(Error::Invalid(
                     "an eigen-solver returned no eigenpair".into(),
                 ));

@@ -20,6 +20,7 @@ use std::time::Instant;
 use candle_core::{DType, Tensor};
 use stepsharp_direction::{DirectionConfig, NonDescentAction, RelevantSharpness};
 use stepsharp_models::{Gradient, LineOrigin};
+use stepsharp_sharpness::Measurement;
 use stepsharp_stepsize::{StepContext, StepRecord};
 
 use super::oracle::{ParameterOracle, Trials};
@@ -142,14 +143,13 @@ impl Run<'_> {
                 true => self.direction.inverse_root_preconditioner()?,
                 false => None,
             };
-            let reading = self.tracking.measure(
-                &self.problem,
-                eval,
-                &descent.update,
-                preconditioner.as_ref(),
-                t as u64,
+            let measurement = Measurement {
+                index: t as u64,
                 due,
-            )?;
+                direction: Some(&descent.update),
+                preconditioner: preconditioner.as_ref(),
+            };
+            let reading = self.tracking.measure(&self.problem, eval, &measurement)?;
             self.counters.add_reading(&reading);
             Some(reading)
         } else {
