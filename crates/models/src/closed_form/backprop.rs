@@ -34,7 +34,9 @@ use crate::architectures::layers::{Linear, activate};
 use crate::architectures::mlp::Mlp;
 use crate::chunks::{ChunkSum, for_each_chunk_examples};
 use crate::loss::correct;
+use crate::ops::column_sums::column_sums;
 use crate::ops::data_product::{data_product, weight_gradient};
+use crate::ops::matrix::matmul;
 use crate::ops::tanh::tanh_gradient;
 use crate::{Activation, Loss, ModelError, Network, loss};
 
@@ -88,7 +90,7 @@ impl ChunkPass {
         let mut upstream = Vec::with_capacity(layers.len() - 1);
         for index in (1..layers.len()).rev() {
             // Candle's matmul backward for `a·(Wᵀ)`: `δ·(Wᵀ)ᵀ`.
-            let g = delta.matmul(&layers[index].weight.as_tensor().detach())?;
+            let g = matmul(&delta, &layers[index].weight.as_tensor().detach())?;
             delta = activation_backward(mlp.activation(), &outputs[index - 1], &inputs[index], &g)?;
             upstream.push(g);
             deltas.push(delta.clone());
@@ -154,9 +156,13 @@ impl ChunkPass {
                 let weight = if index == 0 {
                     weight_gradient(input, delta)?
                 } else {
-                    input.t()?.matmul(delta)?.t()?
+                    matmul(&input.t()?, delta)?.t()?
                 };
-                let bias = layer.bias.as_ref().map(|_| delta.sum(0)).transpose()?;
+                let bias = layer
+                    .bias
+                    .as_ref()
+                    .map(|_| column_sums(delta))
+                    .transpose()?;
                 Ok((weight, bias))
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
@@ -435,8 +441,8 @@ impl CurvedChunk {
             let mut r = match &r_inputs[index] {
                 None => data_product(input, direction)?,
                 Some(r_input) => {
-                    (r_input.matmul(&layer.weight.as_tensor().detach().t()?)?
-                        + input.matmul(&direction.t()?)?)?
+                    (matmul(r_input, &layer.weight.as_tensor().detach().t()?)?
+                        + matmul(input, &direction.t()?)?)?
                 }
             };
             if let Some(c) = bias_direction {
@@ -465,16 +471,16 @@ impl CurvedChunk {
             let delta = &pass.deltas[index];
             let weight = match &r_inputs[index] {
                 None => weight_gradient(input, &r_delta)?,
-                Some(r_input) => (r_delta.t()?.matmul(input)? + delta.t()?.matmul(r_input)?)?,
+                Some(r_input) => (matmul(&r_delta.t()?, input)? + matmul(&delta.t()?, r_input)?)?,
             };
             let bias = layers[index]
                 .bias
                 .as_ref()
-                .map(|_| r_delta.sum(0))
+                .map(|_| column_sums(&r_delta))
                 .transpose()?;
             if index > 0 {
-                let r_upstream = (r_delta.matmul(&layers[index].weight.as_tensor().detach())?
-                    + delta.matmul(&directions[index].0)?)?;
+                let r_upstream = (matmul(&r_delta, &layers[index].weight.as_tensor().detach())?
+                    + matmul(delta, &directions[index].0)?)?;
                 let mut next = (r_upstream * &self.slopes[index - 1])?;
                 if let Some(bend) = &self.bends[index - 1] {
                     next = (next + (bend * &r_outputs[index - 1])?)?;

@@ -16,6 +16,7 @@ use candle_core::{DType, Tensor};
 
 use crate::architectures::layers::activate;
 use crate::ops::data_product::data_product;
+use crate::ops::matrix::matmul;
 use crate::{Activation, Loss, ModelError, Network, loss};
 
 /// One chunk of the examples at `w₀` (see [`LineOrigin`]).
@@ -65,7 +66,7 @@ impl UpperLayer {
     /// `h·(W + t·D)ᵀ + (b + t·δ)`.
     fn forward(&self, h: &Tensor, t: f64) -> candle_core::Result<Tensor> {
         let weight = (&self.weight + (&self.weight_direction * t)?)?;
-        let y = h.matmul(&weight.t()?)?;
+        let y = matmul(h, &weight.t()?)?;
         match &self.bias {
             Some((bias, direction)) => y.broadcast_add(&(bias + (direction * t)?)?),
             None => Ok(y),

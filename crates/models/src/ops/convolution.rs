@@ -27,12 +27,11 @@
 //! backward pass allocates and accumulates gradients of the full patch tensors. These ops have
 //! CPU kernels only; on other devices the layers use Candle's `conv2d`.
 
+use crate::ops::cpu_values::contiguous;
+use crate::ops::matrix::{Matrix, multiply};
+use crate::ops::patches::Patches;
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor, WithDType};
-use gemm::Parallelism;
-
-use crate::ops::cpu_values::contiguous;
-use crate::ops::patches::Patches;
 
 /// Convolution of `x` (n, c, h, w) with `weight` (o, c, k, k), stride and zero padding, as
 /// matrix products (see the module documentation). CPU tensors, f32 or f64.
@@ -77,89 +76,6 @@ struct Convolution {
     product: Product,
     geometry: Patches,
     outputs: usize,
-}
-
-/// A row-major matrix view: `values[r·row_stride + c·column_stride]`.
-#[derive(Clone, Copy)]
-struct Matrix<'a, T> {
-    values: &'a [T],
-    rows: usize,
-    columns: usize,
-    row_stride: usize,
-    column_stride: usize,
-}
-
-impl<'a, T> Matrix<'a, T> {
-    /// The contiguous `rows × columns` matrix at the start of `values`.
-    fn new(values: &'a [T], rows: usize, columns: usize) -> Self {
-        Self {
-            values,
-            rows,
-            columns,
-            row_stride: columns,
-            column_stride: 1,
-        }
-    }
-
-    fn t(self) -> Self {
-        Self {
-            rows: self.columns,
-            columns: self.rows,
-            row_stride: self.column_stride,
-            column_stride: self.row_stride,
-            ..self
-        }
-    }
-
-    /// Panics unless every entry lies inside `values` (what makes [`multiply`] sound).
-    fn check(&self) {
-        if self.rows > 0 && self.columns > 0 {
-            let last = (self.rows - 1) * self.row_stride + (self.columns - 1) * self.column_stride;
-            assert!(last < self.values.len(), "matrix view out of bounds");
-        }
-    }
-}
-
-/// `dst ← lhs · rhs`, or `dst ← dst + lhs · rhs` when `accumulate`, for a contiguous
-/// row-major `dst`, by the `gemm` crate on Candle's thread count. `T` is f32 or f64.
-fn multiply<T: WithDType>(lhs: Matrix<T>, rhs: Matrix<T>, dst: &mut [T], accumulate: bool) {
-    let (m, k, n) = (lhs.rows, lhs.columns, rhs.columns);
-    assert_eq!(rhs.rows, k, "inner dimensions");
-    assert_eq!(dst.len(), m * n, "destination size");
-    lhs.check();
-    rhs.check();
-    let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    let one = T::from_f64(1.0);
-    // SAFETY: the three views were checked to lie inside their slices, `dst` is exclusively
-    // borrowed and does not alias the inputs, and `T` is f32 or f64 (the types `gemm` takes).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.values.as_ptr(),
-            lhs.column_stride as isize,
-            lhs.row_stride as isize,
-            rhs.values.as_ptr(),
-            rhs.column_stride as isize,
-            rhs.row_stride as isize,
-            one,
-            one,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
 }
 
 impl Convolution {

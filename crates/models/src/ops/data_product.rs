@@ -15,13 +15,16 @@
 //! So the gradient is itself differentiable with the same saving, and each pass does one large
 //! product per layer instead of two. `W` enters untransposed, so its gradient is produced in
 //! its own layout: no transpose node in the graph, whose gradient Candle would accumulate into
-//! a zero tensor and then copy back transposed. Forward values are Candle's own matmul kernel,
-//! called with the transposes as strided layouts (no copy).
+//! a zero tensor and then copy back transposed. Values are Candle's own matmul kernel, called
+//! with the transposes as strided layouts (no copy); on the CPU split across Candle's threads
+//! by blocks of the result ([`crate::ops::matrix`], bitwise the same values).
 
 use candle_core::backend::BackendStorage;
 use candle_core::{
     CpuStorage, CudaStorage, CustomOp2, Layout, MetalStorage, Result, Shape, Tensor,
 };
+
+use crate::ops::matrix::storage_product;
 
 /// `data · weightᵀ` for `data` of shape (m, k) that depends on no variable and `weight` of
 /// shape (n, k); the gradient flows to `weight` only (see the module documentation).
@@ -67,21 +70,20 @@ enum DataProduct {
     WeightGradient,
 }
 
+/// The two operands of a product, each with the layout it enters with.
+type Operands<'a, S> = (&'a S, Layout, &'a S, Layout);
+
 impl DataProduct {
-    /// The op's product on any backend: Candle's own matmul kernel with `(b, m, n, k) =
-    /// (1, m, n, k)`, the transposed operand passed as a transposed layout (no copy). On CUDA
-    /// that is cuBLAS gemm, which takes either operand transposed; layouts it cannot take give
-    /// Candle's `MatMulNonContiguous` error, as they would in `Tensor::matmul`. The backward
-    /// (`bwd` below) is built from these ops only, so the double backward is the same on every
-    /// device.
-    fn product<S: BackendStorage>(
+    /// The op's operands in product order, the transposed one as a transposed layout (no
+    /// copy): `(X, Wᵀ)` for `A`, `(Gᵀ, X)` for `B`.
+    fn operands<'a, S>(
         self,
-        data: &S,
+        data: &'a S,
         data_layout: &Layout,
-        other: &S,
+        other: &'a S,
         other_layout: &Layout,
-    ) -> Result<(S, Shape)> {
-        let (lhs, lhs_layout, rhs, rhs_layout) = match self {
+    ) -> Result<Operands<'a, S>> {
+        Ok(match self {
             Self::Forward => (
                 data,
                 data_layout.clone(),
@@ -94,7 +96,23 @@ impl DataProduct {
                 data,
                 data_layout.clone(),
             ),
-        };
+        })
+    }
+
+    /// The op's product off the CPU: Candle's own matmul kernel with `(b, m, n, k) =
+    /// (1, m, n, k)`. On CUDA that is cuBLAS gemm, which takes either operand transposed;
+    /// layouts it cannot take give Candle's `MatMulNonContiguous` error, as they would in
+    /// `Tensor::matmul`. The backward (`bwd` below) is built from these ops only, so the
+    /// double backward is the same on every device.
+    fn product<S: BackendStorage>(
+        self,
+        data: &S,
+        data_layout: &Layout,
+        other: &S,
+        other_layout: &Layout,
+    ) -> Result<(S, Shape)> {
+        let (lhs, lhs_layout, rhs, rhs_layout) =
+            self.operands(data, data_layout, other, other_layout)?;
         let (m, k) = lhs_layout.shape().dims2()?;
         let (k_rhs, n) = rhs_layout.shape().dims2()?;
         if k != k_rhs {
@@ -124,7 +142,9 @@ impl CustomOp2 for DataProduct {
         other: &CpuStorage,
         other_layout: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.product(data, data_layout, other, other_layout)
+        let (lhs, lhs_layout, rhs, rhs_layout) =
+            self.operands(data, data_layout, other, other_layout)?;
+        storage_product(self.name(), lhs, &lhs_layout, rhs, &rhs_layout)
     }
 
     fn cuda_fwd(

@@ -3,9 +3,11 @@
 //! data product, and tanh with vectorised values. Other devices fall back to Candle's own ops.
 
 pub(crate) mod channels;
+pub(crate) mod column_sums;
 pub(crate) mod convolution;
 pub(crate) mod cpu_values;
 pub(crate) mod data_product;
+pub(crate) mod matrix;
 pub(crate) mod patches;
 pub(crate) mod tanh;
 pub(crate) mod tanh_values;

@@ -14,7 +14,7 @@ use candle_core::WithDType;
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
-use crate::ops::cpu_values::contiguous;
+use crate::ops::cpu_values::{contiguous, map, zip_map};
 use crate::ops::tanh_values::{tanh_f32, tanh_f64};
 
 /// `tanh(x)` elementwise: on the CPU in f32 and f64 by [`crate::ops::tanh_values`], otherwise
@@ -53,18 +53,12 @@ impl CustomOp1 for Tanh {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let out = match storage {
-            CpuStorage::F32(x) => CpuStorage::F32(
-                contiguous(self.name(), x, layout)?
-                    .iter()
-                    .map(|&x| tanh_f32(x))
-                    .collect(),
-            ),
-            CpuStorage::F64(x) => CpuStorage::F64(
-                contiguous(self.name(), x, layout)?
-                    .iter()
-                    .map(|&x| tanh_f64(x))
-                    .collect(),
-            ),
+            CpuStorage::F32(x) => {
+                CpuStorage::F32(map(contiguous(self.name(), x, layout)?, |&x| tanh_f32(x)))
+            }
+            CpuStorage::F64(x) => {
+                CpuStorage::F64(map(contiguous(self.name(), x, layout)?, |&x| tanh_f64(x)))
+            }
             other => candle_core::bail!("tanh: dtype {:?} (f32 or f64 expected)", other.dtype()),
         };
         Ok((out, layout.shape().clone()))
@@ -82,7 +76,7 @@ struct TanhGradient;
 /// `g·(1 − y·y)` elementwise.
 fn through_tanh<T: WithDType>(g: &[T], y: &[T]) -> Vec<T> {
     let one = T::from_f64(1.0);
-    g.iter().zip(y).map(|(&g, &y)| g * (one - y * y)).collect()
+    zip_map(g, y, |&g, &y| g * (one - y * y))
 }
 
 impl CustomOp2 for TanhGradient {
