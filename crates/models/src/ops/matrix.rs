@@ -5,7 +5,7 @@
 //! micro-tiles unevenly for the shapes of an MLP on CIFAR-10: measured on a 2-core AVX-512
 //! Xeon, the first layer's product `X·Wᵀ` (1000 × 3072 × 200) took as long on two threads as
 //! on one (crates/models/README.md). [`multiply`] instead gives each thread one block of
-//! contiguous rows (or columns) of the result and runs `gemm` single-threaded on it.
+//! contiguous rows or columns of the result and runs `gemm` single-threaded on it.
 //!
 //! The split does not change a bit. Each entry of `lhs · rhs` is a dot product over `k` that
 //! `gemm` accumulates in blocks of `kc` terms, and `kc` depends on `k` and the caches only
@@ -181,6 +181,10 @@ const SMALLEST_BLOCK: usize = 65;
 /// kernels.
 const SMALLEST_WIDTH: usize = 17;
 
+/// Result columns of one of `gemm`'s register tiles (16 f32 lanes of AVX-512), for
+/// [`split_rows`]'s estimate of the work in a block.
+const TILE_COLUMNS: usize = 16;
+
 /// `dst ← lhs · rhs`, or `dst ← dst + lhs · rhs` when `accumulate`, for a contiguous
 /// row-major `dst`, on Candle's thread count: bitwise the single-threaded `gemm` product
 /// (module documentation). `T` is f32 or f64.
@@ -199,6 +203,29 @@ pub(crate) fn multiply<T: WithDType>(
     );
 }
 
+/// How [`multiply_on`] splits an `m × n` result on `threads` threads: `Some(true)` by rows,
+/// `Some(false)` by columns, `None` not at all (too few threads, or blocks too small to keep
+/// the bits).
+///
+/// `gemm` computes a row-major result as its transpose, in register tiles of 16 result
+/// columns (AVX-512, f32) by a few rows. Blocks of columns are each packed by one thread only,
+/// but a block width that is no multiple of 16 leaves part of a tile empty; blocks of rows
+/// keep the tiles full, but every thread packs the whole left operand. The split with the
+/// least padded work in its largest block wins, columns on a tie.
+fn split_rows(threads: usize, m: usize, n: usize) -> Option<bool> {
+    let padded = |columns: usize| columns.next_multiple_of(TILE_COLUMNS);
+    let blocks = |side: usize| threads.min(side / SMALLEST_BLOCK);
+    let by_columns =
+        (blocks(n) > 1 && m >= SMALLEST_WIDTH).then(|| padded(n.div_ceil(blocks(n))) * m);
+    let by_rows = (blocks(m) > 1 && n >= SMALLEST_WIDTH).then(|| padded(n) * m.div_ceil(blocks(m)));
+    match (by_rows, by_columns) {
+        (Some(rows), Some(columns)) => Some(rows < columns),
+        (Some(_), None) => Some(true),
+        (None, Some(_)) => Some(false),
+        (None, None) => None,
+    }
+}
+
 /// [`multiply`] split into at most `threads` blocks.
 fn multiply_on<T: WithDType>(
     threads: usize,
@@ -212,14 +239,13 @@ fn multiply_on<T: WithDType>(
     assert_eq!(dst.len(), m * n, "destination size");
     lhs.check();
     rhs.check();
-    let by_rows = m >= n;
-    let (side, width) = if by_rows { (m, n) } else { (n, m) };
-    let blocks = threads.min(side / SMALLEST_BLOCK);
-    if blocks <= 1 || width < SMALLEST_WIDTH {
+    let Some(by_rows) = split_rows(threads, m, n) else {
         // SAFETY: checked views, `dst` exclusive, `T` f32 or f64 (see `gemm_block`).
         unsafe { gemm_block(lhs, rhs, dst.as_mut_ptr(), n, accumulate) };
         return;
-    }
+    };
+    let side = if by_rows { m } else { n };
+    let blocks = threads.min(side / SMALLEST_BLOCK);
     // `blocks` blocks of `side / blocks` or one more, each at least `SMALLEST_BLOCK`.
     let block_start = |b: usize| b * side / blocks;
     let dst = Destination(dst.as_mut_ptr());
@@ -360,12 +386,31 @@ mod tests {
             let (a, b) = (tensor(m, k, 6), tensor(k, n, 7));
             let ours = super::matmul(&a, &b).unwrap();
             let candle = a.matmul(&b).unwrap();
-            assert_eq!(ours.to_vec2::<f32>().unwrap(), candle.to_vec2::<f32>().unwrap());
+            assert_eq!(
+                ours.to_vec2::<f32>().unwrap(),
+                candle.to_vec2::<f32>().unwrap()
+            );
             let (a_t, b_t) = (tensor(k, m, 8).t().unwrap(), tensor(n, k, 9).t().unwrap());
             let ours = super::matmul(&a_t, &b_t).unwrap();
             let candle = a_t.matmul(&b_t).unwrap();
-            assert_eq!(ours.to_vec2::<f32>().unwrap(), candle.to_vec2::<f32>().unwrap());
+            assert_eq!(
+                ours.to_vec2::<f32>().unwrap(),
+                candle.to_vec2::<f32>().unwrap()
+            );
         }
+    }
+
+    #[test]
+    fn splits_keep_register_tiles_full_and_blocks_large() {
+        use super::split_rows;
+        // Figure 3's first layer: 200 columns in two blocks of 100 would pad 12 per tile row.
+        assert_eq!(split_rows(2, 1000, 200), Some(true));
+        // Its weight gradient: 1536 columns per block, no padding, each thread packs its own.
+        assert_eq!(split_rows(2, 200, 3072), Some(false));
+        assert_eq!(split_rows(2, 64, 1000), Some(false));
+        assert_eq!(split_rows(2, 1000, 10), None);
+        assert_eq!(split_rows(2, 100, 100), None);
+        assert_eq!(split_rows(1, 1000, 1000), None);
     }
 
     #[test]
