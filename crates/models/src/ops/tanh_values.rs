@@ -1,9 +1,11 @@
 //! The values of tanh on the CPU, elementwise, vectorised by the compiler (for the
 //! [`crate::ops::tanh`] op): Candle evaluates libm's `tanhf`/`tanh` one element at a time, which was
 //! about 8% of a gradient of figure 3's MLP (profile in the crate README). Both functions
-//! are written without branches (selects and comparisons) and compiled for the baseline
-//! instruction set (SSE2 on x86-64, no FMA, no runtime dispatch), so they give the same values
-//! on every CPU. A NaN stays NaN (clamps are comparisons, which a NaN fails); ±∞ gives ±1.
+//! are written without branches (selects and comparisons) and use no FMA: the op's loops run
+//! them in the widest vectors the CPU has ([`crate::ops::cpu_values::map`], AVX-512F or AVX2
+//! chosen at run time), and since every operation is rounded as in scalar code, they give the
+//! same values on every CPU. A NaN stays NaN (clamps are comparisons, which a NaN fails); ±∞
+//! gives ±1.
 //!
 //! - f32 ([`tanh_f32`]), as XLA and Eigen compute it (`generic_fast_tanh_float`, the same
 //!   constants in XLA's CPU emitter): for |x| ≥ 0.0004, with x clamped to [−9, 9],
@@ -44,6 +46,7 @@ const DENOMINATOR: [f32; 4] = [
 
 /// The approximation of one f32 (see the module documentation), evaluated in f64 and rounded
 /// once; written without branches so that the compiler vectorises loops over it.
+#[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
     let clamp = f64::from(CLAMP);
     let wide = f64::from(x);
@@ -110,6 +113,7 @@ const RATIONAL_BELOW: f64 = 0.625;
 const SATURATION: f64 = 20.0;
 
 /// `e^y` for `0 ≤ y ≤ 40` (Cephes' `exp`, branch-free; see the module documentation).
+#[inline(always)]
 fn exp_f64(y: f64) -> f64 {
     let shifted = y * std::f64::consts::LOG2_E + ROUNDING;
     let n = shifted - ROUNDING;
@@ -123,6 +127,7 @@ fn exp_f64(y: f64) -> f64 {
 }
 
 /// tanh of one f64 (Cephes; see the module documentation), branch-free.
+#[inline(always)]
 pub(crate) fn tanh_f64(x: f64) -> f64 {
     let z = x * x;
     let p = ((TANH_P[0] * z + TANH_P[1]) * z + TANH_P[2]) * z;
