@@ -169,17 +169,34 @@ fn adam_step_values<T: WithDType>(
             };
             slices.push(&storage.as_slice::<T>()?[start..end]);
         }
-        for ((&g, &m), &v) in slices[0].iter().zip(slices[1]).zip(slices[2]) {
+        assert!(
+            slices.iter().all(|s| s.len() == n),
+            "adam_step: operand lengths"
+        );
+        // Written through zipped iterators (no `push`), so that the compiler vectorises the loop.
+        let outputs = new_m.spare_capacity_mut()[..n]
+            .iter_mut()
+            .zip(&mut new_v.spare_capacity_mut()[..n])
+            .zip(&mut update.spare_capacity_mut()[..n]);
+        let inputs = slices[0].iter().zip(slices[1]).zip(slices[2]);
+        for (((new_m, new_v), update), ((&g, &m), &v)) in outputs.zip(inputs) {
             let g = g.to_f64();
             // The formulas of `combined`, `combined_with_square` and `adam_update`, each rounded
             // to `T` as those operations round their outputs.
             let m = T::from_f64(beta1 * m.to_f64() + (1.0 - beta1) * g);
             let v = T::from_f64(beta2 * v.to_f64() + (1.0 - beta2) * (g * g));
             let u = -(m.to_f64() / c1) / ((v.to_f64() / c2).sqrt() + eps);
-            new_m.push(m);
-            new_v.push(v);
-            update.push(T::from_f64(u));
+            new_m.write(m);
+            new_v.write(v);
+            update.write(T::from_f64(u));
         }
+    }
+    // SAFETY: the loop wrote the first `n` entries of each (the three inputs have `n` entries,
+    // asserted above).
+    unsafe {
+        new_m.set_len(n);
+        new_v.set_len(n);
+        update.set_len(n);
     }
     let tensor = |values: Vec<T>| Tensor::from_vec(values, g.shape(), g.device());
     Ok(Some((tensor(new_m)?, tensor(new_v)?, tensor(update)?)))
