@@ -36,6 +36,7 @@ use crate::chunks::{ChunkSum, for_each_chunk_examples};
 use crate::loss::correct;
 use crate::ops::column_sums::column_sums;
 use crate::ops::data_product::{data_product, weight_gradient};
+use crate::ops::elementwise::{add, add_row, mul};
 use crate::ops::matrix::matmul;
 use crate::ops::tanh::tanh_gradient;
 use crate::{Activation, Loss, ModelError, Network, loss};
@@ -60,8 +61,9 @@ pub(crate) struct ChunkPass {
 
 impl ChunkPass {
     /// Forward and backward pass of `mlp` on the chunk `x` (n_c, 3072), `y` (n_c,) with weight
-    /// `weight`. The forward pass is [`Mlp`]'s own; the loss head's gradient `δ_L` comes from
-    /// Candle's backward through [`loss`] alone (a few operations on (n_c, classes)).
+    /// `weight`. The forward pass computes [`Mlp`]'s own values without a graph
+    /// ([`forward_values`]); the loss head's gradient `δ_L` comes from Candle's backward
+    /// through [`loss`] alone (a few operations on (n_c, classes)).
     pub(crate) fn new(
         mlp: &Mlp,
         x: &Tensor,
@@ -73,7 +75,7 @@ impl ChunkPass {
         let mut inputs = vec![x.clone()];
         let mut outputs = Vec::with_capacity(layers.len());
         for (index, layer) in layers.iter().enumerate() {
-            let z = layer.forward(&inputs[index])?.detach();
+            let z = forward_values(layer, &inputs[index])?;
             if index + 1 < layers.len() {
                 inputs.push(activate(&z, mlp.activation())?);
             }
@@ -167,6 +169,16 @@ impl ChunkPass {
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         assemble(net, mlp.layers(), parts)
+    }
+}
+
+/// `a·Wᵀ + b` of `layer` on a graph-free input, without a graph: the values of
+/// [`Linear::forward`], whose product for such an input is the same [`data_product`].
+fn forward_values(layer: &Linear, a: &Tensor) -> candle_core::Result<Tensor> {
+    let y = data_product(a, &layer.weight.as_tensor().detach())?;
+    match &layer.bias {
+        Some(b) => add_row(&y, &b.as_tensor().detach()),
+        None => Ok(y),
     }
 }
 
@@ -440,16 +452,16 @@ impl CurvedChunk {
             let input = &pass.inputs[index];
             let mut r = match &r_inputs[index] {
                 None => data_product(input, direction)?,
-                Some(r_input) => {
-                    (matmul(r_input, &layer.weight.as_tensor().detach().t()?)?
-                        + matmul(input, &direction.t()?)?)?
-                }
+                Some(r_input) => add(
+                    &matmul(r_input, &layer.weight.as_tensor().detach().t()?)?,
+                    &matmul(input, &direction.t()?)?,
+                )?,
             };
             if let Some(c) = bias_direction {
-                r = r.broadcast_add(c)?;
+                r = add_row(&r, c)?;
             }
             if index + 1 < count {
-                r_inputs.push(Some((&self.slopes[index] * &r)?));
+                r_inputs.push(Some(mul(&self.slopes[index], &r)?));
             }
             r_outputs.push(r);
         }
@@ -471,7 +483,10 @@ impl CurvedChunk {
             let delta = &pass.deltas[index];
             let weight = match &r_inputs[index] {
                 None => weight_gradient(input, &r_delta)?,
-                Some(r_input) => (matmul(&r_delta.t()?, input)? + matmul(&delta.t()?, r_input)?)?,
+                Some(r_input) => add(
+                    &matmul(&r_delta.t()?, input)?,
+                    &matmul(&delta.t()?, r_input)?,
+                )?,
             };
             let bias = layers[index]
                 .bias
@@ -479,11 +494,13 @@ impl CurvedChunk {
                 .map(|_| column_sums(&r_delta))
                 .transpose()?;
             if index > 0 {
-                let r_upstream = (matmul(&r_delta, &layers[index].weight.as_tensor().detach())?
-                    + matmul(delta, &directions[index].0)?)?;
-                let mut next = (r_upstream * &self.slopes[index - 1])?;
+                let r_upstream = add(
+                    &matmul(&r_delta, &layers[index].weight.as_tensor().detach())?,
+                    &matmul(delta, &directions[index].0)?,
+                )?;
+                let mut next = mul(&r_upstream, &self.slopes[index - 1])?;
                 if let Some(bend) = &self.bends[index - 1] {
-                    next = (next + (bend * &r_outputs[index - 1])?)?;
+                    next = add(&next, &mul(bend, &r_outputs[index - 1])?)?;
                 }
                 r_delta = next;
             }

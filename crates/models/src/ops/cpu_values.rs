@@ -19,7 +19,7 @@ pub(crate) fn contiguous<'a, T: WithDType>(
     }
 }
 
-/// Entries per parallel task in [`map`] and [`zip_map`]: below this, handing work to another
+/// Entries per parallel task in [`map`], [`zip_map`] and [`map_rows`]: below this, handing work to another
 /// thread costs more than it saves.
 const ENTRIES_PER_TASK: usize = 1 << 14;
 
@@ -28,7 +28,7 @@ const ENTRIES_PER_TASK: usize = 1 << 14;
 /// An entry's value depends neither on the split nor on the vector width, so the result is
 /// the same on any thread count and any CPU.
 pub(crate) fn map<T: Sync, U: Send>(values: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    fill(values.len(), |start, out| {
+    fill(values.len(), ENTRIES_PER_TASK, |start, out| {
         let values = &values[start..start + out.len()];
         widest(|| {
             for (out, value) in out.iter_mut().zip(values) {
@@ -45,7 +45,7 @@ pub(crate) fn zip_map<T: Sync, U: Sync, V: Send>(
     f: impl Fn(&T, &U) -> V + Sync,
 ) -> Vec<V> {
     assert_eq!(left.len(), right.len(), "zip_map: lengths");
-    fill(left.len(), |start, out| {
+    fill(left.len(), ENTRIES_PER_TASK, |start, out| {
         let end = start + out.len();
         let (left, right) = (&left[start..end], &right[start..end]);
         widest(|| {
@@ -56,19 +56,48 @@ pub(crate) fn zip_map<T: Sync, U: Sync, V: Send>(
     })
 }
 
+/// `f(x, r_j)` for every entry `x` in column `j` of the row-major `matrix` with rows as long as
+/// `row`, as [`map`] (Candle's `broadcast_add` of a row is `f = +`).
+pub(crate) fn map_rows<T: Sync, U: Sync, V: Send>(
+    matrix: &[T],
+    row: &[U],
+    f: impl Fn(&T, &U) -> V + Sync,
+) -> Vec<V> {
+    let columns = row.len();
+    assert!(
+        columns > 0 && matrix.len().is_multiple_of(columns),
+        "map_rows: lengths"
+    );
+    let chunk = (ENTRIES_PER_TASK / columns).max(1) * columns;
+    fill(matrix.len(), chunk, |start, out| {
+        let matrix = &matrix[start..start + out.len()];
+        widest(|| {
+            for (out, values) in out.chunks_mut(columns).zip(matrix.chunks(columns)) {
+                for (out, (value, r)) in out.iter_mut().zip(values.iter().zip(row)) {
+                    out.write(f(value, r));
+                }
+            }
+        })
+    })
+}
+
 /// A vector of `len` entries, each written once by `kernel(start, chunk)` for the chunk of
-/// entries from `start` on: one chunk on the calling thread for short vectors, else chunks of
-/// [`ENTRIES_PER_TASK`] on rayon's threads.
-fn fill<U: Send>(len: usize, kernel: impl Fn(usize, &mut [MaybeUninit<U>]) + Sync) -> Vec<U> {
+/// entries from `start` on: one chunk on the calling thread for vectors of at most `chunk`
+/// entries, else chunks of `chunk` on rayon's threads.
+fn fill<U: Send>(
+    len: usize,
+    chunk: usize,
+    kernel: impl Fn(usize, &mut [MaybeUninit<U>]) + Sync,
+) -> Vec<U> {
     let mut out = Vec::with_capacity(len);
     let spare = &mut out.spare_capacity_mut()[..len];
-    if len <= ENTRIES_PER_TASK {
+    if len <= chunk {
         kernel(0, spare);
     } else {
         spare
-            .par_chunks_mut(ENTRIES_PER_TASK)
+            .par_chunks_mut(chunk)
             .enumerate()
-            .for_each(|(index, chunk)| kernel(index * ENTRIES_PER_TASK, chunk));
+            .for_each(|(index, part)| kernel(index * chunk, part));
     }
     // SAFETY: the kernels write every entry of their chunks, which cover the first `len`.
     unsafe { out.set_len(len) };

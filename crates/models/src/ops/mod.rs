@@ -7,6 +7,7 @@ pub(crate) mod column_sums;
 pub(crate) mod convolution;
 pub(crate) mod cpu_values;
 pub(crate) mod data_product;
+pub(crate) mod elementwise;
 pub(crate) mod matrix;
 pub(crate) mod patches;
 pub(crate) mod tanh;
