@@ -193,7 +193,8 @@ impl Subject {
     }
 }
 
-/// The sum of a flat vector's entries (JAX's script returns the same value for its HVPs).
+/// The sum of a flat vector's entries, in its own dtype, as JAX's script sums its HVPs (timed
+/// on both sides: the value that lets the two be compared).
 fn entry_sum(flat: &Tensor) -> anyhow::Result<f64> {
-    Ok(flat.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?)
+    Ok(flat.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?)
 }
