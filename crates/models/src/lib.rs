@@ -44,6 +44,7 @@ pub use error::ModelError;
 pub use evaluate::Evaluation;
 pub use loss::{Loss, accuracy, loss};
 pub use objective::{Gradient, Objective};
+pub use ops::elementwise::plus_scaled;
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;

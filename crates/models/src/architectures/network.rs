@@ -9,6 +9,7 @@ use crate::architectures::layers::BnState;
 use crate::architectures::mlp::{MLP_INPUT_DIM, Mlp};
 use crate::architectures::resnet::ResNet;
 use crate::architectures::vgg::Vgg11;
+use crate::ops::elementwise::plus_scaled;
 use crate::{Architecture, BatchNormMode, ModelError};
 
 enum Body {
@@ -267,7 +268,7 @@ impl Network {
     /// In-place update w ← w + η·u for a flat direction `u`.
     pub fn add_scaled(&self, eta: f64, u: &Tensor) -> Result<(), ModelError> {
         for (v, part) in self.params.iter().zip(self.split_flat(u)?) {
-            let updated = (v.as_tensor().detach() + (part * eta)?)?;
+            let updated = plus_scaled(&v.as_tensor().detach(), eta, &part)?;
             v.set(&updated)?;
         }
         Ok(())

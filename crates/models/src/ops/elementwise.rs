@@ -1,6 +1,6 @@
 //! Element-wise sums and products of CPU tensors without a gradient graph, on every thread:
 //! the R-operator's and the closed-form backward pass's passes over (examples × width)
-//! matrices.
+//! matrices, and parameter updates ([`plus_scaled`]).
 //!
 //! Candle parallelises its binary operations with a pool of its own beside rayon's, whose
 //! threads spin after each operation (candle-core 0.11.1, `BarrierPool`): on a two-thread
@@ -29,19 +29,27 @@ pub(crate) fn add_row(a: &Tensor, row: &Tensor) -> Result<Tensor> {
     apply(a, row, Elementwise::AddRow)
 }
 
+/// `w + η·u` (same shapes): bitwise Candle's `w + u * η`, whose product is `affine(η, 0)`,
+/// i.e. `w + (u·η + 0)` with `η` and `0` in the tensors' dtype; one pass instead of two and
+/// the copies between them. A parameter update `w_{t+1} = w_t + η_t·u_t`.
+pub fn plus_scaled(w: &Tensor, eta: f64, u: &Tensor) -> Result<Tensor> {
+    apply(w, u, Elementwise::PlusScaled(eta))
+}
+
 /// One of this module's operations.
 #[derive(Clone, Copy, Debug)]
 enum Elementwise {
     Add,
     Mul,
     AddRow,
+    PlusScaled(f64),
 }
 
 /// `op` on `(a, b)`: this module's kernel for graph-free f32/f64 CPU tensors of fitting
 /// shapes, else Candle's operation (which also reports shape errors).
 fn apply(a: &Tensor, b: &Tensor, op: Elementwise) -> Result<Tensor> {
     let fits = match op {
-        Elementwise::Add | Elementwise::Mul => a.shape() == b.shape(),
+        Elementwise::Add | Elementwise::Mul | Elementwise::PlusScaled(_) => a.shape() == b.shape(),
         Elementwise::AddRow => a.rank() == 2 && b.dims() == [a.dim(1)?],
     };
     let ours = fits
@@ -55,6 +63,7 @@ fn apply(a: &Tensor, b: &Tensor, op: Elementwise) -> Result<Tensor> {
         (false, Elementwise::Add) => a.add(b),
         (false, Elementwise::Mul) => a.mul(b),
         (false, Elementwise::AddRow) => a.broadcast_add(b),
+        (false, Elementwise::PlusScaled(eta)) => a + (b * eta)?,
     }
 }
 
@@ -64,6 +73,10 @@ impl Elementwise {
             Self::Add => zip_map(a, b, |&x, &y| x + y),
             Self::Mul => zip_map(a, b, |&x, &y| x * y),
             Self::AddRow => map_rows(a, b, |&x, &y| x + y),
+            Self::PlusScaled(eta) => {
+                let (eta, zero) = (T::from_f64(eta), T::from_f64(0.0));
+                zip_map(a, b, |&w, &u| w + (u * eta + zero))
+            }
         }
     }
 }
@@ -74,6 +87,7 @@ impl CustomOp2 for Elementwise {
             Self::Add => "add",
             Self::Mul => "mul",
             Self::AddRow => "add-row",
+            Self::PlusScaled(_) => "plus-scaled",
         }
     }
 
@@ -108,7 +122,7 @@ impl CustomOp2 for Elementwise {
 mod tests {
     use candle_core::{DType, Device, Tensor, Var};
 
-    use super::{add, add_row, mul};
+    use super::{add, add_row, mul, plus_scaled};
 
     /// Values of mixed sign and magnitude, (rows, columns), in `dtype`.
     fn matrix(rows: usize, columns: usize, seed: usize, dtype: DType) -> Tensor {
@@ -151,6 +165,10 @@ mod tests {
                 );
                 assert_eq!(bits(&add(&a, &b).unwrap()), bits(&(&a + &b).unwrap()));
                 assert_eq!(bits(&mul(&a, &b).unwrap()), bits(&(&a * &b).unwrap()));
+                for eta in [-0.37, 1e-3, 0.0] {
+                    let candle = (&a + (&b * eta).unwrap()).unwrap();
+                    assert_eq!(bits(&plus_scaled(&a, eta, &b).unwrap()), bits(&candle));
+                }
                 let row = matrix(1, columns, 3, dtype).flatten_all().unwrap();
                 let candle = a.broadcast_add(&row).unwrap();
                 assert_eq!(bits(&add_row(&a, &row).unwrap()), bits(&candle));

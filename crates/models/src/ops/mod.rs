@@ -1,6 +1,9 @@
-//! Candle custom ops for the CPU, each with exact derivatives of every order: convolution as
-//! matrix products over extracted patches, per-channel sums and broadcasts, the first layer's
-//! data product, and tanh with vectorised values. Other devices fall back to Candle's own ops.
+//! Candle custom ops for the CPU, on every thread and bitwise equal to one thread. With exact
+//! derivatives of every order: convolution as matrix products over extracted patches,
+//! per-channel sums and broadcasts, the first layer's data product, and tanh with vectorised
+//! values. For graph-free tensors (the MLP's closed-form derivatives), bitwise Candle's own
+//! values: matrix products, element-wise sums and products, and sums over rows. Other devices
+//! fall back to Candle's own ops.
 
 pub(crate) mod channels;
 pub(crate) mod column_sums;

@@ -2,7 +2,7 @@
 //! a trial stepsize and the curvature along the update.
 
 use candle_core::Tensor;
-use stepsharp_models::{Gradient, LineLoss, LineOrigin, Objective};
+use stepsharp_models::{Gradient, LineLoss, LineOrigin, Objective, plus_scaled};
 use stepsharp_stepsize::Oracle;
 
 use crate::error::{Error, Result};
@@ -105,7 +105,7 @@ impl<'a> ParameterOracle<'a> {
                 Ok(line.loss_at(eta)?)
             }
             Trials::Forward(batch) => {
-                let trial = (self.w0 + (self.direction * eta)?)?;
+                let trial = plus_scaled(self.w0, eta, self.direction)?;
                 self.problem.set_flat_parameters(&trial)?;
                 self.moved = true;
                 let measured =

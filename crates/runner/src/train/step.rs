@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Tensor};
 use stepsharp_direction::{DirectionConfig, NonDescentAction, RelevantSharpness};
-use stepsharp_models::{Gradient, LineOrigin};
+use stepsharp_models::{Gradient, LineOrigin, plus_scaled};
 use stepsharp_sharpness::Measurement;
 use stepsharp_stepsize::{StepContext, StepRecord};
 
@@ -209,7 +209,7 @@ impl Run<'_> {
 
     /// Phase 4, update: `w_{t+1} = w_t + η_t·u_t`.
     fn update(&self, descent: &Descent, eta: f64) -> Result<()> {
-        let w_next = (&descent.w + (&descent.update * eta)?)?;
+        let w_next = plus_scaled(&descent.w, eta, &descent.update)?;
         self.problem.set_flat_parameters(&w_next)
     }
 
