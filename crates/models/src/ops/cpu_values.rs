@@ -19,8 +19,8 @@ pub(crate) fn contiguous<'a, T: WithDType>(
     }
 }
 
-/// Entries per parallel task in [`map`], [`zip_map`] and [`map_rows`]: below this, handing work to another
-/// thread costs more than it saves.
+/// Entries per parallel task in [`map`], [`zip_map`] and [`map_rows`]: below this, handing
+/// work to another thread costs more than it saves.
 const ENTRIES_PER_TASK: usize = 1 << 14;
 
 /// `f` applied to every entry of `values`: in parallel on rayon's threads for long inputs, in

@@ -94,12 +94,12 @@ impl<'a, T> Matrix<'a, T> {
     }
 }
 
-/// `a · b` of 2-D tensors: on the CPU in f32 and f64, for operands that carry no gradient
-/// graph, by [`multiply`] (bitwise Candle's matmul, split across its threads); otherwise
-/// Candle's `matmul`.
+/// `a · b`: for 2-D f32 or f64 CPU tensors that carry no gradient graph by [`multiply`]
+/// (bitwise Candle's matmul, split across its threads); otherwise Candle's `matmul`.
 pub(crate) fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let cpu_float = a.device().is_cpu() && matches!(a.dtype(), DType::F32 | DType::F64);
-    if a.track_op() || b.track_op() || !cpu_float || a.dtype() != b.dtype() {
+    let plain = a.rank() == 2 && b.rank() == 2 && !a.track_op() && !b.track_op();
+    if !plain || !cpu_float || a.dtype() != b.dtype() {
         return a.matmul(b);
     }
     a.apply_op2_no_bwd(b, &Product)
