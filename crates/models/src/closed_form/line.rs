@@ -16,6 +16,7 @@ use candle_core::{DType, Tensor};
 
 use crate::architectures::layers::activate;
 use crate::ops::data_product::data_product;
+use crate::ops::elementwise::{add_row, plus_scaled};
 use crate::ops::matrix::matmul;
 use crate::{Activation, Loss, ModelError, Network, loss};
 
@@ -65,10 +66,10 @@ struct UpperLayer {
 impl UpperLayer {
     /// `h·(W + t·D)ᵀ + (b + t·δ)`.
     fn forward(&self, h: &Tensor, t: f64) -> candle_core::Result<Tensor> {
-        let weight = (&self.weight + (&self.weight_direction * t)?)?;
+        let weight = plus_scaled(&self.weight, t, &self.weight_direction)?;
         let y = matmul(h, &weight.t()?)?;
         match &self.bias {
-            Some((bias, direction)) => y.broadcast_add(&(bias + (direction * t)?)?),
+            Some((bias, direction)) => add_row(&y, &plus_scaled(bias, t, direction)?),
             None => Ok(y),
         }
     }
@@ -125,7 +126,7 @@ impl LineLoss {
             .map(|chunk| {
                 let product = data_product(&chunk.inputs, &first_direction)?;
                 let first_layer_slope = match &first_bias_direction {
-                    Some(direction) => product.broadcast_add(direction)?,
+                    Some(direction) => add_row(&product, direction)?,
                     None => product,
                 };
                 Ok(LineChunk {
@@ -160,7 +161,7 @@ impl LineLoss {
     pub fn loss_at(&self, t: f64) -> Result<f64, ModelError> {
         let mut total = 0.0;
         for chunk in &self.chunks {
-            let mut h = (&chunk.first_layer + (&chunk.first_layer_slope * t)?)?;
+            let mut h = plus_scaled(&chunk.first_layer, t, &chunk.first_layer_slope)?;
             for layer in &self.upper {
                 h = layer.forward(&activate(&h, self.activation)?, t)?;
             }
