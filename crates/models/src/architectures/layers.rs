@@ -12,6 +12,7 @@ use candle_core::{Result, Tensor, Var};
 use crate::ops::channels::{channel_broadcast, channel_sum};
 use crate::ops::convolution::convolve;
 use crate::ops::data_product::data_product;
+use crate::ops::elementwise::add_row;
 use crate::ops::tanh::tanh;
 use crate::{Activation, BatchNormMode};
 
@@ -38,6 +39,17 @@ impl Linear {
         };
         match &self.bias {
             Some(b) => y.broadcast_add(b.as_tensor()),
+            None => Ok(y),
+        }
+    }
+
+    /// [`Linear::forward`]'s values for an input that depends on no variable, without a graph
+    /// (the MLP's closed-form derivatives): the same [`data_product`] and bias sum, on the
+    /// detached parameters.
+    pub(crate) fn forward_values(&self, x: &Tensor) -> Result<Tensor> {
+        let y = data_product(x, &self.weight.as_tensor().detach())?;
+        match &self.bias {
+            Some(b) => add_row(&y, &b.as_tensor().detach()),
             None => Ok(y),
         }
     }

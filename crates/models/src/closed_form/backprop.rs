@@ -62,7 +62,7 @@ pub(crate) struct ChunkPass {
 impl ChunkPass {
     /// Forward and backward pass of `mlp` on the chunk `x` (n_c, 3072), `y` (n_c,) with weight
     /// `weight`. The forward pass computes [`Mlp`]'s own values without a graph
-    /// ([`forward_values`]); the loss head's gradient `δ_L` comes from Candle's backward
+    /// ([`Linear::forward_values`]); the loss head's gradient `δ_L` comes from Candle's backward
     /// through [`loss`] alone (a few operations on (n_c, classes)).
     pub(crate) fn new(
         mlp: &Mlp,
@@ -75,7 +75,7 @@ impl ChunkPass {
         let mut inputs = vec![x.clone()];
         let mut outputs = Vec::with_capacity(layers.len());
         for (index, layer) in layers.iter().enumerate() {
-            let z = forward_values(layer, &inputs[index])?;
+            let z = layer.forward_values(&inputs[index])?;
             if index + 1 < layers.len() {
                 inputs.push(activate(&z, mlp.activation())?);
             }
@@ -169,16 +169,6 @@ impl ChunkPass {
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         assemble(net, mlp.layers(), parts)
-    }
-}
-
-/// `a·Wᵀ + b` of `layer` on a graph-free input, without a graph: the values of
-/// [`Linear::forward`], whose product for such an input is the same [`data_product`].
-fn forward_values(layer: &Linear, a: &Tensor) -> candle_core::Result<Tensor> {
-    let y = data_product(a, &layer.weight.as_tensor().detach())?;
-    match &layer.bias {
-        Some(b) => add_row(&y, &b.as_tensor().detach()),
-        None => Ok(y),
     }
 }
 
